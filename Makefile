@@ -1,0 +1,60 @@
+# Greenroom developer commands. Each target creates and reuses the virtual environment in $(VENV).
+#
+#   make run     install everything, start Greenroom (bundled demo clip when no camera is present)
+#   make test    install everything, run lint, the import contracts and the test suite
+#
+# TORCH_SPEC picks the PyTorch build, installed before the project so pip never pulls another one.
+# The default pins 2.13.0; on an NVIDIA machine add the CUDA wheel index, for example
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cu128
+# and on a CPU-only Linux machine that downloads from the internet, the CPU index keeps the download small:
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+APT_PACKAGES := xvfb xauth xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 \
+	libfontconfig1 libdbus-1-3 libglib2.0-0
+
+.PHONY: run test lint bench bundle system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[dev,train]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/greenroom $(ARGS)
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: $(STAMP) system-deps lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m segmentation.bench
+	$(BIN)/greenroom bench
+
+bundle: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[packaging]"
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/greenroom.spec
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

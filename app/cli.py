@@ -1,0 +1,108 @@
+"""The ``greenroom`` command: no arguments opens the window; sub-commands work headless.
+
+    greenroom [--source INDEX|PATH]                    the desktop app
+    greenroom process INPUT OUTPUT --background SPEC   every frame of a video file to an mp4
+    greenroom stream --source S --background SPEC [--vcam] [--record FILE] [--duration SECONDS]
+    greenroom cameras                                  list cameras
+    greenroom bench                                    pipeline throughput and latency on a clip
+
+Bad input ends with one line on stderr that says what is wrong and what to do, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.engine.backgrounds import BackgroundError
+from app.engine.settings import BackgroundSpecError, QualityMode
+from app.engine.sinks import SinkError
+from app.engine.sources import SourceError
+from segmentation import WeightsError
+
+EXIT_USAGE = 2
+_USER_ERRORS = (BackgroundSpecError, BackgroundError, SourceError, SinkError, WeightsError, ValueError)
+
+
+def _add_render_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--background", default="blur", help="image or video path, blur, green, none or color:#RRGGBB (default: blur)"
+    )
+    parser.add_argument("--threshold", type=float, default=0.5, help="mask threshold in [0, 1] (default 0.5)")
+    parser.add_argument("--feather", type=float, default=0.3, help="edge softness in [0, 1] (default 0.3)")
+    parser.add_argument("--smoothing", type=float, default=0.5, help="temporal smoothing in [0, 1] (default 0.5)")
+    parser.add_argument("--mirror", action="store_true", help="flip the image horizontally")
+    parser.add_argument("--quality", choices=[mode.value for mode in QualityMode], default="adaptive")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnxruntime"], default="auto")
+    parser.add_argument("--model", type=Path, default=None, help="model spec .json (default: the shipped model)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="greenroom", description="Replace the background of a live webcam feed.")
+    parser.add_argument(
+        "--source",
+        help="camera index, device path or video file for the window (default: "
+        "the first camera, or the bundled demo clip when there is none)",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    process = commands.add_parser("process", help="process a video file to an mp4 (every frame)")
+    process.add_argument("input", type=Path)
+    process.add_argument("output", type=Path)
+    _add_render_options(process)
+
+    stream = commands.add_parser("stream", help="stream live to a virtual camera and/or a recording")
+    stream.add_argument(
+        "--source",
+        dest="stream_source",
+        default=None,
+        help="camera index, device path, video file or 'test' (default: demo clip)",
+    )
+    stream.add_argument("--vcam", action="store_true", help="send to the virtual camera")
+    stream.add_argument("--vcam-device", default=None, help="virtual camera device (for example /dev/video10)")
+    stream.add_argument("--record", type=Path, default=None, help="also record the output to this .mp4 file")
+    stream.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    stream.add_argument("--fps", type=float, default=30.0, help="output pace (default 30)")
+    _add_render_options(stream)
+
+    commands.add_parser("cameras", help="list the cameras found")
+
+    bench = commands.add_parser("bench", help="measure pipeline throughput and latency on a clip")
+    bench.add_argument(
+        "--clip", type=Path, default=None, help="1280x720 or other clip (default: the demo clip upscaled to 1280x720)"
+    )
+    bench.add_argument("--seconds", type=float, default=10.0, help="length of the streaming latency run")
+    bench.add_argument("--frames", type=int, default=300, help="frames for the process throughput run")
+    bench.add_argument("--no-peer", action="store_true", help="skip the MediaPipe comparison loop")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from app.ui import run_gui
+
+            return run_gui(args.source)
+        from app import commands
+
+        handler = {
+            "process": commands.process,
+            "stream": commands.stream,
+            "cameras": commands.cameras,
+            "bench": commands.bench,
+        }[args.command]
+        return handler(args)
+    except _USER_ERRORS as error:
+        print(f"greenroom: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("greenroom: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The headless sub-commands behind ``greenroom process|stream|cameras|bench`` (argparse in ``app.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from app.assets import demo_clip
+from app.engine.cameras import list_cameras
+from app.engine.engine import Engine
+from app.engine.events import EngineEvent, EventKind
+from app.engine.process import process_video
+from app.engine.settings import (
+    QualityMode,
+    RenderSettings,
+    SourceKind,
+    SourceSpec,
+    parse_background_spec,
+    parse_source_spec,
+)
+from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink
+from app.engine.sources import SourceError, open_source
+from segmentation import load_segmenter
+
+_STATUS_EVERY_SECONDS = 2.0
+
+
+def render_settings_from(args: argparse.Namespace) -> RenderSettings:
+    """Typed settings from the shared render options (raises ``ValueError``/``BackgroundSpecError``)."""
+    return RenderSettings(
+        background=parse_background_spec(args.background),
+        mirror=args.mirror,
+        threshold=args.threshold,
+        feather=args.feather,
+        smoothing=args.smoothing,
+        quality=QualityMode(args.quality),
+        target_fps=getattr(args, "fps", 30.0),
+    )
+
+
+def print_event(event: EngineEvent) -> None:
+    """Engine events on stderr, one line each."""
+    if event.kind is not EventKind.INFO:
+        print(f"greenroom: {event.kind.value}: {event.message}", file=sys.stderr)
+    else:
+        print(f"greenroom: {event.message}", file=sys.stderr)
+
+
+def process(args: argparse.Namespace) -> int:
+    settings = render_settings_from(args)
+    if not args.input.is_file():
+        raise SourceError(f"input video not found: {args.input}; check the path")
+    if args.output.resolve() == args.input.resolve():
+        raise SinkError("output would overwrite the input; choose another output file")
+    segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+    last_shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last_shown[0] > 1.0 and sys.stderr.isatty():
+            print(f"\r{done}/{total} frames", end="", file=sys.stderr)
+            last_shown[0] = now
+
+    summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"wrote {args.output}: {summary.text()}")
+    print(
+        f"model: {segmenter.info.model_name} on {segmenter.info.backend} ({segmenter.info.device}, "
+        f"{segmenter.info.precision})"
+    )
+    return 0
+
+
+def stream(args: argparse.Namespace) -> int:
+    settings = render_settings_from(args)
+    if args.stream_source:
+        source_spec = parse_source_spec(args.stream_source)
+    else:
+        source_spec = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip())
+    opened = open_source(source_spec)  # SourceError reaches the user before anything starts
+    segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+    engine = Engine(segmenter, on_event=print_event)
+    sinks = []
+    try:
+        if args.vcam:
+            camera = VirtualCameraSink(
+                engine.output,
+                width=opened.width,
+                height=opened.height,
+                fps=args.fps,
+                device=args.vcam_device,
+                on_event=print_event,
+            )
+            sinks.append(camera)
+            print(f"greenroom: virtual camera {camera.device} ({camera.backend}) at {opened.width}x{opened.height}")
+        if args.record:
+            sinks.append(
+                RecorderSink(
+                    engine.output,
+                    args.record,
+                    width=opened.width,
+                    height=opened.height,
+                    fps=args.fps,
+                    on_event=print_event,
+                )
+            )
+    except SinkError:
+        opened.close()
+        for sink in sinks:
+            sink.close()
+        raise
+    print(
+        f"greenroom: streaming {opened.description} with {settings.background.describe()} "
+        f"on {segmenter.info.backend} ({segmenter.info.device}); Ctrl+C stops",
+        file=sys.stderr,
+    )
+    engine.start(source_spec, settings, opened=opened)
+    for sink in sinks:
+        sink.start()
+    started = last_status = time.monotonic()
+    try:
+        while args.duration is None or time.monotonic() - started < args.duration:
+            time.sleep(0.1)
+            if engine.source_ended:
+                break
+            if time.monotonic() - last_status >= _STATUS_EVERY_SECONDS:
+                last_status = time.monotonic()
+                print(f"greenroom: {engine.snapshot().summary()}", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+        for sink in sinks:
+            sink.close()
+    snapshot = engine.snapshot()
+    stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
+    print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")
+    if args.record:
+        print(f"recorded {args.record}")
+    return 0
+
+
+def cameras(args: argparse.Namespace) -> int:
+    found = list_cameras()
+    if not found:
+        print("no cameras found; `greenroom` will run on the bundled demo clip")
+        return 0
+    for camera in found:
+        print(f"{camera.index}\t{camera.name}\t{camera.path}")
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    from app.bench import run_bench
+
+    return run_bench(clip=args.clip, seconds=args.seconds, frames=args.frames, with_peer=not args.no_peer)

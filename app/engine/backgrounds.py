@@ -1,0 +1,133 @@
+"""Background renderers: what the person is composited onto.
+
+Each renderer's ``render(frame)`` takes the current (H, W, 3) uint8 RGB frame and returns an (H, W, 3) uint8 RGB
+background of the same size. Images and videos are cover-fitted (scaled to fill, centre-cropped, never stretched).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.engine.settings import GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
+
+
+class BackgroundError(RuntimeError):
+    """A background file cannot be used."""
+
+
+def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale ``rgb`` to cover width x height keeping its aspect ratio, then centre-crop: no stretching, no bars."""
+    source_height, source_width = rgb.shape[:2]
+    scale = max(width / source_width, height / source_height)
+    new_width, new_height = max(width, round(source_width * scale)), max(height, round(source_height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(rgb, (new_width, new_height), interpolation=interpolation)
+    x0, y0 = (new_width - width) // 2, (new_height - height) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+
+
+class ImageBackground:
+    """A still picture, cover-fitted once per frame size."""
+
+    def __init__(self, path: Path) -> None:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise BackgroundError(f"cannot read background image {path}: the file is missing, damaged or not an image")
+        self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        self._fitted: np.ndarray | None = None
+
+    def render(self, frame: np.ndarray) -> np.ndarray:
+        height, width = frame.shape[:2]
+        if self._fitted is None or self._fitted.shape[:2] != (height, width):
+            self._fitted = cover_fit(self._rgb, width, height)
+        return self._fitted
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class VideoBackground:
+    """A looping video; each rendered frame advances it by one frame."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._capture = cv2.VideoCapture(str(path))
+        ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
+        if not ok:
+            self._capture.release()
+            raise BackgroundError(f"cannot read background video {path}: the file is missing, damaged or not a video")
+        self._last = cv2.cvtColor(first, cv2.COLOR_BGR2RGB)
+
+    def render(self, frame: np.ndarray) -> np.ndarray:
+        ok, bgr = self._capture.read()
+        if not ok:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, bgr = self._capture.read()
+        if ok:
+            self._last = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        return cover_fit(self._last, frame.shape[1], frame.shape[0])
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class BlurBackground:
+    """The real background, blurred at 1/4 size (cheap) and scaled back up; ``strength`` in [0, 1]."""
+
+    def __init__(self, strength: float) -> None:
+        self._sigma = 2.0 + 10.0 * strength
+
+    def render(self, frame: np.ndarray) -> np.ndarray:
+        return heavy_blur(frame, factor=4, sigma=self._sigma)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SolidBackground:
+    """One colour (RGB)."""
+
+    def __init__(self, color: tuple[int, int, int]) -> None:
+        self._color = np.array(color, np.uint8)
+        self._canvas: np.ndarray | None = None
+
+    def render(self, frame: np.ndarray) -> np.ndarray:
+        if self._canvas is None or self._canvas.shape != frame.shape:
+            self._canvas = np.empty_like(frame)
+            self._canvas[:] = self._color
+        return self._canvas
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def heavy_blur(frame: np.ndarray, *, factor: int, sigma: float) -> np.ndarray:
+    """Downscale by ``factor``, Gaussian-blur with ``sigma`` (small-image pixels), scale back: (H, W, 3) uint8."""
+    height, width = frame.shape[:2]
+    small = cv2.resize(frame, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def make_background(spec: BackgroundSpec):
+    """A renderer for ``spec``; raises ``BackgroundError`` if its file cannot be used. NONE returns None."""
+    if spec.kind is BackgroundKind.IMAGE:
+        return ImageBackground(_require_path(spec))
+    if spec.kind is BackgroundKind.VIDEO:
+        return VideoBackground(_require_path(spec))
+    if spec.kind is BackgroundKind.BLUR:
+        return BlurBackground(spec.blur_strength)
+    if spec.kind is BackgroundKind.COLOR:
+        return SolidBackground(spec.color)
+    if spec.kind is BackgroundKind.GREEN:
+        return SolidBackground(GREEN_SCREEN_RGB)
+    return None
+
+
+def _require_path(spec: BackgroundSpec) -> Path:
+    if spec.path is None or not spec.path.is_file():
+        raise BackgroundError(f"background file not found: {spec.path}; pick another background")
+    return spec.path

@@ -1,0 +1,195 @@
+"""``Engine``: the real-time pipeline. A capture thread feeds a render thread through latest-value slots.
+
+    capture thread --[frame slot]--> render thread (segment, refine, composite) --[output slot]--> preview / sinks
+
+Frames are never queued: a slow stage drops stale frames (counted in the stats). Settings, source and segmenter can
+be swapped while running; each change takes effect at the next frame. Errors arrive through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.capture import CaptureThread
+from app.engine.events import EngineEvent, EventCallback, EventKind, ignore_event
+from app.engine.renderer import FrameRenderer
+from app.engine.settings import QualityMode, RenderSettings, SourceSpec
+from app.engine.slot import LatestSlot
+from app.engine.sources import Frame, FrameSource, open_source
+from app.engine.stats import PipelineStats, StatsSnapshot
+from segmentation import Segmenter
+
+_TAKE_TIMEOUT = 0.1
+
+
+@dataclass(frozen=True)
+class OutputFrame:
+    """What leaves the pipeline: ``rgb`` (H, W, 3) uint8 RGB; ``captured_at``/``rendered_at`` monotonic seconds."""
+
+    rgb: np.ndarray
+    index: int
+    captured_at: float
+    rendered_at: float
+    safe_frame: bool
+
+
+class Engine:
+    """Start with ``start(source, settings)``; read ``output`` (a ``LatestSlot[OutputFrame]``); ``stop()`` joins."""
+
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        *,
+        on_event: EventCallback = ignore_event,
+        stall_timeout: float = 0.5,
+        source_opener: Callable[[SourceSpec], FrameSource] = open_source,
+        capture_retry_seconds: float = 2.0,
+    ) -> None:
+        """``source_opener`` turns a ``SourceSpec`` into an open ``FrameSource`` (tests pass fake cameras);
+        ``capture_retry_seconds`` is the pause between attempts to reopen a lost source."""
+        self._renderer = FrameRenderer(segmenter, stall_timeout=stall_timeout)
+        self._source_opener = source_opener
+        self._capture_retry_seconds = capture_retry_seconds
+        self._on_event = on_event
+        self._settings = RenderSettings()
+        self._settings_lock = threading.Lock()
+        self._mirror = threading.Event()
+        self._frames: LatestSlot[Frame] = LatestSlot()
+        self.output: LatestSlot[OutputFrame] = LatestSlot()
+        self.stats = PipelineStats()
+        self._capture: CaptureThread | None = None
+        self._render_thread: threading.Thread | None = None
+        self._stop_requested = threading.Event()
+        self._pending_segmenter: Segmenter | None = None
+        self._last_error: str | None = None
+        self._last_quality = ""
+
+    # --- control -------------------------------------------------------------------------------------------
+    @property
+    def settings(self) -> RenderSettings:
+        with self._settings_lock:
+            return self._settings
+
+    def set_settings(self, settings: RenderSettings) -> None:
+        """Swap the settings object whole; the render thread uses it from the next frame."""
+        with self._settings_lock:
+            self._settings = settings
+        if settings.mirror:
+            self._mirror.set()
+        else:
+            self._mirror.clear()
+
+    def set_segmenter(self, segmenter: Segmenter) -> None:
+        """Swap the model backend (for example CPU <-> CUDA); takes effect at the next frame."""
+        with self._settings_lock:
+            self._pending_segmenter = segmenter
+
+    @property
+    def segmenter(self) -> Segmenter:
+        return self._renderer.segmenter
+
+    @property
+    def source_description(self) -> str:
+        return self._capture.source_info if self._capture else ""
+
+    @property
+    def running(self) -> bool:
+        return self._render_thread is not None and self._render_thread.is_alive()
+
+    def start(self, source: SourceSpec, settings: RenderSettings, *, opened: FrameSource | None = None) -> None:
+        """Start capture and render threads. ``opened``: the source already opened by the caller (so that opening
+        errors reach the caller as ``SourceError``); otherwise it is opened, and retried, by the capture thread."""
+        if self.running:
+            raise RuntimeError("engine already running; call stop() first or use set_source()")
+        self.set_settings(settings)
+        self._stop_requested.clear()
+        self._frames.reopen()
+        self.output.reopen()
+        self._start_capture(source, opened)
+        self._render_thread = threading.Thread(target=self._render_loop, name="greenroom-render", daemon=True)
+        self._render_thread.start()
+
+    def set_source(self, source: SourceSpec) -> None:
+        """Switch to another camera or file without stopping the render thread or the sinks."""
+        self._stop_capture()
+        self._start_capture(source)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop both threads cooperatively and wait for them (at most ``timeout`` seconds in total)."""
+        deadline = time.monotonic() + timeout
+        self._stop_requested.set()
+        self._stop_capture(max(0.0, deadline - time.monotonic()))
+        self._frames.close()
+        if self._render_thread is not None:
+            self._render_thread.join(max(0.0, deadline - time.monotonic()))
+            self._render_thread = None
+        self.output.close()
+        self._renderer.close()
+
+    def snapshot(self) -> StatsSnapshot:
+        return self.stats.snapshot(dropped=self._frames.dropped)
+
+    @property
+    def source_ended(self) -> bool:
+        return self._capture is not None and self._capture.ended.is_set()
+
+    # --- threads -----------------------------------------------------------------------------------------
+    def _start_capture(self, source: SourceSpec, opened: FrameSource | None = None) -> None:
+        self._capture = CaptureThread(
+            source,
+            self._frames,
+            self._on_event,
+            mirror=self._mirror,
+            first_source=opened,
+            opener=self._source_opener,
+            retry_seconds=self._capture_retry_seconds,
+        )
+        self._capture.start()
+
+    def _stop_capture(self, timeout: float = 2.0) -> None:
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture.join(timeout)
+
+    def _render_loop(self) -> None:
+        while not self._stop_requested.is_set():
+            frame = self._frames.take(timeout=_TAKE_TIMEOUT)
+            if frame is None:
+                continue
+            with self._settings_lock:
+                settings, segmenter, self._pending_segmenter = self._settings, self._pending_segmenter, None
+            if segmenter is not None:
+                self._renderer.set_segmenter(segmenter)
+            rendered = self._renderer.render(frame.rgb, settings)
+            now = time.monotonic()
+            self.output.put(OutputFrame(rendered.rgb, frame.index, frame.captured_at, now, rendered.safe_frame))
+            for stage, seconds in rendered.timings.items():
+                self.stats.record_stage(stage, seconds)
+            self.stats.record_output(frame.captured_at, now)
+            self._report(rendered.error, rendered.safe_frame, settings, frame.rgb.shape)
+
+    def _report(self, error: str | None, safe_frame: bool, settings: RenderSettings, shape: tuple[int, ...]) -> None:
+        """Send an event when the fail-safe state or the chosen quality changes (not once per frame)."""
+        if not safe_frame and error is not None:  # a one-off problem such as an unreadable background file
+            self._on_event(EngineEvent(EventKind.WARNING, "render", error))
+        failsafe_error = error if safe_frame else None
+        if failsafe_error != self._last_error:
+            if failsafe_error is not None:
+                self._on_event(EngineEvent(EventKind.ERROR, "render", failsafe_error))
+            else:
+                self._on_event(EngineEvent(EventKind.RECOVERED, "render", "segmentation is working again"))
+            self._last_error = failsafe_error
+        level = self._renderer.level
+        if level is not None:
+            mode = settings.quality.value
+            quality = f"{mode}: {level.describe(shape[1], shape[0])}"
+            if quality != self._last_quality:
+                self._last_quality = quality
+                self.stats.quality = quality
+                if settings.quality is QualityMode.ADAPTIVE:
+                    self._on_event(EngineEvent(EventKind.INFO, "render", f"quality {quality}"))

@@ -1,0 +1,47 @@
+"""Run segmentation with a time bound, so a stalled model cannot freeze the stream or leak the room.
+
+``SegmentationGuard.run`` returns the mask, or raises ``SegmentationError`` when the model raised or did not answer
+within ``timeout`` seconds. While a stalled call is still running, later calls fail at once instead of piling up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import numpy as np
+
+
+class SegmentationError(RuntimeError):
+    """Segmentation raised or stalled; the message is meant for the user."""
+
+
+class SegmentationGuard:
+    """One worker thread that runs ``segment(small_rgb)`` calls, bounded by a timeout."""
+
+    def __init__(self, timeout: float = 0.5) -> None:
+        self.timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greenroom-segment")
+        self._pending: Future | None = None
+
+    def run(self, segment: Callable[[np.ndarray], np.ndarray], small_rgb: np.ndarray) -> np.ndarray:
+        if self._pending is not None:
+            if not self._pending.done():
+                raise SegmentationError("segmentation is still stalled; showing a safe frame until it recovers")
+            self._pending = None  # the stalled call finished; its stale result is not used
+        future = self._executor.submit(segment, small_rgb)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            self._pending = future
+            raise SegmentationError(
+                f"segmentation took longer than {self.timeout * 1000:.0f} ms; showing a safe frame"
+            ) from None
+        except Exception as error:  # any model/backend failure must become a safe frame, not a crash
+            raise SegmentationError(
+                f"segmentation failed ({type(error).__name__}: {error}); showing a safe frame"
+            ) from error
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,169 @@
+"""Offline processing of a video file: every frame, at the input's size and fps, to an mp4.
+
+Three stages overlap on both cores: a decoder thread, the renderer (this thread) and an encoder thread, joined by
+queues of at most ``_QUEUE_DEPTH`` frames (back-pressure, so memory never grows). Nothing is dropped here.
+A failure or an interruption removes the partial output file.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.renderer import FrameRenderer
+from app.engine.settings import RenderSettings
+from app.engine.sinks import VideoFileWriter
+from app.engine.sources import VideoFileSource
+from app.engine.stats import PipelineStats, StageStats, percentiles
+from segmentation import Segmenter
+
+_QUEUE_DEPTH = 4
+_END = object()
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    frames: int
+    seconds: float
+    width: int
+    height: int
+    fps_in: float
+    stages: dict[str, StageStats]
+    safe_frames: int
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def text(self) -> str:
+        stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in self.stages.items())
+        return (
+            f"{self.frames} frames ({self.width}x{self.height} @ {self.fps_in:.3g} fps) in {self.seconds:.1f} s: "
+            f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; safe frames: {self.safe_frames}"
+        )
+
+
+class _Stage(threading.Thread):
+    """A daemon thread that records the first exception it meets instead of dying silently."""
+
+    def __init__(self, target: Callable[[], None], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._work = target
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except BaseException as error:  # re-raised in the caller's thread by process_video
+            self.error = error
+
+
+def process_video(
+    input_path: Path,
+    output_path: Path,
+    settings: RenderSettings,
+    segmenter: Segmenter,
+    *,
+    max_frames: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ProcessSummary:
+    """Composite every frame of ``input_path`` into ``output_path``; raises ``SourceError``/``SinkError`` early."""
+    source = VideoFileSource(input_path, loop=False)
+    writer = VideoFileWriter(output_path, width=source.width, height=source.height, fps=source.fps)
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    stats = PipelineStats(window=None)
+    decoded: queue.Queue = queue.Queue(_QUEUE_DEPTH)
+    rendered: queue.Queue = queue.Queue(_QUEUE_DEPTH)
+    cancel = threading.Event()
+    total = source.frame_count if max_frames is None else min(max_frames, source.frame_count)
+
+    def put(target: queue.Queue, item: object) -> bool:
+        while not cancel.is_set():
+            try:
+                target.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def decode() -> None:
+        count = 0
+        while max_frames is None or count < max_frames:
+            started = time.perf_counter()
+            frame = source.read()
+            if frame is None:
+                break
+            stats.record_stage("decode", time.perf_counter() - started)
+            if not put(decoded, frame.rgb):
+                return
+            count += 1
+        put(decoded, _END)
+
+    def encode() -> None:
+        while True:
+            item = rendered.get()
+            if item is _END:
+                return
+            started = time.perf_counter()
+            writer.write(item)
+            stats.record_stage("encode", time.perf_counter() - started)
+
+    decoder, encoder = _Stage(decode, "greenroom-decode"), _Stage(encode, "greenroom-encode")
+    started = time.perf_counter()
+    frames = safe_frames = 0
+    completed = False
+    try:
+        decoder.start()
+        encoder.start()
+        while True:
+            item = _get(decoded, decoder)
+            if item is _END:
+                break
+            result = renderer.render(item, settings)
+            for stage, seconds in result.timings.items():
+                stats.record_stage(stage, seconds)
+            safe_frames += int(result.safe_frame)
+            if not put(rendered, result.rgb) or encoder.error:
+                break
+            frames += 1
+            if on_progress is not None:
+                on_progress(frames, total)
+        put(rendered, _END)
+        encoder.join()
+        for stage in (decoder, encoder):
+            if stage.error is not None:
+                raise stage.error
+        completed = True
+    finally:
+        cancel.set()
+        decoder.join(timeout=2.0)
+        source.close()
+        renderer.close()
+        writer.close(discard=not completed)
+    return ProcessSummary(
+        frames, time.perf_counter() - started, source.width, source.height, source.fps, _stage_table(stats), safe_frames
+    )
+
+
+def _get(source_queue: queue.Queue, producer: _Stage) -> np.ndarray | object:
+    """Next decoded frame; raises the decoder's error if it died."""
+    while True:
+        try:
+            return source_queue.get(timeout=0.1)
+        except queue.Empty:
+            if producer.error is not None:
+                raise producer.error from None
+            if not producer.is_alive() and source_queue.empty():
+                return _END
+
+
+def _stage_table(stats: PipelineStats) -> dict[str, StageStats]:
+    samples = stats.all_stage_samples()
+    order = ["decode", "segment", "refine", "composite", "encode", "total"]
+    return {name: percentiles(samples[name]) for name in order if name in samples}

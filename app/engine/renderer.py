@@ -1,0 +1,132 @@
+"""Per-frame work of the render thread: segment -> refine -> composite, with the fail-safe.
+
+``FrameRenderer.render(frame_rgb, settings)`` returns a ``Rendered`` result whose ``rgb`` is an (H, W, 3) uint8 RGB
+image that never shows the unmasked room: if segmentation fails or stalls, it is the last good output (frozen) or,
+when there is none of the right size, a heavily blurred frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
+from app.engine.composite import composite, mask_preview
+from app.engine.guard import SegmentationError, SegmentationGuard
+from app.engine.quality import AdaptiveQuality, QualityLevel
+from app.engine.refine import TemporalSmoother, frame_grey_unit, guided_upsample
+from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
+from segmentation import Segmenter
+from segmentation.inference.preprocess import resize_for_model
+
+_SAFE_BLUR_FACTOR = 32
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One output frame: ``rgb`` (H, W, 3) uint8; ``safe_frame`` is True when the fail-safe produced it;
+    ``timings`` maps stage name to seconds; ``error`` is a user-facing message when something went wrong."""
+
+    rgb: np.ndarray
+    safe_frame: bool
+    timings: dict[str, float]
+    error: str | None = None
+
+
+class FrameRenderer:
+    """Holds the per-stream state (smoother, background, last good frame, adaptive quality)."""
+
+    def __init__(self, segmenter: Segmenter, *, stall_timeout: float = 0.5, use_guard: bool = True) -> None:
+        self.segmenter = segmenter
+        self.quality = AdaptiveQuality()
+        self._guard = SegmentationGuard(stall_timeout) if use_guard else None
+        self._smoother = TemporalSmoother()
+        self._background_spec: BackgroundSpec | None = None
+        self._background = None
+        self._last_good: np.ndarray | None = None
+        self._last_mask: np.ndarray | None = None
+        self._frames_since_mask = 0
+        self.level: QualityLevel | None = None
+
+    def set_segmenter(self, segmenter: Segmenter) -> None:
+        self.segmenter = segmenter
+        self._last_mask = None
+
+    def _background_for(self, spec: BackgroundSpec) -> tuple[object, str | None]:
+        """The renderer for ``spec``, rebuilt only when the spec changes; falls back to blur on a bad file."""
+        if spec == self._background_spec:
+            return self._background, None
+        error = None
+        if self._background is not None:
+            self._background.close()
+        try:
+            self._background = make_background(spec)
+        except BackgroundError as problem:
+            error = f"{problem}; using blur instead"
+            self._background = make_background(BackgroundSpec(kind=BackgroundKind.BLUR))
+        self._background_spec = spec
+        return self._background, error
+
+    def _segment(self, small: np.ndarray) -> np.ndarray:
+        if self._guard is None:
+            try:
+                return self.segmenter.low_res(small)
+            except Exception as error:  # the fail-safe must catch every backend failure
+                raise SegmentationError(f"segmentation failed ({type(error).__name__}: {error})") from error
+        return self._guard.run(self.segmenter.low_res, small)
+
+    def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        level = self.quality.level(settings.quality)
+        if level != self.level:
+            self.level, self._last_mask = level, None
+        self.segmenter.pixel_budget = level.pixel_budget
+        small = resize_for_model(rgb, level.pixel_budget)
+        try:
+            if (
+                self._last_mask is None
+                or self._last_mask.shape != small.shape[:2]
+                or (self._frames_since_mask + 1 >= level.mask_interval)
+            ):
+                mask = self._segment(small)
+                self._frames_since_mask = 0
+            else:
+                mask = self._last_mask
+                self._frames_since_mask += 1
+        except SegmentationError as failure:
+            return self._safe_frame(rgb, str(failure), timings, started)
+        timings["segment"] = time.perf_counter() - started
+
+        step = time.perf_counter()
+        mask = self._smoother(mask, small, settings.smoothing)
+        self._last_mask = mask
+        alpha = guided_upsample(
+            mask, small, frame_grey_unit(rgb), threshold=settings.threshold, feather=settings.feather
+        )
+        timings["refine"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        background, error = self._background_for(settings.background)
+        output = mask_preview(alpha) if background is None else composite(rgb, background.render(rgb), alpha)
+        timings["composite"] = time.perf_counter() - step
+        timings["total"] = time.perf_counter() - started
+        self.quality.observe(timings["total"], settings.target_fps)
+        self._last_good = output
+        return Rendered(output, False, timings, error)
+
+    def _safe_frame(self, rgb: np.ndarray, message: str, timings: dict[str, float], started: float) -> Rendered:
+        if self._last_good is not None and self._last_good.shape == rgb.shape:
+            output = self._last_good
+        else:
+            output = heavy_blur(rgb, factor=_SAFE_BLUR_FACTOR, sigma=4.0)
+        timings["total"] = time.perf_counter() - started
+        return Rendered(output, True, timings, message)
+
+    def close(self) -> None:
+        if self._guard is not None:
+            self._guard.close()
+        if self._background is not None:
+            self._background.close()

@@ -1,0 +1,152 @@
+"""Frozen settings objects: the GUI and the command line build a new one and hand it to the engine whole.
+
+Colours are RGB tuples of ints in [0, 255]. ``RenderSettings`` is read by the render thread once per frame, so a
+change takes effect at the next frame without restarting the stream.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+GREEN_SCREEN_RGB = (0, 177, 64)
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
+
+
+class BackgroundKind(Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    BLUR = "blur"
+    COLOR = "color"
+    GREEN = "green"
+    NONE = "none"  # mask preview: the person mask itself is the picture
+
+
+@dataclass(frozen=True)
+class BackgroundSpec:
+    """What goes behind the person. ``path`` for IMAGE/VIDEO, ``color`` for COLOR, ``blur_strength`` in [0, 1]."""
+
+    kind: BackgroundKind = BackgroundKind.BLUR
+    path: Path | None = None
+    color: tuple[int, int, int] = GREEN_SCREEN_RGB
+    blur_strength: float = 0.6
+
+    def describe(self) -> str:
+        """Short human text, e.g. ``image: beach.jpg`` or ``colour #00B140``."""
+        if self.kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
+            return f"{self.kind.value}: {self.path.name if self.path else '?'}"
+        if self.kind is BackgroundKind.COLOR:
+            return "colour #{:02X}{:02X}{:02X}".format(*self.color)
+        return self.kind.value
+
+
+class BackgroundSpecError(ValueError):
+    """A ``--background`` text that names no known background."""
+
+
+_COLOR_PATTERN = re.compile(r"^(?:color|colour):#?([0-9a-fA-F]{6})$")
+
+
+def parse_background_spec(text: str) -> BackgroundSpec:
+    """Parse the command-line form: an image or video path, ``blur``, ``color:#RRGGBB``, ``green`` or ``none``.
+
+    Raises ``BackgroundSpecError`` saying what is accepted; a path must exist and have an image/video suffix.
+    """
+    lowered = text.strip().lower()
+    if lowered in {"blur", "green", "none"}:
+        return BackgroundSpec(kind=BackgroundKind(lowered))
+    if lowered.startswith(("color:", "colour:")):
+        match = _COLOR_PATTERN.match(lowered)
+        if not match:
+            raise BackgroundSpecError(f"bad colour {text!r}: write it as color:#RRGGBB, for example color:#203040")
+        value = match.group(1)
+        return BackgroundSpec(
+            kind=BackgroundKind.COLOR, color=(int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+        )
+    path = Path(text).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        raise BackgroundSpecError(
+            f"unknown background {text!r}: give an image or video file, blur, green, none or color:#RRGGBB"
+        )
+    if not path.is_file():
+        raise BackgroundSpecError(f"background file not found: {path}; check the path")
+    return BackgroundSpec(kind=BackgroundKind.IMAGE if suffix in IMAGE_SUFFIXES else BackgroundKind.VIDEO, path=path)
+
+
+class QualityMode(Enum):
+    ADAPTIVE = "adaptive"  # hold target_fps by trading model input size and mask refresh rate
+    QUALITY = "quality"  # largest input, a new mask every frame
+    SPEED = "speed"  # smallest input
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Per-frame controls.
+
+    - ``threshold`` in [0, 1]: where the soft mask is centred (0.5 = the model's own decision boundary);
+    - ``feather`` in [0, 1]: softness of the edge (0 = hard cut, 1 = wide soft edge);
+    - ``smoothing`` in [0, 1]: temporal smoothing strength on still edges (0 = none);
+    - ``target_fps``: what the adaptive mode holds, and the pace of the virtual camera.
+    """
+
+    background: BackgroundSpec = field(default_factory=BackgroundSpec)
+    mirror: bool = False
+    threshold: float = 0.5
+    feather: float = 0.3
+    smoothing: float = 0.5
+    quality: QualityMode = QualityMode.ADAPTIVE
+    target_fps: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("threshold", "feather", "smoothing"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if not 1.0 <= self.target_fps <= 120.0:
+            raise ValueError(f"target_fps must be in [1, 120], got {self.target_fps}")
+
+
+class SourceKind(Enum):
+    CAMERA = "camera"
+    VIDEO = "video"
+    TEST_PATTERN = "test-pattern"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where frames come from: a camera (``camera`` = index or device path), a video file, or a test pattern.
+
+    ``width``/``height``/``fps`` are what is asked of a camera (it may give something else; the source reports
+    what it got). ``loop`` replays a video file forever (streaming) instead of ending (processing).
+    """
+
+    kind: SourceKind
+    camera: int | str | None = None
+    path: Path | None = None
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    loop: bool = True
+
+    def describe(self) -> str:
+        if self.kind is SourceKind.CAMERA:
+            return f"camera {self.camera}"
+        if self.kind is SourceKind.VIDEO:
+            return f"video {self.path.name if self.path else '?'}"
+        return "test pattern"
+
+
+def parse_source_spec(text: str, *, loop: bool = True) -> SourceSpec:
+    """``0`` / ``1`` (camera index), ``/dev/video2`` (camera path), ``test`` (pattern) or a video file path."""
+    stripped = text.strip()
+    if stripped.isdigit():
+        return SourceSpec(kind=SourceKind.CAMERA, camera=int(stripped))
+    if stripped.lower() in {"test", "test-pattern", "pattern"}:
+        return SourceSpec(kind=SourceKind.TEST_PATTERN)
+    if stripped.startswith("/dev/video"):
+        return SourceSpec(kind=SourceKind.CAMERA, camera=stripped)
+    return SourceSpec(kind=SourceKind.VIDEO, path=Path(stripped).expanduser(), loop=loop)

@@ -1,0 +1,207 @@
+"""Where output frames go: the virtual camera (pyvirtualcam) and mp4 files.
+
+``VideoFileWriter`` writes every frame it is given (offline processing). ``PacedSink`` runs its own thread that
+emits the newest output frame at a steady fps, re-sending the last one when no new frame arrived (a video call
+expects a steady stream). ``VirtualCameraSink`` and ``RecorderSink`` are paced sinks. All are context managers
+whose ``close()`` is idempotent; opening problems raise ``SinkError`` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.engine.events import EngineEvent, EventCallback, EventKind, ignore_event
+from app.engine.slot import LatestSlot
+
+
+class SinkError(RuntimeError):
+    """A sink cannot be opened or written."""
+
+
+def virtual_camera_help() -> str:
+    """How to get a virtual camera device on this operating system."""
+    system = platform.system()
+    if system == "Linux":
+        return (
+            "install v4l2loopback and load it with: sudo modprobe v4l2loopback devices=1 exclusive_caps=1 "
+            'card_label="Greenroom"'
+        )
+    if system in ("Windows", "Darwin"):
+        return "install OBS Studio (version 26.1 or newer) and start its Virtual Camera once so the device exists"
+    return "no virtual camera driver is known for this operating system"
+
+
+def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize an (H, W, 3) uint8 frame to width x height if it differs (after a source switch), else return it."""
+    if rgb.shape[1] == width and rgb.shape[0] == height:
+        return rgb
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+
+
+class VideoFileWriter:
+    """An mp4 (MPEG-4 Part 2) writer for (H, W, 3) uint8 RGB frames of one size.
+
+    A writer that is closed with ``discard=True`` (or never received a frame) removes its partial file.
+    """
+
+    def __init__(self, path: Path, *, width: int, height: int, fps: float) -> None:
+        if path.suffix.lower() != ".mp4":
+            raise SinkError(f"output must be an .mp4 file, got {path.name}")
+        if not path.parent.exists():
+            raise SinkError(f"cannot write {path}: the folder {path.parent} does not exist")
+        self.path, self.width, self.height = path, width, height
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        if not self._writer.isOpened():
+            path.unlink(missing_ok=True)
+            raise SinkError(f"cannot write {path}: check that the folder is writable and the disk is not full")
+        self.frames_written = 0
+        self._closed = False
+
+    def write(self, rgb: np.ndarray) -> None:
+        self._writer.write(cv2.cvtColor(fit_to(rgb, self.width, self.height), cv2.COLOR_RGB2BGR))
+        self.frames_written += 1
+
+    def close(self, *, discard: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.release()
+        if discard or self.frames_written == 0:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoFileWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.close(discard=exc_type is not None)
+
+
+class PacedSink:
+    """Base for sinks that emit the newest frame of ``slot`` every 1/fps seconds on their own thread."""
+
+    name = "sink"
+
+    def __init__(self, slot: LatestSlot, *, fps: float, on_event: EventCallback = ignore_event) -> None:
+        self._slot = slot
+        self._period = 1.0 / fps
+        self._on_event = on_event
+        self._stop_requested = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"greenroom-{self.name}", daemon=True)
+        self.frames_sent = 0
+        self.new_frames_sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _emit(self, rgb: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        last_version = -1
+        next_due = time.monotonic()
+        try:
+            while not self._stop_requested.is_set():
+                output, version = self._slot.peek()
+                if output is not None:
+                    self._emit(output.rgb)
+                    self.frames_sent += 1
+                    if version != last_version:
+                        self.new_frames_sent += 1
+                        last_version = version
+                next_due += self._period
+                delay = next_due - time.monotonic()
+                if delay < -self._period:  # fell far behind (machine stalled): re-anchor, do not burst
+                    next_due = time.monotonic()
+                elif delay > 0:
+                    self._stop_requested.wait(delay)
+        except Exception as error:  # a sink failing must not take the stream down
+            self._on_event(EngineEvent(EventKind.ERROR, self.name, f"{self.name} stopped: {error}"))
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop the thread and release the device or file; safe to call twice."""
+        self._stop_requested.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._release()
+
+    def __enter__(self) -> PacedSink:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class VirtualCameraSink(PacedSink):
+    """Sends frames to a virtual camera through pyvirtualcam (v4l2loopback, OBS Virtual Camera, ...)."""
+
+    name = "virtual-camera"
+
+    def __init__(
+        self,
+        slot: LatestSlot,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        device: str | None = None,
+        backend: str | None = None,
+        on_event: EventCallback = ignore_event,
+    ) -> None:
+        import pyvirtualcam
+
+        super().__init__(slot, fps=fps, on_event=on_event)
+        try:
+            self._camera = pyvirtualcam.Camera(
+                width, height, fps, fmt=pyvirtualcam.PixelFormat.RGB, device=device, backend=backend
+            )
+        except Exception as error:  # pyvirtualcam raises RuntimeError listing every backend's failure
+            reason = " / ".join(line.strip() for line in str(error).splitlines() if line.strip()) or "no backend"
+            raise SinkError(f"no virtual camera available ({reason}); {virtual_camera_help()}") from None
+        self.width, self.height = width, height
+        self.device = self._camera.device
+        self.backend = self._camera.backend
+        self._released = False
+
+    def _emit(self, rgb: np.ndarray) -> None:
+        self._camera.send(np.ascontiguousarray(fit_to(rgb, self.width, self.height)))
+
+    def _release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._camera.close()
+
+
+class RecorderSink(PacedSink):
+    """Records the live output to an mp4 file at a steady fps."""
+
+    name = "recorder"
+
+    def __init__(
+        self,
+        slot: LatestSlot,
+        path: Path,
+        *,
+        width: int,
+        height: int,
+        fps: float,
+        on_event: EventCallback = ignore_event,
+    ) -> None:
+        super().__init__(slot, fps=fps, on_event=on_event)
+        self._writer = VideoFileWriter(path, width=width, height=height, fps=fps)
+        self.path = path
+
+    def _emit(self, rgb: np.ndarray) -> None:
+        self._writer.write(rgb)
+
+    def _release(self) -> None:
+        self._writer.close()

@@ -1,0 +1,95 @@
+"""Gallery thumbnails (16:9 QImages): pictures, first frames of videos, colour swatches and a blurred sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPolygonF
+
+from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from app.ui.preview import rgb_to_qimage
+
+THUMBNAIL_SIZE = QSize(128, 72)
+
+
+def cover(image: QImage, size: QSize = THUMBNAIL_SIZE) -> QImage:
+    """Scale ``image`` to cover ``size`` keeping its aspect ratio, then centre-crop (like the engine's cover fit)."""
+    scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation)
+    x, y = (scaled.width() - size.width()) // 2, (scaled.height() - size.height()) // 2
+    return scaled.copy(QRect(x, y, size.width(), size.height()))
+
+
+def image_thumbnail(path: Path) -> QImage | None:
+    """A thumbnail of a picture file, decoded at reduced size where the format allows; None if unreadable."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    full = reader.size()
+    if full.isValid() and full.width() > 4 * THUMBNAIL_SIZE.width():
+        reader.setScaledSize(full.scaled(THUMBNAIL_SIZE * 2, Qt.AspectRatioMode.KeepAspectRatioByExpanding))
+    image = reader.read()
+    return None if image.isNull() else cover(image)
+
+
+def first_video_frame(path: Path) -> np.ndarray | None:
+    """The first frame of a video as (H, W, 3) uint8 RGB, or None if OpenCV cannot decode it."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        ok, bgr = capture.read() if capture.isOpened() else (False, None)
+    finally:
+        capture.release()
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if ok and bgr is not None else None
+
+
+def video_thumbnail(path: Path) -> QImage | None:
+    """The first frame with a play triangle on it; None if unreadable."""
+    rgb = first_video_frame(path)
+    if rgb is None:
+        return None
+    image = cover(rgb_to_qimage(rgb))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 140))
+    centre = QPointF(image.width() / 2, image.height() / 2)
+    painter.drawEllipse(centre, 16, 16)
+    painter.setBrush(QColor(255, 255, 255, 230))
+    painter.drawPolygon(
+        QPolygonF([centre + QPointF(-6, -9), centre + QPointF(-6, 9), centre + QPointF(10, 0)])
+    )
+    painter.end()
+    return image
+
+
+def file_thumbnail(path: Path) -> QImage | None:
+    """Thumbnail for an image or video file by suffix; None when unreadable or of another type."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return image_thumbnail(path)
+    if suffix in VIDEO_SUFFIXES:
+        return video_thumbnail(path)
+    return None
+
+
+def swatch(rgb: tuple[int, int, int], label: str = "") -> QImage:
+    """A solid colour tile, with ``label`` written on it in a contrasting colour."""
+    image = QImage(THUMBNAIL_SIZE, QImage.Format.Format_RGB32)
+    image.fill(QColor(*rgb))
+    if label:
+        luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        painter = QPainter(image)
+        painter.setPen(QColor(20, 20, 20) if luminance > 140 else QColor(245, 245, 245))
+        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, label)
+        painter.end()
+    return image
+
+
+def blur_thumbnail(sample_rgb: np.ndarray | None) -> QImage:
+    """A heavily blurred sample frame (what the blur background looks like); a soft gradient without one."""
+    if sample_rgb is None:
+        y, x = np.mgrid[0:72, 0:128].astype(np.float32)
+        sample_rgb = np.stack([60 + x, 80 + y, 140 + 0.3 * x], axis=2).clip(0, 255).astype(np.uint8)
+    small = cv2.resize(sample_rgb, (THUMBNAIL_SIZE.width(), THUMBNAIL_SIZE.height()), interpolation=cv2.INTER_AREA)
+    return rgb_to_qimage(cv2.GaussianBlur(small, (0, 0), 4.0))

@@ -1,0 +1,100 @@
+"""``load_segmenter``: pick device and backend, verify the weights, build a ready-to-call ``Segmenter``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
+from segmentation.inference.segmenter import BackendInfo, Segmenter
+from segmentation.weights import (
+    WeightsError,
+    build_model_from_spec,
+    default_spec_path,
+    load_spec,
+    verified_file,
+)
+
+DEVICES = ("auto", "cpu", "cuda")
+BACKENDS = ("auto", "torch", "onnxruntime")
+_WARM_UP_RUNS = 3
+
+
+def cuda_available() -> bool:
+    """True if torch is installed with CUDA and sees a GPU."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def _onnxruntime_installed() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tuple[str, str]:
+    """Turn "auto" choices into concrete ones; raise ``ValueError`` for impossible combinations.
+
+    auto device: CUDA if a GPU is visible, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is
+    installed and the model ships an ONNX file, torch float32 otherwise.
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if device == "auto":
+        device = "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and not cuda_available():
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible to torch; use device='cpu'")
+    if backend == "onnxruntime" and device != "cpu":
+        raise ValueError("the onnxruntime backend runs on the CPU here; use backend='torch' for CUDA")
+    if backend == "auto":
+        backend = "onnxruntime" if device == "cpu" and has_onnx and _onnxruntime_installed() else "torch"
+    return device, backend
+
+
+def load_segmenter(
+    device: str = "auto",
+    backend: str = "auto",
+    *,
+    spec_path: Path | None = None,
+    threads: int | None = None,
+    pixel_budget: int | None = None,
+    cuda_graph: bool = False,
+) -> Segmenter:
+    """Load the shipped (or ``spec_path``) model, warm it up and return a ``Segmenter``.
+
+    Raises ``WeightsError`` (missing, damaged or foreign files, with what to do) or ``ValueError`` (bad choices).
+    """
+    spec_path = spec_path or default_spec_path()
+    spec = load_spec(spec_path)
+    directory = spec_path.parent
+    device, backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
+    if backend == "onnxruntime":
+        onnx_path = verified_file(directory / spec.onnx_file, spec.onnx_sha256, "ONNX model")
+        try:
+            runner = OnnxRuntimeBackend(onnx_path, threads=threads)
+        except Exception as error:  # onnxruntime raises its own untyped errors for bad files
+            raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); reinstall Greenroom") from None
+    else:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        model = build_model_from_spec(spec, directory)
+        runner = TorchBackend(model, device=device, half=device == "cuda", cuda_graph=cuda_graph)
+    segmenter = Segmenter(
+        runner,
+        BackendInfo(backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name),
+        pixel_budget=pixel_budget or spec.pixel_budget,
+    )
+    warm_up = np.zeros((144, 256, 3), np.uint8)
+    for _ in range(_WARM_UP_RUNS):
+        segmenter.low_res(warm_up)
+    return segmenter

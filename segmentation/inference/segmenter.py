@@ -1,0 +1,75 @@
+"""``Segmenter``: the one inference facade the app, the benchmarks and the evaluation use.
+
+``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person probability in
+[0, 1]. ``seg.low_res(rgb)`` returns the probability at the model's input size (for 16:9 frames 144x256 by default),
+so the engine can upsample it with its own edge-aware filter. ``seg.batch(frames)`` runs many frames of one size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from segmentation.inference.preprocess import (
+    check_rgb_frame,
+    resize_for_model,
+    sigmoid,
+    to_nchw_float,
+    upsample_mask,
+)
+from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, model_input_size
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What is actually running, for the UI and benchmark tables."""
+
+    backend: str
+    device: str
+    precision: str
+    model_name: str
+
+
+class Segmenter:
+    """Callable person segmenter around a backend (see the module docstring for the frame contract)."""
+
+    def __init__(
+        self,
+        run_batch: Callable[[np.ndarray], np.ndarray],
+        info: BackendInfo,
+        *,
+        pixel_budget: int = DEFAULT_PIXEL_BUDGET,
+    ) -> None:
+        self._run_batch = run_batch
+        self.info = info
+        self.pixel_budget = pixel_budget
+
+    def input_size(self, frame_width: int, frame_height: int) -> tuple[int, int]:
+        """Model input ``(width, height)`` used for a frame of this size at the current pixel budget."""
+        return model_input_size(frame_width, frame_height, self.pixel_budget)
+
+    def low_res(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> (h, w) float32 in [0, 1] at the model input size."""
+        resized = resize_for_model(check_rgb_frame(rgb), self.pixel_budget)
+        return sigmoid(self._run_batch(to_nchw_float(resized))[0, 0])
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1]."""
+        return upsample_mask(self.low_res(rgb), rgb.shape[1], rgb.shape[0])
+
+    def batch(self, frames: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
+        """Offline use: full-resolution masks for frames that all share one size, ``batch_size`` at a time."""
+        if not frames:
+            return []
+        height, width = check_rgb_frame(frames[0]).shape[:2]
+        masks: list[np.ndarray] = []
+        for start in range(0, len(frames), batch_size):
+            chunk = [check_rgb_frame(frame) for frame in frames[start : start + batch_size]]
+            if any(frame.shape[:2] != (height, width) for frame in chunk):
+                raise ValueError(f"batch() expects frames of one size, {width}x{height} first, got a different one")
+            stacked = np.concatenate([to_nchw_float(resize_for_model(frame, self.pixel_budget)) for frame in chunk])
+            probabilities = sigmoid(self._run_batch(stacked)[:, 0])
+            masks.extend(upsample_mask(probability, width, height) for probability in probabilities)
+        return masks

@@ -1,0 +1,73 @@
+"""DeepLabv3+ for one class (person): backbone -> ASPP -> decoder -> 1-channel logit, upsampled to the input.
+
+``DeepLabV3Plus.forward`` takes RGB in [0, 1], shape (N, 3, H, W) float32/float16 with H, W multiples of 16, and
+returns person logits (N, 1, H, W); ``sigmoid`` of that is the soft person mask. The model normalises its own
+input with the backbone's mean/std, so every backend (torch, ONNX) feeds the same [0, 1] tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from segmentation.model.aspp import ASPP
+from segmentation.model.backbones import BACKBONES
+from segmentation.model.decoder import Decoder
+
+
+@dataclass(frozen=True)
+class ArchitectureConfig:
+    """Everything that determines the model's parameter shapes (and so its weights file layout)."""
+
+    backbone: str = "efficientnet_lite0"
+    output_stride: int = 16
+    aspp_channels: int = 128
+    decoder_channels: int = 128
+
+
+class DeepLabV3Plus(nn.Module):
+    """Person segmenter; see the module docstring for the tensor contract."""
+
+    def __init__(self, config: ArchitectureConfig) -> None:
+        super().__init__()
+        entry = BACKBONES.get(config.backbone)
+        self.config = config
+        self.backbone = entry.build(config.output_stride)
+        self.aspp = ASPP(self.backbone.high_level_channels, config.aspp_channels, output_stride=config.output_stride)
+        self.decoder = Decoder(config.aspp_channels, self.backbone.low_level_channels, config.decoder_channels)
+        self.head = nn.Conv2d(config.decoder_channels, 1, 1)
+        self.register_buffer("mean", torch.tensor(entry.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(entry.std).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        x = (rgb - self.mean.to(rgb.dtype)) / self.std.to(rgb.dtype)
+        low_level, high_level = self.backbone(x)
+        features = self.decoder(self.aspp(high_level), low_level)
+        return F.interpolate(self.head(features), size=rgb.shape[-2:], mode="bilinear", align_corners=False)
+
+    def forward_low_res(self, rgb: torch.Tensor) -> torch.Tensor:
+        """Person logits at stride 4, (N, 1, H/4, W/4), for callers that upsample themselves."""
+        x = (rgb - self.mean.to(rgb.dtype)) / self.std.to(rgb.dtype)
+        low_level, high_level = self.backbone(x)
+        return self.head(self.decoder(self.aspp(high_level), low_level))
+
+
+def build_deeplabv3plus(
+    *,
+    backbone: str = "efficientnet_lite0",
+    output_stride: int = 16,
+    aspp_channels: int = 128,
+    decoder_channels: int = 128,
+) -> DeepLabV3Plus:
+    """Build a randomly initialised DeepLabv3+ person segmenter (keyword-only, torchvision style)."""
+    return DeepLabV3Plus(
+        ArchitectureConfig(
+            backbone=backbone,
+            output_stride=output_stride,
+            aspp_channels=aspp_channels,
+            decoder_channels=decoder_channels,
+        )
+    )

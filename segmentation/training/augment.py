@@ -1,0 +1,145 @@
+"""Webcam-like photometric augmentation and geometric helpers for training samples.
+
+Every function takes and returns ``(H, W, 3) uint8 RGB`` images (masks: ``(H, W) float32`` in [0, 1]) and draws its
+randomness from the ``numpy.random.Generator`` it is given, so a sample is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def colour_jitter(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Brightness, contrast, saturation, white balance and gamma (exposure) changes."""
+    image = rgb.astype(np.float32) / 255.0
+    image = image * rng.uniform(0.6, 1.4) + rng.uniform(-0.1, 0.1)
+    mean = image.mean()
+    image = (image - mean) * rng.uniform(0.7, 1.3) + mean
+    grey = image.mean(axis=2, keepdims=True)
+    image = grey + (image - grey) * rng.uniform(0.5, 1.4)
+    image = image * rng.uniform(0.85, 1.15, size=3).astype(np.float32)
+    image = np.clip(image, 0.0, 1.0) ** rng.uniform(0.7, 1.5)
+    return (image * 255.0 + 0.5).astype(np.uint8)
+
+
+def low_light(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A dim room: darken strongly, then add the sensor noise a webcam's gain brings."""
+    image = rgb.astype(np.float32) * rng.uniform(0.15, 0.5)
+    image += rng.normal(0.0, rng.uniform(2.0, 8.0), size=image.shape).astype(np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def blur(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Defocus (Gaussian) or horizontal/vertical motion blur."""
+    if rng.random() < 0.5:
+        return cv2.GaussianBlur(rgb, (0, 0), rng.uniform(0.5, 1.8))
+    length = int(rng.integers(3, 8))
+    kernel = np.zeros((length, length), np.float32)
+    if rng.random() < 0.5:
+        kernel[length // 2, :] = 1.0 / length
+    else:
+        kernel[:, length // 2] = 1.0 / length
+    return cv2.filter2D(rgb, -1, kernel)
+
+
+def sensor_noise(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Additive Gaussian noise with a random strength (sigma 2-10 grey levels)."""
+    noise = rng.normal(0.0, rng.uniform(2.0, 10.0), size=rgb.shape)
+    return np.clip(rgb.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def jpeg_artefacts(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Re-encode as JPEG at quality 25-85, as a compressed webcam stream looks."""
+    quality = int(rng.integers(25, 86))
+    ok, encoded = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        return rgb
+    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+def webcam_photometric(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Apply a random subset of the photometric augmentations above, each with its own probability."""
+    if rng.random() < 0.8:
+        rgb = colour_jitter(rgb, rng)
+    if rng.random() < 0.15:
+        rgb = low_light(rgb, rng)
+    if rng.random() < 0.3:
+        rgb = blur(rgb, rng)
+    if rng.random() < 0.3:
+        rgb = sensor_noise(rgb, rng)
+    if rng.random() < 0.4:
+        rgb = jpeg_artefacts(rgb, rng)
+    return rgb
+
+
+def crop_around_person(
+    rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random resized crop of aspect ``size`` = (width, height) that keeps part of the person in view.
+
+    The crop covers 35-100% of the largest window of that aspect that fits, is centred near a random person pixel
+    (so people often end up cut at the frame edge, as at a desk), and is resized to ``size``; 50% are mirrored.
+    """
+    out_w, out_h = size
+    height, width = mask.shape
+    aspect = out_w / out_h * rng.uniform(0.9, 1.1)
+    max_w = min(width, height * aspect)
+    crop_w = max_w * np.sqrt(rng.uniform(0.35, 1.0))
+    crop_h = min(height, crop_w / aspect)
+    ys, xs = np.nonzero(mask > 0.5)
+    if len(xs) and rng.random() < 0.9:
+        pick = int(rng.integers(len(xs)))
+        centre_x = xs[pick] + rng.normal(0, crop_w * 0.15)
+        centre_y = ys[pick] + rng.normal(0, crop_h * 0.15)
+    else:
+        centre_x, centre_y = rng.uniform(0, width), rng.uniform(0, height)
+    x0 = float(np.clip(centre_x - crop_w / 2, 0, width - crop_w))
+    y0 = float(np.clip(centre_y - crop_h / 2, 0, height - crop_h))
+    # An affine warp crops and resizes in one step with sub-pixel placement.
+    scale_x, scale_y = out_w / crop_w, out_h / crop_h
+    matrix = np.array([[scale_x, 0, -x0 * scale_x], [0, scale_y, -y0 * scale_y]], np.float32)
+    if rng.random() < 0.5:
+        matrix = np.array([[-1, 0, out_w], [0, 1, 0]], np.float32) @ np.vstack([matrix, [0, 0, 1]])
+    image = cv2.warpAffine(
+        rgb, matrix, size, flags=cv2.INTER_AREA if scale_x < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    target = cv2.warpAffine(mask, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return image, np.clip(target, 0.0, 1.0)
+
+
+def paste_person(
+    background: np.ndarray,
+    person_rgb: np.ndarray,
+    person_alpha: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha-composite a person onto ``background`` (copy-paste augmentation); returns image and person mask.
+
+    The person is scaled to 45-130% of the background height and placed so that it may leave the frame at the
+    sides or bottom (partial bodies), like a person seated in front of a webcam.
+    """
+    bg_h, bg_w = background.shape[:2]
+    p_h, p_w = person_alpha.shape
+    scale = bg_h * rng.uniform(0.45, 1.3) / p_h
+    new_w, new_h = max(2, int(p_w * scale)), max(2, int(p_h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    person_rgb = cv2.resize(person_rgb, (new_w, new_h), interpolation=interpolation)
+    person_alpha = cv2.resize(person_alpha, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.5:
+        person_rgb, person_alpha = person_rgb[:, ::-1], person_alpha[:, ::-1]
+    x0 = int(rng.uniform(-0.3 * new_w, bg_w - 0.7 * new_w))
+    y0 = int(bg_h - new_h * rng.uniform(0.6, 1.0)) if new_h > bg_h * 0.6 else int(rng.uniform(0, bg_h - new_h))
+    canvas_alpha = np.zeros((bg_h, bg_w), np.float32)
+    canvas_rgb = np.zeros_like(background)
+    sx0, sy0 = max(0, -x0), max(0, -y0)
+    dx0, dy0 = max(0, x0), max(0, y0)
+    w = min(new_w - sx0, bg_w - dx0)
+    h = min(new_h - sy0, bg_h - dy0)
+    if w > 0 and h > 0:
+        canvas_alpha[dy0 : dy0 + h, dx0 : dx0 + w] = person_alpha[sy0 : sy0 + h, sx0 : sx0 + w]
+        canvas_rgb[dy0 : dy0 + h, dx0 : dx0 + w] = person_rgb[sy0 : sy0 + h, sx0 : sx0 + w]
+    # Match the person's brightness loosely to the new scene so the paste edge is not a giveaway.
+    alpha3 = canvas_alpha[:, :, None]
+    image = canvas_rgb.astype(np.float32) * alpha3 + background.astype(np.float32) * (1.0 - alpha3)
+    return np.clip(image, 0, 255).astype(np.uint8), canvas_alpha

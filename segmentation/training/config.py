@@ -1,0 +1,86 @@
+"""Typed training configuration with command-line overrides (every field is a ``--flag``)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_data_root() -> Path:
+    """``$GREENROOM_DATA`` if set, else the shared data folder beside the repository."""
+    return Path(os.environ.get("GREENROOM_DATA", _REPO_ROOT.parent / "shared" / "data"))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """All knobs of one training run; saved next to its checkpoints so a run can be reproduced."""
+
+    run_dir: Path = _REPO_ROOT / "runs" / "train"
+    data_root: Path = dataclasses.field(default_factory=default_data_root)
+    backbone: str = "efficientnet_lite0"
+    init: str = "imagenet"  # imagenet | voc (mobilenet_v2 only) | none
+    output_stride: int = 16
+    aspp_channels: int = 128
+    decoder_channels: int = 128
+    sample_width: int = 256
+    sample_height: int = 144
+    batch_size: int = 16
+    max_steps: int = 4000
+    warmup_steps: int = 200
+    learning_rate: float = 2e-3
+    backbone_lr_factor: float = 0.5
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    ema_decay: float = 0.998
+    boundary_weight: float = 2.0
+    dice_weight: float = 0.5
+    teacher_weight: float = 0.5
+    val_fraction: float = 0.2
+    val_every: int = 250
+    checkpoint_minutes: float = 5.0
+    workers: int = 1
+    threads: int = 2
+    seed: int = 0
+    resume: bool = False
+    distill_every_nth_frame: int = 6
+    max_image_side: int = 640
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if text.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def parse_config(argv: list[str] | None = None) -> TrainConfig:
+    """Build a ``TrainConfig`` from defaults overridden by ``--field value`` flags (``--resume`` is a switch)."""
+    parser = argparse.ArgumentParser(prog="python -m segmentation.train", description="Train the person segmenter.")
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        if field.name == "resume":
+            parser.add_argument(flag, action="store_true", help="continue from run_dir/last.pt")
+            continue
+        kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path}[
+            field.type if isinstance(field.type, str) else field.type.__name__
+        ]
+        parser.add_argument(flag, type=kind, default=None, help=f"(default: {_default_text(field)})")
+    values = {key: value for key, value in vars(parser.parse_args(argv)).items() if value not in (None, False)}
+    return TrainConfig(**values)
+
+
+def _default_text(field: dataclasses.Field) -> str:
+    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return str(field.default_factory())  # type: ignore[misc]
+    return str(field.default)
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, object]:
+    """JSON-friendly dict of the config (paths as strings)."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in dataclasses.asdict(config).items()}

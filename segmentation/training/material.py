@@ -1,0 +1,89 @@
+"""Assemble ``TrainingMaterial`` and the validation split from the data folder.
+
+Distillation: frames of the non-demo videos get soft labels from the MediaPipe teacher, computed once and cached
+in ``cache_dir`` (an ``.npz`` per video) so a resumed run does not recompute them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from segmentation.training.dataset import TrainingMaterial
+from segmentation.training.sources import (
+    DEMO_CLIP_NAME,
+    LabelledImage,
+    is_validation,
+    load_backgrounds,
+    load_cutouts,
+    load_labelled,
+    video_frames,
+)
+
+
+def web_photo_split(
+    data_root: Path, val_fraction: float, max_side: int
+) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """(train, validation) hand-labelled web photos; validation is never used for training."""
+    folder = data_root / "people" / "web_photos"
+    photos = load_labelled(folder / "images", folder / "masks", soft=False, max_side=max_side)
+    train = [item for item in photos if not is_validation(item.name, val_fraction)]
+    validation = [item for item in photos if is_validation(item.name, val_fraction)]
+    return train, validation
+
+
+def distilled_video_frames(data_root: Path, cache_dir: Path, every: int, max_side: int) -> list[LabelledImage]:
+    """Teacher-labelled frames of every video except the demo clip (cached)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    items: list[LabelledImage] = []
+    teacher = None
+    for video in sorted((data_root / "videos").glob("*.mp4")):
+        if video.name == DEMO_CLIP_NAME:
+            continue
+        cache = cache_dir / f"{video.stem}_every{every}_{max_side}.npz"
+        if cache.is_file():
+            stored = np.load(cache)
+            frames, masks = list(stored["frames"]), list(stored["masks"])
+        else:
+            if teacher is None:
+                from segmentation.teacher import MediaPipeSelfie
+
+                teacher = MediaPipeSelfie(data_root / "models")
+            frames = video_frames(video, every, max_side)
+            masks = [teacher(frame) for frame in frames]
+            np.savez_compressed(cache, frames=np.stack(frames), masks=np.stack(masks))
+        items.extend(
+            LabelledImage(f"{video.stem}_{index}", frame, mask.astype(np.float32), True)
+            for index, (frame, mask) in enumerate(zip(frames, masks, strict=True))
+        )
+    return items
+
+
+def build_material(data_root: Path, *, val_fraction: float, max_side: int, cache_dir: Path, distill_every: int):
+    """Return ``(TrainingMaterial, validation_photos)``."""
+    train_photos, validation = web_photo_split(data_root, val_fraction, max_side)
+    people = data_root / "people"
+    teacher_labelled = (
+        load_labelled(
+            people / "synthetic_people" / "images",
+            people / "synthetic_people" / "teacher_masks",
+            soft=True,
+            max_side=max_side,
+        )
+        + load_labelled(
+            people / "video_frames" / "images", people / "video_frames" / "teacher_masks", soft=True, max_side=max_side
+        )
+        + distilled_video_frames(data_root, cache_dir, distill_every, max_side)
+    )
+    backgrounds_root = data_root / "backgrounds"
+    material = TrainingMaterial(
+        hand_labelled=train_photos,
+        teacher_labelled=teacher_labelled,
+        cutouts=load_cutouts(people / "cutouts", max_side),
+        backgrounds=load_backgrounds(
+            [backgrounds_root / "training_only", backgrounds_root / "pixabay", backgrounds_root / "nature_gpl2"],
+            max_side,
+        ),
+    )
+    return material, validation

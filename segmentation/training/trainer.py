@@ -1,0 +1,228 @@
+"""The training loop: AdamW with warm-up and cosine decay, EMA weights, gradient clipping, checkpoints, resume.
+
+Runs on one CPU, one GPU (autocast fp16 + grad scaler + channels_last), or several processes under ``torchrun``
+(DistributedDataParallel; gloo on the CPU, NCCL on GPUs). Writes into ``run_dir``: ``config.json``, ``last.pt``
+(resumable), ``best_ema.pt`` (EMA weights with the best validation IoU), ``log.csv`` and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import replace
+
+import torch
+from torch import distributed as dist
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
+from segmentation.training.config import TrainConfig, config_to_dict
+from segmentation.training.dataset import TrainingMixture
+from segmentation.training.losses import segmentation_loss
+from segmentation.training.material import build_material
+from segmentation.training.plot import plot_curves
+from segmentation.training.validation import validate
+
+LOG_FIELDS = ("step", "seconds", "lr", "loss", "val_iou", "val_boundary_f")
+
+
+def _init_distributed() -> tuple[int, int]:
+    """(rank, world_size); initialises the process group when launched by torchrun."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return 0, 1
+    dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world_size
+
+
+def _lr_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up to 1, then cosine decay to 1% at ``max_steps``."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
+    return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def build_model(config: TrainConfig) -> DeepLabV3Plus:
+    """The architecture named by ``config``, initialised as ``config.init`` says."""
+    model = build_deeplabv3plus(
+        backbone=config.backbone,
+        output_stride=config.output_stride,
+        aspp_channels=config.aspp_channels,
+        decoder_channels=config.decoder_channels,
+    )
+    if config.init == "imagenet":
+        from segmentation.pretrained import load_imagenet_backbone
+
+        load_imagenet_backbone(model)
+    elif config.init == "voc":
+        from segmentation.voc_init import load_voc_deeplabv3
+
+        load_voc_deeplabv3(model, config.data_root / "models")
+    elif config.init != "none":
+        raise ValueError(f"init must be imagenet, voc or none, got {config.init!r}")
+    return model
+
+
+def _optimizer(model: DeepLabV3Plus, config: TrainConfig) -> torch.optim.AdamW:
+    backbone = list(model.backbone.parameters())
+    backbone_ids = {id(parameter) for parameter in backbone}
+    rest = [parameter for parameter in model.parameters() if id(parameter) not in backbone_ids]
+    return torch.optim.AdamW(
+        [
+            {"params": backbone, "lr": config.learning_rate * config.backbone_lr_factor},
+            {"params": rest, "lr": config.learning_rate},
+        ],
+        weight_decay=config.weight_decay,
+    )
+
+
+def train(config: TrainConfig) -> dict[str, float]:
+    """Run (or resume) training; returns the best validation metrics seen."""
+    rank, world_size = _init_distributed()
+    is_main = rank == 0
+    torch.manual_seed(config.seed + rank)
+    torch.set_num_threads(config.threads)
+    device = torch.device(f"cuda:{rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu")
+    use_amp = device.type == "cuda"
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+
+    material, validation_photos = build_material(
+        config.data_root,
+        val_fraction=config.val_fraction,
+        max_side=config.max_image_side,
+        cache_dir=config.run_dir / "cache",
+        distill_every=config.distill_every_nth_frame,
+    )
+    model = build_model(config).to(device)
+    if use_amp:
+        model = model.to(memory_format=torch.channels_last)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+    optimizer = _optimizer(model, config)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config))
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    start_step, best = 0, {"val_iou": -1.0, "val_boundary_f": 0.0}
+
+    last_path = config.run_dir / "last.pt"
+    if config.resume and last_path.is_file():
+        state = torch.load(last_path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        start_step, best = int(state["step"]), dict(state["best"])
+    if is_main:
+        (config.run_dir / "config.json").write_text(json.dumps(config_to_dict(config), indent=2))
+
+    trained = torch.nn.parallel.DistributedDataParallel(model) if world_size > 1 else model
+    dataset = TrainingMixture(
+        material,
+        length=(config.max_steps - start_step) * config.batch_size * world_size,
+        seed=config.seed * 1_000_003 + start_step,
+        sample_size=(config.sample_width, config.sample_height),
+        teacher_weight=config.teacher_weight,
+    )
+    sampler = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
+    loader = DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        num_workers=config.workers,
+        persistent_workers=config.workers > 0,
+        drop_last=True,
+    )
+
+    log_path = config.run_dir / "log.csv"
+    if is_main and not (config.resume and log_path.is_file()):
+        with log_path.open("w", newline="") as handle:
+            csv.writer(handle).writerow(LOG_FIELDS)
+    started = time.monotonic()
+    last_checkpoint = started
+    progress = tqdm(total=config.max_steps, initial=start_step, disable=not is_main, dynamic_ncols=True)
+    step = start_step
+    model.train()
+    for images, masks, weights in loader:
+        images, masks, weights = images.to(device), masks.to(device), weights.to(device)
+        if use_amp:
+            images = images.to(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            logits = trained(images)
+        loss = segmentation_loss(
+            logits, masks, weights, boundary_weight=config.boundary_weight, dice_weight=config.dice_weight
+        )
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        ema.update_parameters(model)
+        step += 1
+        progress.update(1)
+        row = {
+            "step": step,
+            "seconds": round(time.monotonic() - started, 1),
+            "lr": scheduler.get_last_lr()[-1],
+            "loss": round(loss.item(), 5),
+            "val_iou": "",
+            "val_boundary_f": "",
+        }
+        if is_main and (step % config.val_every == 0 or step == config.max_steps):
+            metrics = validate(ema.module, validation_photos, device)
+            row.update({key: round(value, 5) for key, value in metrics.items()})
+            if metrics["val_iou"] > best["val_iou"]:
+                best = metrics
+                torch.save(
+                    {
+                        "model": ema.module.state_dict(),
+                        "step": step,
+                        "metrics": metrics,
+                        "config": config_to_dict(config),
+                    },
+                    config.run_dir / "best_ema.pt",
+                )
+        progress.set_postfix(loss=f"{loss.item():.4f}", best_val_iou=f"{best['val_iou']:.4f}")
+        if is_main:
+            with log_path.open("a", newline="") as handle:
+                csv.DictWriter(handle, LOG_FIELDS).writerow(row)
+            due = time.monotonic() - last_checkpoint > config.checkpoint_minutes * 60
+            if due or step == config.max_steps or row["val_iou"] != "":
+                _save_last(last_path, model, ema, optimizer, scheduler, scaler, step, best)
+                plot_curves(log_path, config.run_dir / "curves.png")
+                last_checkpoint = time.monotonic()
+        if step >= config.max_steps:
+            break
+    progress.close()
+    if world_size > 1:
+        dist.destroy_process_group()
+    return best
+
+
+def _save_last(path, model, ema, optimizer, scheduler, scaler, step, best) -> None:
+    """Write the resumable checkpoint atomically (a crash mid-write keeps the previous one)."""
+    temporary = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "ema": ema.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "step": step,
+            "best": best,
+        },
+        temporary,
+    )
+    os.replace(temporary, path)
+
+
+def smoke_config(config: TrainConfig, **overrides: object) -> TrainConfig:
+    """A copy of ``config`` with overrides (used by tests for tiny runs)."""
+    return replace(config, **overrides)

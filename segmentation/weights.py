@@ -1,0 +1,183 @@
+"""Weights description (``ModelSpec``), saving and safe, checksummed loading.
+
+A shipped model is three files side by side in ``assets/models/``:
+- ``NAME.json``: the ``ModelSpec`` (architecture, input sizing, normalisation, file names, SHA-256s, metrics);
+- ``NAME.safetensors``: the parameters and BatchNorm buffers in float16 (no pickle involved in loading);
+- ``NAME.onnx``: the same network exported for ONNX Runtime (float32 input in [0, 1], logits out).
+
+Loading verifies the SHA-256 before parsing and matches keys strictly. Every failure raises ``WeightsError`` with a
+message that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from segmentation.model.deeplabv3plus import ArchitectureConfig
+
+
+def _assets_models_dir() -> Path:
+    """``assets/models`` beside the packages, or inside a PyInstaller bundle (``sys._MEIPASS``)."""
+    bundle_root = getattr(sys, "_MEIPASS", None)
+    return (Path(bundle_root) if bundle_root else Path(__file__).resolve().parents[1]) / "assets" / "models"
+
+
+ASSETS_MODELS_DIR = _assets_models_dir()
+DEFAULT_MODEL_NAME = "greenroom-person-v1"
+_REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
+
+
+class WeightsError(RuntimeError):
+    """A weights or spec file is missing, truncated, corrupt or does not belong to the architecture."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a weights file is and how to feed it.
+
+    ``mean``/``std`` are the RGB normalisation the network applies itself to input in [0, 1];
+    ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
+    ``metrics`` holds the measured numbers quoted in the model card (for example ``{"val_iou": 0.93}``).
+    """
+
+    name: str
+    architecture: ArchitectureConfig
+    weights_file: str
+    weights_sha256: str
+    onnx_file: str = ""
+    onnx_sha256: str = ""
+    pixel_budget: int = 256 * 144
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    dtype: str = "float16"
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json_file(cls, path: Path) -> ModelSpec:
+        """Parse a spec file; raises ``WeightsError`` if it is missing or malformed."""
+        if not path.is_file():
+            raise WeightsError(f"model description not found: {path}; {_REINSTALL_HINT}")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw["architecture"] = ArchitectureConfig(**raw["architecture"])
+            raw["mean"], raw["std"] = tuple(raw["mean"]), tuple(raw["std"])
+            return cls(**raw)
+        except (ValueError, KeyError, TypeError) as error:
+            raise WeightsError(
+                f"model description {path} is not a valid Greenroom model spec ({error}); {_REINSTALL_HINT}"
+            ) from None
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verified_file(path: Path, expected_sha256: str, what: str) -> Path:
+    """Return ``path`` after checking it exists and matches ``expected_sha256``; else ``WeightsError``."""
+    if not path.is_file():
+        raise WeightsError(f"{what} not found: {path}; {_REINSTALL_HINT}")
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise WeightsError(
+            f"{what} {path} is damaged or is not the file its model description names "
+            f"(SHA-256 {actual[:12]}..., expected {expected_sha256[:12]}...); {_REINSTALL_HINT}"
+        )
+    return path
+
+
+def spec_path_for(name: str = DEFAULT_MODEL_NAME, directory: Path = ASSETS_MODELS_DIR) -> Path:
+    return directory / f"{name}.json"
+
+
+MODEL_ENVIRONMENT_VARIABLE = "GREENROOM_MODEL"
+
+
+def default_spec_path() -> Path:
+    """``$GREENROOM_MODEL`` (a spec .json) if set, else the shipped model's spec."""
+    override = os.environ.get(MODEL_ENVIRONMENT_VARIABLE)
+    return Path(override) if override else spec_path_for()
+
+
+def load_spec(spec_path: Path | None = None) -> ModelSpec:
+    """The spec at ``spec_path`` (default: ``default_spec_path()``)."""
+    return ModelSpec.from_json_file(spec_path or default_spec_path())
+
+
+def load_state_dict(spec: ModelSpec, directory: Path):
+    """Verified float16 tensors of ``spec`` as a dict (torch tensors); ``WeightsError`` on any problem."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = verified_file(directory / spec.weights_file, spec.weights_sha256, "model weights")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise WeightsError(f"model weights {path} cannot be read as safetensors ({error}); {_REINSTALL_HINT}") from None
+
+
+def build_model_from_spec(spec: ModelSpec, directory: Path):
+    """A float32 ``DeepLabV3Plus`` in eval mode with the verified weights loaded strictly."""
+    from segmentation.model import DeepLabV3Plus
+
+    model = DeepLabV3Plus(spec.architecture)
+    state = load_state_dict(spec, directory)
+    own_state = model.state_dict()
+    # BatchNorm step counters (integers) are not stored: they do not affect inference.
+    expected = {key for key, value in own_state.items() if value.is_floating_point()}
+    missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+    if missing or unexpected:
+        raise WeightsError(
+            f"model weights {directory / spec.weights_file} do not fit architecture {spec.architecture} "
+            f"({len(missing)} missing keys such as {missing[:2]}, {len(unexpected)} unexpected such as "
+            f"{unexpected[:2]}); {_REINSTALL_HINT}"
+        )
+    try:
+        merged = {key: value for key, value in own_state.items() if key not in expected}
+        merged.update({key: value.float() for key, value in state.items()})
+        model.load_state_dict(merged, strict=True)
+    except RuntimeError as error:  # shape mismatches
+        first_line = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+        raise WeightsError(
+            f"model weights {directory / spec.weights_file} have the wrong tensor shapes "
+            f"({first_line}); {_REINSTALL_HINT}"
+        ) from None
+    return model.eval()
+
+
+def save_weights(model, spec_template: ModelSpec, directory: Path) -> ModelSpec:
+    """Write ``model``'s state as float16 safetensors plus its spec; returns the spec with the real SHA-256.
+
+    ``spec_template`` supplies name, architecture and metrics; file name and checksum are filled in here.
+    """
+    from dataclasses import replace
+
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    weights_file = f"{spec_template.name}.safetensors"
+    state = {
+        key: value.detach().to("cpu").half().contiguous()
+        for key, value in model.state_dict().items()
+        if value.is_floating_point()
+    }
+    save_file(state, str(directory / weights_file), metadata={"name": spec_template.name, "dtype": "float16"})
+    spec = replace(spec_template, weights_file=weights_file, weights_sha256=sha256_of(directory / weights_file))
+    (directory / f"{spec.name}.json").write_text(spec.to_json() + "\n", encoding="utf-8")
+    return spec
+
+
+def write_spec(spec: ModelSpec, directory: Path) -> None:
+    (directory / f"{spec.name}.json").write_text(spec.to_json() + "\n", encoding="utf-8")

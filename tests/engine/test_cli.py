@@ -1,0 +1,94 @@
+"""The ``greenroom`` command: real runs on small inputs, and one clear line with exit code 2 for bad input."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from app.cli import main
+
+
+@pytest.fixture(autouse=True)
+def random_model(monkeypatch: pytest.MonkeyPatch, random_model_spec: Path) -> None:
+    monkeypatch.setenv("GREENROOM_MODEL", str(random_model_spec))
+
+
+def _run_cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_process_writes_every_frame_and_prints_a_summary(capsys, short_clip: Path, tmp_path: Path) -> None:
+    output = tmp_path / "result.mp4"
+    code, out, _ = _run_cli(capsys, "process", str(short_clip), str(output), "--background", "color:#203040")
+    assert code == 0
+    assert "45 frames" in out and "fps end to end" in out and "segment" in out
+    capture = cv2.VideoCapture(str(output))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 45
+    capture.release()
+
+
+def test_stream_records_for_a_duration(capsys, tmp_path: Path) -> None:
+    record = tmp_path / "take.mp4"
+    code, out, err = _run_cli(
+        capsys, "stream", "--source", "test", "--background", "green", "--record", str(record), "--duration", "1.5"
+    )
+    assert code == 0, err
+    assert "streamed" in out and "latency" in out and record.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["process", "missing.mp4", "out.mp4"], "input video not found"),
+        (["process", "{clip}", "out.mp4", "--background", "color:#12"], "color:#RRGGBB"),
+        (["process", "{clip}", "{tmp}/no/such/dir/out.mp4"], "does not exist"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}/nope.png"], "background file not found"),
+        (["stream", "--source", "7", "--duration", "1"], "camera 7 could not be opened"),
+        (
+            ["stream", "--source", "test", "--vcam", "--vcam-device", "/dev/video63", "--duration", "1"],
+            "no virtual camera available",
+        ),
+        (["process", "{clip}", "{tmp}/out.mp4", "--threshold", "3"], "threshold must be in [0, 1]"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(capsys, short_clip: Path, tmp_path: Path, args, expected) -> None:
+    filled = [arg.format(clip=short_clip, tmp=tmp_path) for arg in args]
+    code, _, err = _run_cli(capsys, *filled)
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("greenroom: ") and expected in lines[0]
+    assert not list(tmp_path.glob("*.mp4"))  # nothing half-written left behind
+
+
+def test_corrupt_model_file_is_reported_without_traceback(tmp_path: Path, random_model_spec: Path, short_clip):
+    for source in random_model_spec.parent.iterdir():
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    weights = next(tmp_path.glob("*.onnx"))
+    weights.write_bytes(weights.read_bytes()[:1000])
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "process",
+            str(short_clip),
+            str(tmp_path / "o.mp4"),
+            "--model",
+            str(tmp_path / random_model_spec.name),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert weights.name in result.stderr and "reinstall" in result.stderr
+
+
+def test_cameras_lists_or_says_none(capsys) -> None:
+    code, out, _ = _run_cli(capsys, "cameras")
+    assert code == 0 and out.strip()

@@ -1,0 +1,142 @@
+"""The threaded engine on fake cameras and files: frames flow, live changes, camera loss, clean stop."""
+
+import threading
+import time
+
+import numpy as np
+from engine_fakes import FakeCamera
+
+from app.engine.engine import Engine
+from app.engine.events import EngineEvent, EventKind
+from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
+from app.engine.sources import SourceError, open_source
+
+CAMERA = SourceSpec(kind=SourceKind.CAMERA, camera=0)
+RED = BackgroundSpec(kind=BackgroundKind.COLOR, color=(255, 0, 0))
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _newest(engine: Engine, after_version: int = -1, timeout: float = 10.0):
+    holder = {}
+
+    def fresh() -> bool:
+        output, version = engine.output.peek()
+        holder["value"] = (output, version)
+        return output is not None and version > after_version
+
+    assert _wait_for(fresh, timeout), "no output frame arrived"
+    return holder["value"]
+
+
+def test_frames_flow_and_settings_change_live(segmenter) -> None:
+    engine = Engine(segmenter, source_opener=lambda spec: FakeCamera())
+    engine.start(CAMERA, RenderSettings(background=RED))
+    try:
+        output, _ = _newest(engine)
+        assert output.rgb.shape == (180, 320, 3) and output.rgb.dtype == np.uint8
+        engine.set_settings(RenderSettings(background=BackgroundSpec(kind=BackgroundKind.NONE)))
+        _wait_for(
+            lambda: (lambda o: o is not None and (o.rgb[:, :, 0] == o.rgb[:, :, 2]).all())(engine.output.peek()[0])
+        )
+        grey, _ = engine.output.peek()
+        assert (grey.rgb[:, :, 0] == grey.rgb[:, :, 1]).all()  # mask view now, without a restart
+        engine.set_settings(RenderSettings(background=RED, mirror=True))
+        assert _wait_for(
+            lambda: (lambda o: o is not None and not (o.rgb[:, :, 0] == o.rgb[:, :, 2]).all())(engine.output.peek()[0])
+        )
+        snapshot = engine.snapshot()
+        assert snapshot.frames > 0 and snapshot.fps > 0 and "segment" in snapshot.stages
+        assert snapshot.quality.startswith("adaptive: model input")
+    finally:
+        started = time.monotonic()
+        engine.stop()
+        assert time.monotonic() - started < 2.0
+    assert not engine.running
+
+
+def test_mirror_flips_the_captured_image(segmenter) -> None:
+    engine = Engine(segmenter, source_opener=lambda spec: FakeCamera())
+    mask_view = RenderSettings(background=BackgroundSpec(kind=BackgroundKind.BLUR), smoothing=0)
+    engine.start(CAMERA, mask_view)
+    try:
+        plain, version = _newest(engine)
+        engine.set_settings(
+            RenderSettings(background=BackgroundSpec(kind=BackgroundKind.BLUR), smoothing=0, mirror=True)
+        )
+        time.sleep(0.3)
+        mirrored, _ = _newest(engine, version + 5)
+        left_red = plain.rgb[:, :40, 0].mean() - plain.rgb[:, -40:, 0].mean()
+        mirrored_left_red = mirrored.rgb[:, :40, 0].mean() - mirrored.rgb[:, -40:, 0].mean()
+        assert left_red > 30 and mirrored_left_red < -30
+    finally:
+        engine.stop()
+
+
+def test_unplugged_camera_is_reported_retried_and_recovered(segmenter) -> None:
+    attempts = {"count": 0}
+
+    def opener(spec):
+        attempts["count"] += 1
+        if attempts["count"] == 1:
+            return FakeCamera(frames_before_unplug=5)
+        if attempts["count"] == 2:
+            raise SourceError("camera 0 could not be opened: check that it is plugged in")
+        return FakeCamera()
+
+    events: list[EngineEvent] = []
+    engine = Engine(segmenter, on_event=events.append, source_opener=opener, capture_retry_seconds=0.05)
+    engine.start(CAMERA, RenderSettings())
+    try:
+        assert _wait_for(lambda: any(e.kind is EventKind.RECOVERED and e.source == "capture" for e in events), 15)
+        errors = [e.message for e in events if e.kind is EventKind.ERROR]
+        assert any("unplugged" in message for message in errors)
+        assert any("retrying" in message for message in errors)
+        _, version = engine.output.peek()
+        _newest(engine, version)  # frames flow again
+    finally:
+        engine.stop()
+
+
+def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> None:
+    class SlowSegmenter:
+        info = segmenter.info
+        pixel_budget = segmenter.pixel_budget
+
+        def low_res(self, small):
+            time.sleep(0.05)
+            return segmenter.low_res(small)
+
+    engine = Engine(SlowSegmenter(), source_opener=lambda spec: FakeCamera(fps=200))
+    engine.start(CAMERA, RenderSettings())
+    try:
+        assert _wait_for(lambda: engine.snapshot().frames >= 10, 15)
+        snapshot = engine.snapshot()
+        assert snapshot.dropped > snapshot.frames  # the camera outran the model; old frames were dropped
+        assert snapshot.latency.p95_ms < 250  # so latency stays about one frame of work, not a growing queue
+    finally:
+        engine.stop()
+
+
+def test_source_switch_keeps_the_render_thread(segmenter, short_clip) -> None:
+    def opener(spec: SourceSpec):
+        return FakeCamera() if spec.kind is SourceKind.CAMERA else open_source(spec)
+
+    engine = Engine(segmenter, source_opener=opener)
+    engine.start(CAMERA, RenderSettings())
+    try:
+        _newest(engine)
+        render_thread = engine._render_thread
+        engine.set_source(SourceSpec(kind=SourceKind.VIDEO, path=short_clip))
+        assert _wait_for(lambda: "short.mp4" in engine.source_description)
+        assert engine._render_thread is render_thread and render_thread.is_alive()
+    finally:
+        engine.stop()
+    assert threading.active_count() < 20

@@ -1,0 +1,123 @@
+"""Refinement, backgrounds and compositing on synthetic images with known answers."""
+
+import itertools
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.engine.backgrounds import BackgroundError, ImageBackground, VideoBackground, cover_fit, make_background
+from app.engine.composite import composite, mask_preview
+from app.engine.refine import TemporalSmoother, edge_curve, frame_grey_unit, guided_upsample
+from app.engine.settings import BackgroundKind, BackgroundSpec
+
+
+def _step_scene(width: int = 1280, height: int = 720, edge_x: int = 643) -> np.ndarray:
+    rgb = np.full((height, width, 3), 30, np.uint8)
+    rgb[:, :edge_x] = 220  # bright person on the left, sharp edge at edge_x
+    return rgb
+
+
+def test_guided_upsample_puts_the_edge_where_the_image_edge_is() -> None:
+    frame = _step_scene()
+    small = cv2.resize(frame, (256, 144), interpolation=cv2.INTER_AREA)
+    # A blurry, slightly misplaced low-res mask, as a small model gives.
+    mask = np.zeros((144, 256), np.float32)
+    mask[:, :130] = 1.0
+    mask = cv2.GaussianBlur(mask, (0, 0), 2.0)
+    alpha = guided_upsample(mask, small, frame_grey_unit(frame), threshold=0.5, feather=0.0)
+    assert alpha.shape == (720, 1280) and alpha.dtype == np.uint8
+    row = alpha[360].astype(int)
+    guided_edge = int(np.argmax(row < 128))
+    bilinear = cv2.resize(mask, (1280, 720), interpolation=cv2.INTER_LINEAR)[360]
+    bilinear_edge = int(np.argmax(bilinear < 0.5))
+    assert abs(guided_edge - 643) <= 2 < abs(bilinear_edge - 643)
+    # The transition is sharp: at most 4 px between 10% and 90%.
+    assert np.count_nonzero((row > 25) & (row < 230)) <= 4
+
+
+def test_edge_curve_threshold_and_feather() -> None:
+    gain, offset = edge_curve(threshold=0.5, feather=1.0)
+    assert gain * 0.5 + offset == pytest.approx(0.5)
+    hard_gain, _ = edge_curve(0.5, 0.0)
+    assert hard_gain > 20 * gain
+    gain, offset = edge_curve(threshold=0.7, feather=0.2)
+    assert gain * 0.7 + offset == pytest.approx(0.5)
+
+
+def test_smoother_steadies_still_edges_but_follows_motion() -> None:
+    rng = np.random.default_rng(0)
+    still = np.full((36, 64, 3), 100, np.uint8)
+    smoother = TemporalSmoother()
+    base = np.zeros((36, 64), np.float32)
+    base[:, :32] = 1.0
+    outputs = []
+    for _ in range(30):  # the model's mask jitters while the picture stands still
+        noisy = np.clip(base + rng.normal(0, 0.2, base.shape).astype(np.float32), 0, 1)
+        outputs.append(smoother(noisy, still, smoothing=1.0))
+    raw_change = 0.2 * np.sqrt(2) * np.sqrt(2 / np.pi)
+    smoothed_change = np.mean([np.abs(a - b).mean() for a, b in itertools.pairwise(outputs[10:])])
+    assert smoothed_change < raw_change / 2
+
+    moved = still.copy()
+    moved[:, 32:] = 250  # the arm moved: the image changed where the mask changes
+    new_mask = np.zeros_like(base)
+    new_mask[:, :50] = 1.0
+    result = smoother(new_mask, moved, smoothing=1.0)
+    assert result[:, 40].mean() > 0.95  # follows the moving region at once
+
+
+def test_cover_fit_fills_without_stretching() -> None:
+    square = np.zeros((400, 400, 3), np.uint8)
+    cv2.circle(square, (200, 200), 150, (255, 255, 255), -1)
+    fitted = cover_fit(square, 1280, 720)
+    assert fitted.shape == (720, 1280, 3)
+    ys, xs = np.nonzero(fitted[:, :, 0] > 127)
+    width, height = xs.max() - xs.min(), ys.max() - ys.min()
+    assert width == pytest.approx(960, abs=6)  # the circle is scaled by 1280/400, still round
+    assert height == 719  # and cropped at top and bottom
+
+
+def test_backgrounds_render_at_frame_size(tmp_path: Path) -> None:
+    frame = np.zeros((180, 320, 3), np.uint8)
+    image_path = tmp_path / "bg.png"
+    cv2.imwrite(str(image_path), np.full((50, 100, 3), (0, 0, 255), np.uint8))
+    rendered = ImageBackground(image_path).render(frame)
+    assert rendered.shape == frame.shape and tuple(rendered[0, 0]) == (255, 0, 0)  # BGR file, RGB out
+    green = make_background(BackgroundSpec(kind=BackgroundKind.GREEN)).render(frame)
+    assert tuple(green[5, 5]) == (0, 177, 64)
+    assert make_background(BackgroundSpec(kind=BackgroundKind.NONE)) is None
+    blurred = make_background(BackgroundSpec(kind=BackgroundKind.BLUR)).render(_step_scene(320, 180, 160))
+    assert 30 < blurred[90, 160, 0] < 220  # the sharp edge is smeared
+
+
+def test_video_background_loops(tmp_path: Path) -> None:
+    path = tmp_path / "bg.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for value in (0, 250):
+        writer.write(np.full((48, 64, 3), value, np.uint8))
+    writer.release()
+    background = VideoBackground(path)
+    frame = np.zeros((96, 128, 3), np.uint8)
+    means = [background.render(frame).mean() for _ in range(4)]
+    assert means[0] > 200 and means[1] < 30 and means[2] > 200  # frame 2, then rewound to 1, then 2 again
+    background.close()
+
+
+def test_unreadable_background_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    with pytest.raises(BackgroundError, match=r"broken\.jpg"):
+        make_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=broken))
+
+
+def test_composite_mixes_by_alpha() -> None:
+    fg = np.full((2, 3, 3), 200, np.uint8)
+    bg = np.full((2, 3, 3), 0, np.uint8)
+    alpha = np.array([[255, 0, 128], [255, 0, 128]], np.uint8)
+    out = composite(fg, bg, alpha)
+    assert out[0, 0, 0] == 200 and out[0, 1, 0] == 0 and 98 <= out[0, 2, 0] <= 102
+    assert mask_preview(alpha).shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="one size"):
+        composite(fg, bg[:, :2], alpha)

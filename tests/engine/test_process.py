@@ -1,0 +1,53 @@
+"""Offline processing: every frame, same size and fps; failures leave no partial file."""
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+from app.engine.process import process_video
+from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
+from app.engine.sources import SourceError
+
+
+def _probe(path: Path) -> tuple[int, int, int, float]:
+    capture = cv2.VideoCapture(str(path))
+    values = (
+        int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
+        int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+        int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        capture.get(cv2.CAP_PROP_FPS),
+    )
+    capture.release()
+    return values
+
+
+def test_every_frame_is_processed_at_the_input_size_and_fps(segmenter, short_clip: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.mp4"
+    settings = RenderSettings(background=BackgroundSpec(kind=BackgroundKind.COLOR, color=(0, 0, 255)))
+    summary = process_video(short_clip, output, settings, segmenter)
+    assert summary.frames == 45 and summary.safe_frames == 0
+    assert _probe(output) == (45, 320, 180, pytest.approx(30.0, abs=0.01))
+    assert set(summary.stages) >= {"decode", "segment", "refine", "composite", "encode"}
+    assert "45 frames" in summary.text()
+
+
+def test_corrupt_input_is_refused_before_any_output(segmenter, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 1000)
+    output = tmp_path / "out.mp4"
+    with pytest.raises(SourceError, match="damaged"):
+        process_video(broken, output, RenderSettings(), segmenter)
+    assert not output.exists()
+
+
+def test_a_failure_midway_removes_the_partial_output(segmenter, short_clip: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.mp4"
+
+    def fail_at_ten(done: int, total: int) -> None:
+        if done == 10:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        process_video(short_clip, output, RenderSettings(), segmenter, on_progress=fail_at_ten)
+    assert not output.exists()

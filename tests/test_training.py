@@ -1,0 +1,148 @@
+"""Training: a tiny end-to-end run and its resume, a two-process DDP run, the loss and the configuration."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from segmentation.training.config import TrainConfig, config_to_dict, parse_config
+from segmentation.training.losses import boundary_band, segmentation_loss
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_TINY = {
+    "init": "none",
+    "batch_size": 2,
+    "workers": 0,
+    "threads": 1,
+    "distill_every_nth_frame": 1000,  # one teacher-labelled frame per video keeps the set-up short
+    "max_image_side": 160,
+}
+
+
+def _log_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "log.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_path: Path) -> None:
+    from segmentation.training.trainer import train
+
+    config = TrainConfig(run_dir=tmp_path, data_root=data_root, max_steps=3, val_every=3, **_TINY)
+    best = train(config)
+    for name in ("log.csv", "curves.png", "last.pt", "best_ema.pt", "config.json"):
+        assert (tmp_path / name).is_file(), f"the run did not write {name}"
+    rows = _log_rows(tmp_path)
+    assert [row["step"] for row in rows] == ["1", "2", "3"]
+    assert rows[-1]["val_iou"] != ""
+    assert 0.0 <= best["val_iou"] <= 1.0
+    assert all(float(row["loss"]) > 0 for row in rows)
+    checkpoint = torch.load(tmp_path / "best_ema.pt", map_location="cpu", weights_only=True)
+    assert checkpoint["step"] == 3 and checkpoint["config"]["backbone"] == "efficientnet_lite0"
+
+    train(replace(config, max_steps=5, resume=True))
+    rows = _log_rows(tmp_path)
+    assert [row["step"] for row in rows] == ["1", "2", "3", "4", "5"]
+    assert rows[-1]["val_iou"] != ""  # the last step always validates
+    assert torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=True)["step"] == 5
+
+
+@pytest.mark.slow
+def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None:
+    flags = [f"--{key.replace('_', '-')}={value}" for key, value in _TINY.items()]
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
+        "-m", "segmentation.train",
+        f"--run-dir={tmp_path}", f"--data-root={data_root}", "--max-steps=2", "--val-every=2", *flags,
+    ]  # fmt: skip
+    environment = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "best validation IoU" in result.stdout
+    rows = _log_rows(tmp_path)
+    assert [row["step"] for row in rows] == ["1", "2"]  # only rank 0 writes the log
+    assert rows[-1]["val_iou"] != ""
+
+
+def _square_target(size: int = 40, start: int = 15, end: int = 25) -> torch.Tensor:
+    target = torch.zeros(1, 1, size, size)
+    target[..., start:end, start:end] = 1.0
+    return target
+
+
+def test_boundary_band_marks_pixels_near_the_outline_only() -> None:
+    band = boundary_band(_square_target(), band=3)
+    # Within 3 px of the 10 px square's edge: the 16 px square around it minus the 4 px square inside it.
+    assert int(band.sum()) == 16 * 16 - 4 * 4
+    assert band[0, 0, 20, 20] == 0.0  # deep inside
+    assert band[0, 0, 2, 2] == 0.0  # far outside
+    assert band[0, 0, 15, 20] == 1.0 and band[0, 0, 13, 20] == 1.0  # on and just outside the edge
+    assert boundary_band(torch.zeros(1, 1, 8, 8)).sum() == 0.0
+
+
+def test_loss_decreases_when_optimising_logits_towards_a_mask() -> None:
+    target = _square_target()
+    logits = torch.zeros_like(target, requires_grad=True)
+    optimiser = torch.optim.Adam([logits], lr=0.1)
+    losses = []
+    for _ in range(60):
+        loss = segmentation_loss(logits, target, torch.ones(1))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
+    assert ((torch.sigmoid(logits) >= 0.5) == (target >= 0.5)).all()
+
+
+def test_loss_weights_the_outline_and_the_samples() -> None:
+    target = _square_target()
+    wrong_at_edge = (2 * target - 1) * (4 - 6 * boundary_band(target))  # confident: right inside, wrong on the band
+    plain = segmentation_loss(wrong_at_edge, target, torch.ones(1), boundary_weight=0.0, dice_weight=0.0)
+    weighted = segmentation_loss(wrong_at_edge, target, torch.ones(1), boundary_weight=2.0, dice_weight=0.0)
+    assert weighted > plain  # errors on the outline cost more with the boundary weight
+    other = torch.zeros_like(target)
+    both = segmentation_loss(torch.cat([wrong_at_edge, other]), torch.cat([target, target]), torch.tensor([1.0, 0.0]))
+    assert both == pytest.approx(segmentation_loss(wrong_at_edge, target, torch.ones(1)).item())
+
+
+def test_parse_config_applies_typed_overrides() -> None:
+    config = parse_config(
+        ["--backbone", "mobilenet_v2", "--max-steps", "7", "--learning-rate", "0.001", "--run-dir", "out/x", "--resume"]
+    )
+    assert config.backbone == "mobilenet_v2"
+    assert config.max_steps == 7 and isinstance(config.max_steps, int)
+    assert config.learning_rate == 0.001
+    assert config.run_dir == Path("out/x")
+    assert config.resume is True
+    assert config.batch_size == TrainConfig().batch_size  # untouched fields keep their defaults
+    assert parse_config([]) == TrainConfig()
+    assert config_to_dict(config)["run_dir"] == "out/x"
+
+
+def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:
+    with pytest.raises(SystemExit):
+        parse_config(["--no-such-flag", "1"])
+    with pytest.raises(SystemExit):
+        parse_config(["--max-steps", "many"])
+    assert "invalid int value" in capsys.readouterr().err
+
+
+def test_unknown_init_is_refused() -> None:
+    from segmentation.training.trainer import build_model
+
+    with pytest.raises(ValueError, match="init must be imagenet, voc or none"):
+        build_model(TrainConfig(init="coco"))

@@ -67,7 +67,7 @@ def guided_upsample(
 
     The filter fits ``mask ~ a * grey + b`` in (2r+1)^2 windows at low resolution, so the upsampled mask follows
     the full-resolution image edges (hair, shoulders) instead of a blocky bilinear outline.
-    ``mask``: (h, w) float32 [0, 1]; ``small_rgb``: (h, w, 3) uint8; ``frame_grey``: (H, W) float32 in [0, 1].
+    ``mask``: (h, w) float32 [0, 1]; ``small_rgb``: (h, w, 3) uint8; ``frame_grey``: (H, W) uint8 grey frame.
     Returns (H, W) uint8 alpha in [0, 255].
     """
     guide = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
@@ -80,17 +80,18 @@ def guided_upsample(
     b = mean_mask - a * mean_guide
     a, b = cv2.blur(a, window), cv2.blur(b, window)
     gain, offset = edge_curve(threshold, feather)
-    # Fold the edge curve and the 0-255 scale into a and b: the full-resolution work is one multiply-add.
-    a *= 255.0 * gain
+    # Fold the edge curve, the 0-255 output scale and the guide's 1/255 into a and b: the full-resolution work is
+    # one multiply (uint8 guide times float coefficients) and one add.
+    a *= gain
     b = (b * gain + offset) * 255.0
     height, width = frame_grey.shape
     a_full = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
     b_full = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.multiply(a_full, frame_grey)
+    alpha = cv2.multiply(a_full, frame_grey, dtype=cv2.CV_32F)
     cv2.add(alpha, b_full, dst=alpha)
     return cv2.convertScaleAbs(np.maximum(alpha, 0.0, out=alpha))
 
 
-def frame_grey_unit(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) float32 grey in [0, 1] (the guided filter's full-resolution guide)."""
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * np.float32(1.0 / 255.0)
+def frame_grey(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) uint8 grey (the guided filter's full-resolution guide)."""
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

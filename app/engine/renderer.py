@@ -16,7 +16,7 @@ from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
 from app.engine.composite import composite, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard
 from app.engine.quality import AdaptiveQuality, QualityLevel
-from app.engine.refine import TemporalSmoother, frame_grey_unit, guided_upsample
+from app.engine.refine import TemporalSmoother, frame_grey, guided_upsample
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from segmentation import Segmenter
 from segmentation.inference.preprocess import resize_for_model
@@ -104,7 +104,7 @@ class FrameRenderer:
         mask = self._smoother(mask, small, settings.smoothing)
         self._last_mask = mask
         alpha = guided_upsample(
-            mask, small, frame_grey_unit(rgb), threshold=settings.threshold, feather=settings.feather
+            mask, small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather
         )
         timings["refine"] = time.perf_counter() - step
 

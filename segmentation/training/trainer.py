@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import torch
 from torch import distributed as dist
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
@@ -46,6 +46,18 @@ def _lr_factor(step: int, config: TrainConfig) -> float:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
     return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _ema_with_warm_up(decay: float):
+    """EMA update whose decay ramps up as (1 + n) / (10 + n) to ``decay``, so early averages forget the random
+    initial weights quickly instead of blending them in for thousands of steps."""
+
+    def average(averaged: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
+        count = float(num_averaged)
+        effective = min(decay, (1.0 + count) / (10.0 + count))
+        return averaged * effective + current * (1.0 - effective)
+
+    return average
 
 
 def build_model(config: TrainConfig) -> DeepLabV3Plus:
@@ -102,7 +114,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     model = build_model(config).to(device)
     if use_amp:
         model = model.to(memory_format=torch.channels_last)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+    ema = AveragedModel(model, avg_fn=_ema_with_warm_up(config.ema_decay), use_buffers=True)
     optimizer = _optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config))
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)

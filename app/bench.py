@@ -1,0 +1,119 @@
+"""``greenroom bench``: end-to-end throughput of ``greenroom process`` and streaming latency, printed as a table.
+
+1. process: every frame of a 1280x720 clip with a blurred background, decode and mp4 encode included;
+2. peer: a plain sequential loop with the MediaPipe selfie model (256x144 landscape) doing the same decode, blur
+   composite and encode (needs the ``train`` extra and the shared data folder; skipped otherwise);
+3. stream: the live engine on the clip paced at its fps, capture-to-output latency p50/p95 and dropped frames.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from app.assets import demo_clip
+from app.engine.backgrounds import BlurBackground
+from app.engine.composite import composite
+from app.engine.engine import Engine
+from app.engine.process import process_video
+from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
+from app.engine.sinks import VideoFileWriter
+from app.engine.sources import VideoFileSource
+from segmentation import load_segmenter
+
+BENCH_SIZE = (1280, 720)
+_BLUR = RenderSettings(background=BackgroundSpec(kind=BackgroundKind.BLUR))
+
+
+def upscaled_clip(source: Path, destination: Path, size: tuple[int, int], max_frames: int) -> Path:
+    """Write the first ``max_frames`` frames of ``source`` resized to ``size`` (an mp4 for benchmarking)."""
+    capture = cv2.VideoCapture(str(source))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    writer = cv2.VideoWriter(str(destination), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(max_frames):
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR))
+    capture.release()
+    writer.release()
+    return destination
+
+
+def mediapipe_loop(clip: Path, output: Path, max_frames: int) -> float | None:
+    """fps of a plain sequential decode -> MediaPipe 256x144 -> blur composite -> encode loop, or None."""
+    try:
+        from segmentation.teacher import LANDSCAPE_MODEL, MediaPipeSelfie
+        from segmentation.training.config import default_data_root
+
+        teacher = MediaPipeSelfie(default_data_root() / "models", force=LANDSCAPE_MODEL)
+    except (ImportError, FileNotFoundError) as error:
+        print(f"peer skipped: {error}")
+        return None
+    source = VideoFileSource(clip, loop=False)
+    blur = BlurBackground(0.6)
+    frames = 0
+    started = time.perf_counter()
+    with VideoFileWriter(output, width=source.width, height=source.height, fps=source.fps) as writer:
+        while frames < max_frames:
+            frame = source.read()
+            if frame is None:
+                break
+            probability = teacher(frame.rgb)
+            alpha = cv2.convertScaleAbs(probability, alpha=255.0)
+            writer.write(composite(frame.rgb, blur.render(frame.rgb), alpha))
+            frames += 1
+    source.close()
+    return frames / (time.perf_counter() - started)
+
+
+def stream_latency(clip: Path, seconds: float) -> tuple[float, float, float, int, int]:
+    """(fps, latency p50 ms, latency p95 ms, frames, dropped) of the live engine on ``clip`` paced at its fps."""
+    engine = Engine(load_segmenter())
+    engine.start(SourceSpec(kind=SourceKind.VIDEO, path=clip, loop=True), _BLUR)
+    time.sleep(seconds)
+    snapshot = engine.snapshot()
+    engine.stop()
+    return snapshot.fps, snapshot.latency.p50_ms, snapshot.latency.p95_ms, snapshot.frames, snapshot.dropped
+
+
+def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool) -> int:
+    segmenter = load_segmenter()
+    info = segmenter.info
+    print(f"model {info.model_name} on {info.backend} ({info.device}, {info.precision}); medians on this machine")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        if clip is None:
+            clip = upscaled_clip(demo_clip(), folder / "bench-1280x720.mp4", BENCH_SIZE, frames)
+        summary = process_video(clip, folder / "process.mp4", _BLUR, segmenter, max_frames=frames)
+        peer_fps = mediapipe_loop(clip, folder / "peer.mp4", frames) if with_peer else None
+        fps, p50, p95, streamed, dropped = stream_latency(clip, seconds)
+    rows = [("process (ours, blur, decode+encode)", f"{summary.fps:.1f} fps", f"{summary.frames} frames")]
+    if peer_fps is not None:
+        rows.append(("plain MediaPipe 256x144 loop (same work)", f"{peer_fps:.1f} fps", ""))
+    rows.append(
+        (
+            "stream (ours, paced at clip fps)",
+            f"{fps:.1f} fps",
+            f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms; {streamed} frames, {dropped} dropped",
+        )
+    )
+    width = max(len(row[0]) for row in rows)
+    print(f"clip: {summary.width}x{summary.height} @ {summary.fps_in:.3g} fps")
+    for name, value, detail in rows:
+        print(f"{name:<{width}}  {value:>10}  {detail}")
+    print(
+        "process per-stage ms (p50/p95): "
+        + ", ".join(f"{name} {s.p50_ms:.1f}/{s.p95_ms:.1f}" for name, s in summary.stages.items())
+    )
+    targets = [
+        f"process >= 30 fps: {'met' if summary.fps >= 30 else 'NOT met'}",
+        f"stream latency p95 < 70 ms: {'met' if p95 < 70 else 'NOT met'}",
+    ]
+    if peer_fps is not None:
+        targets.append(f"at least as fast as the MediaPipe loop: {'met' if summary.fps >= peer_fps else 'NOT met'}")
+    print("targets: " + "; ".join(targets))
+    return 0

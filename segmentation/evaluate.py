@@ -1,0 +1,161 @@
+"""``python -m segmentation.evaluate``: accuracy on labelled photos and flicker on a clip, ours vs the teacher.
+
+    python -m segmentation.evaluate --images DIR --masks DIR [--validation-only] [--clip VIDEO] [--sheet PNG]
+
+Prints mean IoU and mean boundary F-score (3 px tolerance) of the shipped model (through ``load_segmenter``, the
+same path the app uses) and of the MediaPipe selfie teacher on the same images; with ``--clip``, the temporal
+stability figure (mean mask change near the outline where the frame itself did not change) for both. ``--sheet``
+writes a PNG of the worst cases; ``--json`` writes the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from segmentation.inference import load_segmenter
+from segmentation.metrics import boundary_f_score, iou, static_flicker
+from segmentation.training.config import default_data_root
+from segmentation.training.sources import is_validation, load_labelled, video_frames
+
+_SHEET_ROWS = 8
+_SHEET_HEIGHT = 160
+
+
+@dataclass(frozen=True)
+class PhotoScore:
+    name: str
+    iou: float
+    boundary_f: float
+    teacher_iou: float
+    teacher_boundary_f: float
+
+
+def score_photos(images: Path, masks: Path, *, validation_only: bool, val_fraction: float, segmenter, teacher):
+    """Per-photo scores plus the (name -> image, mask, ours, teacher) data needed for the sheet."""
+    items = load_labelled(images, masks, soft=False, max_side=100_000)
+    if validation_only:
+        items = [item for item in items if is_validation(item.name, val_fraction)]
+    if not items:
+        raise ValueError(f"no image in {images} has a mask of the same stem in {masks}")
+    scores, predictions = [], {}
+    for item in items:
+        ours = segmenter(item.rgb)
+        theirs = teacher(item.rgb)
+        scores.append(
+            PhotoScore(
+                item.name,
+                iou(ours, item.mask),
+                boundary_f_score(ours, item.mask),
+                iou(theirs, item.mask),
+                boundary_f_score(theirs, item.mask),
+            )
+        )
+        predictions[item.name] = (item.rgb, item.mask, ours, theirs)
+    return scores, predictions
+
+
+def clip_flicker(clip: Path, segmenter, teacher, max_frames: int = 300) -> dict[str, float]:
+    """Static-edge flicker of raw per-frame masks, ours and the teacher's, on the first ``max_frames`` frames."""
+    frames = video_frames(clip, 1, 100_000)[:max_frames]
+    return {
+        "flicker_ours": static_flicker(frames, [segmenter(frame) for frame in frames]),
+        "flicker_teacher": static_flicker(frames, [teacher(frame) for frame in frames]),
+        "flicker_frames": len(frames),
+    }
+
+
+def worst_case_sheet(scores: list[PhotoScore], predictions: dict, path: Path) -> None:
+    """PNG with one row per worst photo: image | hand mask | ours | teacher (overlays), IoUs written on them."""
+    rows = []
+    for score in sorted(scores, key=lambda s: s.iou)[:_SHEET_ROWS]:
+        rgb, mask, ours, theirs = predictions[score.name]
+        scale = _SHEET_HEIGHT / rgb.shape[0]
+        size = (max(1, round(rgb.shape[1] * scale)), _SHEET_HEIGHT)
+        image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        tiles = [image] + [_overlay(image, cv2.resize(m, size)) for m in (mask, ours, theirs)]
+        labels = [score.name, "hand mask", f"ours IoU {score.iou:.3f}", f"teacher IoU {score.teacher_iou:.3f}"]
+        for tile, label in zip(tiles, labels, strict=True):
+            cv2.putText(tile, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
+        row = np.hstack(tiles)
+        rows.append(row)
+    width = max(row.shape[1] for row in rows)
+    sheet = np.vstack([np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0))) for row in rows])
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+
+
+def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Person pixels tinted green, background darkened: (h, w, 3) uint8."""
+    tinted = image.astype(np.float32) * 0.35
+    person = mask >= 0.5
+    tinted[person] = image[person] * 0.6 + np.array([0, 255, 0]) * 0.4
+    return tinted.astype(np.uint8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    data = default_data_root()
+    parser = argparse.ArgumentParser(prog="python -m segmentation.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=data / "people" / "web_photos" / "images")
+    parser.add_argument("--masks", type=Path, default=data / "people" / "web_photos" / "masks")
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="only the held-out split that training never sees (hash of the file stem)",
+    )
+    parser.add_argument("--val-fraction", type=float, default=0.2)
+    parser.add_argument("--clip", type=Path, default=None, help="video for the flicker figure")
+    parser.add_argument("--sheet", type=Path, default=None, help="write a PNG of the worst cases here")
+    parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
+    parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
+    parser.add_argument("--teacher-models", type=Path, default=data / "models")
+    args = parser.parse_args(argv)
+
+    from segmentation.teacher import MediaPipeSelfie
+
+    segmenter = load_segmenter(device="cpu", spec_path=args.spec)
+    teacher = MediaPipeSelfie(args.teacher_models)
+    scores, predictions = score_photos(
+        args.images,
+        args.masks,
+        validation_only=args.validation_only,
+        val_fraction=args.val_fraction,
+        segmenter=segmenter,
+        teacher=teacher,
+    )
+    results: dict[str, float] = {
+        "photos": len(scores),
+        "iou_ours": float(np.mean([s.iou for s in scores])),
+        "iou_teacher": float(np.mean([s.teacher_iou for s in scores])),
+        "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
+        "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
+    }
+    if args.clip is not None:
+        results.update(clip_flicker(args.clip, segmenter, teacher))
+    print(
+        f"{results['photos']} photos ({'held-out split' if args.validation_only else 'all'}), "
+        f"model {segmenter.info.model_name} on {segmenter.info.backend}"
+    )
+    print(f"{'':<22}{'ours':>10}{'teacher':>10}")
+    print(f"{'mean IoU':<22}{results['iou_ours']:>10.4f}{results['iou_teacher']:>10.4f}")
+    print(f"{'boundary F (3 px)':<22}{results['boundary_f_ours']:>10.4f}{results['boundary_f_teacher']:>10.4f}")
+    if "flicker_ours" in results:
+        print(
+            f"{'static-edge flicker':<22}{results['flicker_ours']:>10.4f}{results['flicker_teacher']:>10.4f}"
+            f"   ({results['flicker_frames']} frames of {args.clip.name}; lower is steadier)"
+        )
+    if args.sheet:
+        worst_case_sheet(scores, predictions, args.sheet)
+        print(f"worst cases: {args.sheet}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,7 @@ What ``deeplabv3_mobilenetv2_voc21_257.tflite`` holds (constant tensors read wit
 
 How it maps onto ours (width 1.0, every channel count exactly twice the file's):
 
-- Backbone: all 52 convs. The 0.5 network is widened without changing what it computes (Net2WiderNet, Chen et al.
+- Backbone: all 51 convs. The 0.5 network is widened without changing what it computes (Net2WiderNet, Chen et al.
   2016): each output channel is repeated twice (channel ``j`` copies channel ``j % c``) and weights that read a
   repeated input are halved, so the widened backbone returns the file's features with every channel twice. A
   little noise (``symmetry_noise`` times each tensor's standard deviation) on the second copies lets the two copies
@@ -47,7 +47,6 @@ from segmentation.model.layers import ConvBNAct, InvertedResidual
 
 VOC_TFLITE_NAME = "deeplabv3_mobilenetv2_voc21_257.tflite"
 VOC_PERSON_CLASS = 15
-_WIDTH_FACTOR = 2  # our MobileNetV2 1.0 over the file's depth multiplier 0.5
 _FILE_ASPP_CHANNELS = 256
 _BACKBONE_BLOCKS = 17
 _CALIBRATION_FOLDERS = ("people/synthetic_people/images", "backgrounds/training_only")  # training-only photos
@@ -91,7 +90,12 @@ def _to_oihw(weight: np.ndarray, depthwise: bool) -> torch.Tensor:
 
 
 def _widen(weight: torch.Tensor, out_channels: int, in_channels: int, *, repeated_input: bool) -> torch.Tensor:
-    """Repeat output channels ``j -> j % c`` up to ``out_channels``; halve reads of a repeated input the same way."""
+    """Repeat output channels ``j -> j % c`` up to ``out_channels``; halve reads of a repeated input the same way.
+
+    Only whole repetitions keep the function, so the target channel counts must be multiples of the file's.
+    """
+    if out_channels % weight.shape[0] or (repeated_input and in_channels % weight.shape[1]):
+        raise ValueError(f"cannot widen {tuple(weight.shape[:2])} channels to ({out_channels}, {in_channels})")
     out_index = torch.arange(out_channels) % weight.shape[0]
     widened = weight[out_index]
     if repeated_input:
@@ -119,13 +123,13 @@ class _Writer:
         widened[original_out:] += noise * self.symmetry_noise * float(widened.std())
         return widened
 
-    def _fetch(self, name: str) -> np.ndarray:
+    def fetch(self, name: str) -> np.ndarray:
         if name not in self.constants:
             raise ValueError(f"the DeepLabv3 VOC file has no tensor {name!r}; it is not the expected model")
         return self.constants[name]
 
     def conv(self, conv: nn.Conv2d, name: str, *, depthwise: bool = False, repeated_input: bool = True) -> None:
-        weight = _to_oihw(self._fetch(name), depthwise)
+        weight = _to_oihw(self.fetch(name), depthwise)
         if depthwise:
             widened = _widen(weight, conv.out_channels, 1, repeated_input=False)
         else:
@@ -136,7 +140,7 @@ class _Writer:
         self.tensors += 1
 
     def bias(self, name: str, channels: int) -> torch.Tensor:
-        bias = torch.from_numpy(self._fetch(name))
+        bias = torch.from_numpy(self.fetch(name))
         self.tensors += 1
         return bias[torch.arange(channels) % bias.shape[0]]
 
@@ -174,7 +178,7 @@ def _load_aspp(model: DeepLabV3Plus, writer: _Writer) -> None:
     writer.conv(pooling_conv, "image_pooling/weights")
     pooling_conv.bias.copy_(writer.bias("image_pooling/Conv2D_bias", pooling_conv.out_channels))
     # File projection input: (pooling, 1x1); ours: (1x1, atrous x 3, pooling). Atrous columns start at zero.
-    file_projection = _to_oihw(writer._fetch("concat_projection/weights"), depthwise=False)
+    file_projection = _to_oihw(writer.fetch("concat_projection/weights"), depthwise=False)
     channels = _FILE_ASPP_CHANNELS
     projection = aspp.project[0]
     weight = torch.zeros_like(projection[0].weight)

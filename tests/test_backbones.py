@@ -40,8 +40,9 @@ def test_supported_output_strides() -> None:
 
 
 def _entry(name: str) -> BackboneEntry:
-    return BackboneEntry(name=name, build=BACKBONES.get("mobilenet_v2").build, mean=(0.5,) * 3, std=(0.5,) * 3,
-                         description="test entry")
+    return BackboneEntry(
+        name=name, build=BACKBONES.get("mobilenet_v2").build, mean=(0.5,) * 3, std=(0.5,) * 3, description="test entry"
+    )
 
 
 def test_registry_refuses_duplicates() -> None:

@@ -104,8 +104,9 @@ def test_float16_weight_round_trip_keeps_outputs(pretrained_model_and_input) -> 
     """The shipped weights are float16: rounding them must not change the logits noticeably."""
     model, batch = pretrained_model_and_input
     rounded = copy.deepcopy(model)
-    rounded.load_state_dict({key: value.half().float() if value.is_floating_point() else value
-                             for key, value in model.state_dict().items()})
+    rounded.load_state_dict(
+        {key: value.half().float() if value.is_floating_point() else value for key, value in model.state_dict().items()}
+    )
     with torch.no_grad():
         expected, actual = model(batch), rounded(batch)
     assert not torch.equal(actual, expected), "rounding to float16 changed nothing: the weights were not rounded"

@@ -68,8 +68,9 @@ def test_reloaded_model_equals_the_float16_rounded_model(saved) -> None:
     reloaded = build_model_from_spec(load_spec(directory / f"{NAME}.json"), directory)
     assert not reloaded.training
     rounded = build_deeplabv3plus(backbone="mobilenet_v2").eval()
-    rounded.load_state_dict({key: value.half().float() if value.is_floating_point() else value
-                             for key, value in model.state_dict().items()})
+    rounded.load_state_dict(
+        {key: value.half().float() if value.is_floating_point() else value for key, value in model.state_dict().items()}
+    )
     rgb = torch.rand(2, 3, 144, 256)
     with torch.no_grad():
         expected, actual = rounded(rgb), reloaded(rgb)
@@ -171,6 +172,6 @@ def test_damaged_onnx_file_through_load_segmenter(saved, tmp_path) -> None:
     spec_path = tmp_path / "model" / f"{NAME}.json"
     write_spec(replace(load_spec(spec_path), onnx_file=f"{NAME}.onnx", onnx_sha256="0" * 64), spec_path.parent)
     (spec_path.parent / f"{NAME}.onnx").write_bytes(b"not an onnx model")
-    with pytest.raises(WeightsError, match="ONNX model .* is damaged") as error:
+    with pytest.raises(WeightsError, match=r"ONNX model .* is damaged") as error:
         load_segmenter("cpu", "onnxruntime", spec_path=spec_path)
     _assert_helpful(error, f"{NAME}.onnx")

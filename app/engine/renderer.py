@@ -103,9 +103,7 @@ class FrameRenderer:
         step = time.perf_counter()
         mask = self._smoother(mask, small, settings.smoothing)
         self._last_mask = mask
-        alpha = guided_upsample(
-            mask, small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather
-        )
+        alpha = guided_upsample(mask, small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather)
         timings["refine"] = time.perf_counter() - step
 
         step = time.perf_counter()

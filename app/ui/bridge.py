@@ -7,6 +7,7 @@ on a plain worker thread and reports ``succeeded(result)`` or ``failed(error)`` 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -68,7 +69,5 @@ class BackgroundCall(QObject):
     def _emit(self, signal: SignalInstance, value: object) -> None:
         if self._cancelled.is_set():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the receiving window was destroyed while the call ran
             signal.emit(value)
-        except RuntimeError:  # the receiving window was destroyed while the call ran
-            pass

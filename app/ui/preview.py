@@ -36,7 +36,7 @@ class PreviewWidget(QWidget):
         self._placeholder = "Starting\N{HORIZONTAL ELLIPSIS}"
         self.frames_shown = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(QSize(480, 270))
+        self.setMinimumSize(QSize(320, 180))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)

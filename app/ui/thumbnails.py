@@ -17,7 +17,9 @@ THUMBNAIL_SIZE = QSize(128, 72)
 
 def cover(image: QImage, size: QSize = THUMBNAIL_SIZE) -> QImage:
     """Scale ``image`` to cover ``size`` keeping its aspect ratio, then centre-crop (like the engine's cover fit)."""
-    scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation)
+    scaled = image.scaled(
+        size, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
+    )
     x, y = (scaled.width() - size.width()) // 2, (scaled.height() - size.height()) // 2
     return scaled.copy(QRect(x, y, size.width(), size.height()))
 
@@ -56,9 +58,7 @@ def video_thumbnail(path: Path) -> QImage | None:
     centre = QPointF(image.width() / 2, image.height() / 2)
     painter.drawEllipse(centre, 16, 16)
     painter.setBrush(QColor(255, 255, 255, 230))
-    painter.drawPolygon(
-        QPolygonF([centre + QPointF(-6, -9), centre + QPointF(-6, 9), centre + QPointF(10, 0)])
-    )
+    painter.drawPolygon(QPolygonF([centre + QPointF(-6, -9), centre + QPointF(-6, 9), centre + QPointF(10, 0)]))
     painter.end()
     return image
 

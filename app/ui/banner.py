@@ -40,8 +40,11 @@ class Banner(QFrame):
         self.kind = EventKind.INFO
         self.setObjectName("banner")
         self._icon = QLabel()
+        self._icon.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self._icon.setMinimumWidth(18)
         self._text = QLabel()
         self._text.setWordWrap(True)
+        self._text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
         close.setText("\N{MULTIPLICATION SIGN}")
@@ -49,10 +52,10 @@ class Banner(QFrame):
         close.setAutoRaise(True)
         close.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.setContentsMargins(10, 8, 6, 8)
+        layout.addWidget(self._icon)
         layout.addWidget(self._text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignVCenter)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.dismiss)
@@ -67,7 +70,7 @@ class Banner(QFrame):
         self.kind = kind
         self.setStyleSheet(
             f"#banner {{ background: {look.background}; border: 1px solid {look.border}; border-radius: 4px; }}"
-            "#banner QLabel { color: #f2f2f2; background: transparent; }"
+            "#banner QLabel { color: #f2f2f2; background: transparent; font-size: 10pt; }"
         )
         self._icon.setText(look.icon)
         self._text.setText(message)

@@ -1,0 +1,152 @@
+"""Render controls (mirror, mask view, threshold, feather, smoothing, quality mode) and the compute device picker.
+
+The panel never talks to the engine: it emits ``changed`` and the window asks ``apply_to(settings)`` for a new
+frozen ``RenderSettings`` built with ``dataclasses.replace``, which it hands to the engine whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
+
+from app.engine.settings import QualityMode, RenderSettings
+from segmentation import BackendInfo
+
+_QUALITY_LABELS = {
+    QualityMode.ADAPTIVE: ("Adaptive", "Trade model size and mask rate to hold the frame rate"),
+    QualityMode.QUALITY: ("Quality", "Largest model input and a new mask every frame"),
+    QualityMode.SPEED: ("Speed", "Smallest model input: for slow computers"),
+}
+DEVICES = (("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"))
+
+
+class _UnitSlider(QWidget):
+    """A 0-100 slider for a value in [0, 1] with its number beside it."""
+
+    def __init__(self, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setToolTip(tooltip)
+        self._number = QLabel()
+        self._number.setMinimumWidth(32)
+        self._number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.slider.valueChanged.connect(lambda value: self._number.setText(f"{value / 100:.2f}"))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self._number)
+
+    def value(self) -> float:
+        return self.slider.value() / 100.0
+
+    def set_value(self, value: float) -> None:
+        self.slider.setValue(round(value * 100))
+        self._number.setText(f"{value:.2f}")
+
+
+class ControlsPanel(QWidget):
+    """``changed`` fires on any render control; ``device_requested(str)`` when the user picks another device."""
+
+    changed = Signal()
+    device_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mirror = QCheckBox("Mirror")
+        self.mirror.setToolTip("Flip the picture left to right (M)")
+        self.mask_view = QCheckBox("Mask view")
+        self.mask_view.setToolTip("Show the person mask in grey to check the edges (K)")
+        self.threshold = _UnitSlider("Where the edge sits: higher keeps less of you (0.5 = the model's own choice)")
+        self.feather = _UnitSlider("Edge softness: 0 is a hard cut, 1 a wide soft edge")
+        self.smoothing = _UnitSlider("Steadies still edges over time: 0 is off")
+        self.quality = QComboBox()
+        for mode, (label, tip) in _QUALITY_LABELS.items():
+            self.quality.addItem(label, mode)
+            self.quality.setItemData(self.quality.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.quality.setToolTip("Adaptive holds the frame rate; Quality and Speed fix the model size")
+        self.device = QComboBox()
+        for value, label in DEVICES:
+            self.device.addItem(label, value)
+        self.device.setToolTip("Where the segmentation model runs")
+        self.in_use = QLabel("in use: loading\N{HORIZONTAL ELLIPSIS}")
+        self.in_use.setWordWrap(True)
+        self.in_use.setObjectName("hint")
+
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.mirror)
+        toggles.addWidget(self.mask_view)
+        toggles.addStretch(1)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(toggles)
+        form.addRow("Threshold", self.threshold)
+        form.addRow("Feather", self.feather)
+        form.addRow("Smoothing", self.smoothing)
+        form.addRow("Quality", self.quality)
+        form.addRow("Device", self.device)
+        form.addRow("", self.in_use)
+
+        self.load_from(RenderSettings())
+        for checkbox in (self.mirror, self.mask_view):
+            checkbox.toggled.connect(self.changed)
+        for slider in (self.threshold, self.feather, self.smoothing):
+            slider.slider.valueChanged.connect(self.changed)
+        self.quality.currentIndexChanged.connect(self.changed)
+        self.device.activated.connect(lambda index: self.device_requested.emit(self.device.itemData(index)))
+
+    # --- render settings ----------------------------------------------------------------------------------------
+    def apply_to(self, settings: RenderSettings) -> RenderSettings:
+        """``settings`` with this panel's values (the background is left as it is)."""
+        return dataclasses.replace(
+            settings,
+            mirror=self.mirror.isChecked(),
+            threshold=self.threshold.value(),
+            feather=self.feather.value(),
+            smoothing=self.smoothing.value(),
+            quality=self.quality.currentData(),
+        )
+
+    def load_from(self, settings: RenderSettings) -> None:
+        """Show ``settings`` without emitting ``changed``."""
+        self.blockSignals(True)
+        widgets = (self.mirror, self.threshold.slider, self.feather.slider, self.smoothing.slider, self.quality)
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self.mirror.setChecked(settings.mirror)
+            self.threshold.set_value(settings.threshold)
+            self.feather.set_value(settings.feather)
+            self.smoothing.set_value(settings.smoothing)
+            self.quality.setCurrentIndex(self.quality.findData(settings.quality))
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+            self.blockSignals(False)
+
+    # --- compute device -----------------------------------------------------------------------------------------
+    def set_cuda_available(self, available: bool) -> None:
+        """Enable the CUDA choice only when torch sees a GPU, and say why not otherwise."""
+        item = self.device.model().item(self.device.findData("cuda"))
+        item.setEnabled(available)
+        item.setToolTip("" if available else "No CUDA GPU is visible to PyTorch on this computer")
+        if not available:
+            self.device.setToolTip("Where the segmentation model runs (CUDA: no NVIDIA GPU visible here)")
+
+    def show_device(self, device: str) -> None:
+        """Select ``device`` ("cpu" or "cuda") in the combo without asking for a reload."""
+        index = self.device.findData(device)
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+
+    def show_backend(self, info: BackendInfo | None, note: str = "") -> None:
+        """What really runs, for example ``in use: onnxruntime on cpu (float32)``."""
+        if info is None:
+            self.in_use.setText(note or "in use: nothing (no model loaded)")
+            return
+        self.in_use.setText(f"in use: {info.backend} on {info.device} ({info.precision})")
+        self.in_use.setToolTip(f"model {info.model_name}")
+        self.show_device("cuda" if info.device.startswith("cuda") else "cpu")

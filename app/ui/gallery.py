@@ -1,0 +1,256 @@
+"""The background gallery: blur, green screen, a colour, the bundled pictures and the user's own images and videos.
+
+One click on a thumbnail emits ``background_chosen(BackgroundSpec)``; the window hands it to the running engine,
+so the background changes at the next frame without restarting the stream. Files are added with the "Add" button
+(a file dialog) or by dropping them on the gallery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES, BackgroundKind, BackgroundSpec
+from app.ui.thumbnails import THUMBNAIL_SIZE, blur_thumbnail, file_thumbnail, swatch
+
+_SPEC_ROLE = Qt.ItemDataRole.UserRole
+_USER_ROLE = Qt.ItemDataRole.UserRole + 1
+_DEFAULT_COLOR = (32, 48, 64)
+
+FilePicker = Callable[[QWidget], list[Path]]
+ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
+
+
+def _dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+    """Local image/video files carried by a drag, in order."""
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return [path for path in paths if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
+
+
+class _DropList(QListWidget):
+    """Icon-mode list that accepts image and video files dropped from a file manager."""
+
+    files_dropped = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(THUMBNAIL_SIZE)
+        grid = QSize(THUMBNAIL_SIZE.width() + 14, THUMBNAIL_SIZE.height() + 30)
+        self.setGridSize(grid)
+        self.setMovement(QListView.Movement.Static)
+        self.setFlow(QListView.Flow.LeftToRight)  # one row of thumbnails under the preview, scrolled sideways
+        self.setWrapping(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFixedHeight(grid.height() + self.horizontalScrollBar().sizeHint().height() + 8)
+        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _dropped_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
+        if _dropped_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        paths = _dropped_paths(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped.emit(paths)
+
+
+class BackgroundGallery(QWidget):
+    """Thumbnails of every background; ``current()`` is the selected one."""
+
+    background_chosen = Signal(object)  # BackgroundSpec
+    files_rejected = Signal(str)  # user-facing message
+
+    def __init__(
+        self,
+        bundled: Iterable[Path],
+        *,
+        pick_files: FilePicker,
+        pick_color: ColorPicker,
+        blur_sample: np.ndarray | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._pick_files, self._pick_color = pick_files, pick_color
+        self._quiet = False
+        self._list = _DropList()
+        self._list.setToolTip("Click a background to use it now. Drop your own pictures or videos here.")
+        self._list.currentItemChanged.connect(self._on_current_changed)
+        self._list.itemDoubleClicked.connect(self._on_double_clicked)
+        self._list.files_dropped.connect(self._add_and_choose)
+        self.add_button = QPushButton("Add image or video\N{HORIZONTAL ELLIPSIS}")
+        self.add_button.setToolTip("Add your own pictures or videos (or drop files on the gallery) (Ctrl+O)")
+        self.add_button.clicked.connect(self.ask_for_files)
+        self.color_button = QPushButton("Pick colour\N{HORIZONTAL ELLIPSIS}")
+        self.color_button.setToolTip("Choose the colour of the solid colour background")
+        self.color_button.clicked.connect(self.ask_for_color)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.color_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._list, 1)
+        layout.addLayout(buttons)
+
+        self._add_item("Blur", BackgroundSpec(kind=BackgroundKind.BLUR), QPixmap.fromImage(blur_thumbnail(blur_sample)))
+        green = BackgroundSpec(kind=BackgroundKind.GREEN)
+        self._add_item("Green screen", green, QPixmap.fromImage(swatch(green.color)))
+        self._color_item = self._add_item("Colour", BackgroundSpec(kind=BackgroundKind.COLOR, color=_DEFAULT_COLOR))
+        self._set_color_icon(_DEFAULT_COLOR)
+        for path in bundled:
+            self._add_file(path, user=False)
+
+    # --- queries ------------------------------------------------------------------------------------------------
+    def current(self) -> BackgroundSpec:
+        item = self._list.currentItem()
+        return item.data(_SPEC_ROLE) if item is not None else BackgroundSpec()
+
+    def specs(self) -> list[BackgroundSpec]:
+        return [self._list.item(row).data(_SPEC_ROLE) for row in range(self._list.count())]
+
+    def user_files(self) -> list[Path]:
+        items = (self._list.item(row) for row in range(self._list.count()))
+        return [item.data(_SPEC_ROLE).path for item in items if item.data(_USER_ROLE)]
+
+    def list_widget(self) -> QListWidget:
+        return self._list
+
+    # --- changes ------------------------------------------------------------------------------------------------
+    def select(self, spec: BackgroundSpec) -> bool:
+        """Select the item showing ``spec`` without emitting (a colour spec also sets the colour); False if absent."""
+        if spec.kind is BackgroundKind.COLOR:
+            self._set_color(spec.color)
+        for row, known in enumerate(self.specs()):
+            if known == spec:
+                self._quiet = True
+                try:
+                    self._list.setCurrentRow(row)
+                finally:
+                    self._quiet = False
+                return True
+        return False
+
+    def step(self, offset: int) -> BackgroundSpec:
+        """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it."""
+        count = self._list.count()
+        self._list.setCurrentRow((max(self._list.currentRow(), 0) + offset) % count)
+        return self.current()
+
+    def add_files(self, paths: Iterable[Path]) -> list[BackgroundSpec]:
+        """Add the user's files (duplicates are skipped); unreadable ones are reported with ``files_rejected``."""
+        added, rejected = [], []
+        known = {spec.path for spec in self.specs() if spec.path is not None}
+        for path in paths:
+            resolved = Path(path).expanduser().resolve()
+            if resolved in known:
+                continue
+            spec = self._add_file(resolved, user=True)
+            if spec is None:
+                rejected.append(resolved.name)
+            else:
+                added.append(spec)
+                known.add(resolved)
+        if rejected:
+            self.files_rejected.emit(f"cannot use {', '.join(rejected)} as a background: not a readable image or video")
+        return added
+
+    def ask_for_color(self) -> None:
+        """Ask the user for a colour (user-initiated dialog); choosing one switches to it at once."""
+        picked = self._pick_color(self, self._color_item.data(_SPEC_ROLE).color)
+        if picked is None:
+            return
+        self._set_color(picked)
+        if self._list.currentItem() is self._color_item:
+            self.background_chosen.emit(self.current())
+        else:
+            self._list.setCurrentItem(self._color_item)
+
+    # --- internals ----------------------------------------------------------------------------------------------
+    def _add_item(self, label: str, spec: BackgroundSpec, pixmap: QPixmap | None = None) -> QListWidgetItem:
+        item = QListWidgetItem(label)
+        item.setData(_SPEC_ROLE, spec)
+        item.setToolTip(spec.describe())
+        if pixmap is not None:
+            item.setIcon(QIcon(pixmap))
+        self._list.addItem(item)
+        return item
+
+    def _add_file(self, path: Path, *, user: bool) -> BackgroundSpec | None:
+        thumbnail = file_thumbnail(path) if path.is_file() else None
+        if thumbnail is None:
+            return None
+        kind = BackgroundKind.VIDEO if path.suffix.lower() in VIDEO_SUFFIXES else BackgroundKind.IMAGE
+        spec = BackgroundSpec(kind=kind, path=path)
+        label = path.stem.replace("-", " ").replace("_", " ")
+        item = self._add_item(label[:1].upper() + label[1:], spec, QPixmap.fromImage(thumbnail))
+        item.setData(_USER_ROLE, user)
+        item.setToolTip(f"{spec.describe()}\n{path}")
+        return spec
+
+    def _set_color(self, rgb: tuple[int, int, int]) -> None:
+        self._color_item.setData(_SPEC_ROLE, BackgroundSpec(kind=BackgroundKind.COLOR, color=tuple(rgb)))
+        self._set_color_icon(rgb)
+
+    def _set_color_icon(self, rgb: tuple[int, int, int]) -> None:
+        spec = self._color_item.data(_SPEC_ROLE)
+        self._color_item.setIcon(QIcon(QPixmap.fromImage(swatch(rgb, "#{:02X}{:02X}{:02X}".format(*rgb)))))
+        self._color_item.setToolTip(f"{spec.describe()}; double-click or 'Pick colour' to change it")
+
+    def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None and not self._quiet:
+            self.background_chosen.emit(current.data(_SPEC_ROLE))
+
+    def _on_double_clicked(self, item: QListWidgetItem) -> None:
+        if item is self._color_item:
+            self.ask_for_color()
+
+    def ask_for_files(self) -> None:
+        """Ask the user for image or video files (user-initiated dialog); the last one added is used at once."""
+        self._add_and_choose(self._pick_files(self))
+
+    def _add_and_choose(self, paths: list[Path]) -> None:
+        """Add ``paths`` and use the last usable one (also when it was in the gallery already)."""
+        self.add_files(paths)
+        resolved = [Path(path).expanduser().resolve() for path in paths]
+        present = [spec for spec in self.specs() if spec.path in resolved]
+        if present:
+            last = max(present, key=lambda spec: resolved.index(spec.path))
+            if last != self.current():
+                self.select(last)
+                self.background_chosen.emit(last)

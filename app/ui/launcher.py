@@ -1,0 +1,95 @@
+"""``run_gui``: what ``greenroom`` (no sub-command) runs: pick the source, open the window, run the event loop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.engine.cameras import CameraInfo
+from app.engine.settings import SourceKind, SourceSpec, parse_source_spec
+from app.ui.main_window import MainWindow
+from app.ui.persistence import APPLICATION, ORGANIZATION, SettingsStore
+from app.ui.services import Services
+from app.ui.style import apply_theme
+
+EXIT_USAGE = 2
+NO_DISPLAY_MESSAGE = "no display found: run under a desktop session, or use `greenroom stream` headless"
+NO_CAMERA_NOTICE = "No camera found \N{EM DASH} showing the demo clip. Plug in a camera, then pick it under Source."
+
+
+def missing_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+    """True on Linux/BSD when neither X11 nor Wayland is reachable and no Qt platform plugin is forced."""
+    environ = os.environ if environ is None else environ
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return False
+    return not any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def _listed(spec: SourceSpec, cameras: list[CameraInfo]) -> bool:
+    return any(spec.camera in (camera.index, camera.path) for camera in cameras)
+
+
+def choose_source(
+    source_text: str | None, saved: SourceSpec | None, cameras: list[CameraInfo], demo: Path
+) -> tuple[SourceSpec, str]:
+    """The source to open first and a notice for the user ("" when there is nothing to say).
+
+    ``--source`` wins; then the last camera if it is connected; then the first camera found; else the demo clip.
+    """
+    if source_text is not None:
+        return parse_source_spec(source_text), ""
+    saved_camera = saved if saved is not None and saved.kind is SourceKind.CAMERA else None
+    if saved_camera is not None and _listed(saved_camera, cameras):
+        return saved_camera, ""
+    if cameras:
+        first = SourceSpec(kind=SourceKind.CAMERA, camera=cameras[0].index)
+        if saved_camera is None:
+            return first, ""
+        first = SourceSpec(
+            kind=SourceKind.CAMERA,
+            camera=cameras[0].index,
+            width=saved_camera.width,
+            height=saved_camera.height,
+            fps=saved_camera.fps,
+        )
+        return first, f"The last camera ({saved_camera.camera}) is not connected; showing {cameras[0].name}."
+    return SourceSpec(kind=SourceKind.VIDEO, path=demo), NO_CAMERA_NOTICE
+
+
+def run_gui(source_text: str | None) -> int:
+    """Open the Greenroom window on ``source_text`` (camera index, device path, video file or None) until closed.
+
+    Returns the exit code: 0 after a normal close, 2 when there is no display or the given video file is missing.
+    """
+    if missing_display():
+        print(f"greenroom: {NO_DISPLAY_MESSAGE}", file=sys.stderr)
+        return EXIT_USAGE
+    services = Services()
+    if source_text is not None:
+        spec = parse_source_spec(source_text)
+        if spec.kind is SourceKind.VIDEO and (spec.path is None or not spec.path.is_file()):
+            print(f"greenroom: video file not found: {source_text}; check the path", file=sys.stderr)
+            return EXIT_USAGE
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    apply_theme(app)
+    store = SettingsStore()
+    source, notice = choose_source(source_text, store.last_source(), services.list_cameras(), services.demo_clip())
+    window = MainWindow(store, source, services=services, notice=notice)
+    window.show()
+    # Ctrl+C in the terminal closes the window the normal way; the timer lets Python run its signal handler.
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        return app.exec()
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, previous_handler)

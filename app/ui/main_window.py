@@ -1,0 +1,333 @@
+"""The main window: lays out the panels and connects them to the stream session. It does no per-frame work.
+
+    +-------------------------------------------+----------------+
+    | banners                                   | Source         |
+    | preview (newest frame, aspect kept)       | Adjust         |
+    |                                           | Output         |
+    | background gallery (thumbnails)           |                |
+    +-------------------------------------------+----------------+
+    | status bar: quality, fps, latency, dropped frames          |
+    +------------------------------------------------------------+
+
+A GUI-thread timer peeks at the engine's output slot and repaints only when a new frame arrived; capture and
+rendering run on the engine's threads. Closing the window stops everything cooperatively.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+
+from app.engine.events import EngineEvent, EventKind
+from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
+from app.engine.sinks import SinkError, virtual_camera_help
+from app.ui.actions import create_actions, shortcuts_table
+from app.ui.banner import BannerArea
+from app.ui.bridge import BackgroundCall, EngineBridge
+from app.ui.controls import ControlsPanel
+from app.ui.gallery import BackgroundGallery
+from app.ui.outputs import OutputSinks
+from app.ui.persistence import SettingsStore
+from app.ui.preview import PreviewWidget
+from app.ui.services import Services
+from app.ui.session import StreamSession
+from app.ui.source_panel import SourcePanel
+from app.ui.status import StreamStatusBar
+from app.ui.style import SIDE_PANEL_WIDTH, STYLE_SHEET
+from app.ui.thumbnails import first_video_frame
+from app.ui.vcam_panel import OutputPanel
+from segmentation import BackendInfo
+
+TITLE = "Greenroom"
+PREVIEW_INTERVAL_MS = 15
+STATUS_INTERVAL_MS = 500
+CLOSE_TIMEOUT_S = 1.5
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(store, source)`` starts streaming ``source`` as soon as the model has loaded."""
+
+    def __init__(
+        self,
+        store: SettingsStore,
+        source: SourceSpec,
+        *,
+        services: Services | None = None,
+        notice: str = "",
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.setStyleSheet(STYLE_SHEET)
+        self._store = store
+        self._services = services or Services()
+        self._settings: RenderSettings = store.render_settings()
+        self._device = store.device()
+        self.bridge = EngineBridge(self)
+        self.bridge.event_received.connect(self._on_event)
+        self.session = StreamSession(self._services.load_segmenter, self.bridge, self)
+        self.outputs = OutputSinks(self.bridge.post)
+        self._build(source)
+        self.window_actions = create_actions(self)
+        self.shortcut_hint.setText(shortcuts_table(self.window_actions))
+        self._connect()
+        self._restore()
+        if notice:
+            self.banners.show_message(EventKind.INFO, "startup", notice, seconds=0)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.timeout.connect(self._show_newest_frame)
+        self._preview_timer.start(PREVIEW_INTERVAL_MS)
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._refresh_status)
+        self._status_timer.start(STATUS_INTERVAL_MS)
+        self._last_version = -1
+        self._cuda_probe = BackgroundCall(self._services.cuda_available, name="probe-cuda", parent=self)
+        self._cuda_probe.succeeded.connect(self.controls.set_cuda_available)
+        self._cuda_probe.start()
+        self.preview.set_placeholder("Loading the segmentation model\N{HORIZONTAL ELLIPSIS}")
+        self.session.start(source, self._effective_settings(), self._device)
+
+    # --- layout -------------------------------------------------------------------------------------------------
+    def _build(self, source: SourceSpec) -> None:
+        self.banners = BannerArea()
+        self.preview = PreviewWidget()
+        self.gallery = BackgroundGallery(
+            self._services.bundled_backgrounds(),
+            pick_files=self._services.pick_background_files,
+            pick_color=self._services.pick_color,
+            blur_sample=first_video_frame(self._services.demo_clip()),
+        )
+        self.gallery.add_files(self._store.user_backgrounds())
+        self.source_panel = SourcePanel(
+            list_cameras=self._services.list_cameras,
+            demo_clip=self._services.demo_clip(),
+            pick_video=self._services.pick_video,
+        )
+        self.source_panel.show_source(source)
+        self.controls = ControlsPanel()
+        self.controls.set_cuda_available(False)
+        self.output_panel = OutputPanel()
+
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.banners)
+        left.addWidget(self.preview, 1)
+        left.addWidget(_group("Background", self.gallery))
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 4, 0)
+        side_layout.addWidget(_group("Source", self.source_panel))
+        side_layout.addWidget(_group("Adjust", self.controls))
+        side_layout.addWidget(_group("Output", self.output_panel))
+        self.shortcut_hint = QLabel()
+        self.shortcut_hint.setObjectName("hint")
+        side_layout.addWidget(_group("Keyboard", self.shortcut_hint))
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedWidth(SIDE_PANEL_WIDTH)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        central = QWidget()
+        columns = QHBoxLayout(central)
+        columns.setContentsMargins(10, 10, 10, 6)
+        columns.setSpacing(10)
+        columns.addLayout(left, 1)
+        columns.addWidget(scroll)
+        self.setCentralWidget(central)
+        self.status = StreamStatusBar()
+        self.setStatusBar(self.status)
+
+    def _connect(self) -> None:
+        self.session.backend_ready.connect(self._on_backend_ready)
+        self.session.model_failed.connect(self._on_model_failed)
+        self.gallery.background_chosen.connect(self._on_background_chosen)
+        self.gallery.files_rejected.connect(lambda text: self.banners.show_message(EventKind.WARNING, "gallery", text))
+        self.controls.changed.connect(self._push_settings)
+        self.controls.device_requested.connect(self._on_device_requested)
+        self.source_panel.source_chosen.connect(self._on_source_chosen)
+        self.output_panel.virtual_camera_toggled.connect(self._set_virtual_camera)
+        self.output_panel.recording_toggled.connect(self._set_recording)
+        self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
+        self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))
+        self.window_actions.previous_background.triggered.connect(lambda: self.gallery.step(-1))
+        self.window_actions.mirror.triggered.connect(self.controls.mirror.toggle)
+        self.window_actions.mask_view.triggered.connect(self.controls.mask_view.toggle)
+        self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
+        self.window_actions.record.triggered.connect(self.output_panel.record.toggle)
+        self.window_actions.quit.triggered.connect(self.close)
+
+    def _restore(self) -> None:
+        self.controls.load_from(self._settings)
+        self.controls.mask_view.blockSignals(True)
+        self.controls.mask_view.setChecked(self._store.mask_view())
+        self.controls.mask_view.blockSignals(False)
+        if self._device != "auto":
+            self.controls.show_device(self._device)
+        if not self.gallery.select(self._settings.background):
+            self.gallery.select(BackgroundSpec())
+            self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
+        geometry = self._store.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1360, 860)
+
+    # --- settings -----------------------------------------------------------------------------------------------
+    @property
+    def render_settings(self) -> RenderSettings:
+        """The chosen settings (the gallery's background even while the mask view is on)."""
+        return self._settings
+
+    def _effective_settings(self) -> RenderSettings:
+        """What the engine gets: the mask view replaces the background with the mask itself."""
+        if self.controls.mask_view.isChecked():
+            return dataclasses.replace(self._settings, background=BackgroundSpec(kind=BackgroundKind.NONE))
+        return self._settings
+
+    def _push_settings(self) -> None:
+        self._settings = self.controls.apply_to(self._settings)
+        self.session.set_settings(self._effective_settings())
+
+    def _on_background_chosen(self, spec: BackgroundSpec) -> None:
+        self._settings = dataclasses.replace(self._settings, background=spec)
+        self.session.set_settings(self._effective_settings())
+        self.status.showMessage(f"Background: {spec.describe()}", 3000)
+
+    def _on_source_chosen(self, spec: SourceSpec) -> None:
+        self.session.set_source(spec)
+        self.banners.dismiss("startup")
+        self.banners.dismiss("capture")  # the old source's problem; the new one reports its own
+        self.status.showMessage(f"Switching to {spec.describe()}\N{HORIZONTAL ELLIPSIS}", 3000)
+
+    def _on_device_requested(self, device: str) -> None:
+        self._device = device
+        info = self.session.backend
+        if info is not None and info.device.startswith(device):
+            return
+        self.controls.show_backend(None, f"switching to {device}\N{HORIZONTAL ELLIPSIS}")
+        self.session.set_device(device)
+
+    # --- outputs ------------------------------------------------------------------------------------------------
+    def _output_size(self) -> tuple[int, int] | None:
+        frame, _ = self.session.latest_frame()
+        return None if frame is None else (frame.rgb.shape[1], frame.rgb.shape[0])
+
+    def _set_virtual_camera(self, on: bool) -> None:
+        if not on:
+            self.outputs.stop_virtual_camera()
+            self.output_panel.show_virtual_camera(False, "Off")
+            return
+        size = self._output_size()
+        if size is None or self.session.output is None:
+            self.output_panel.show_virtual_camera(False, "Off: no picture yet; try again when the preview runs")
+            return
+        try:
+            device = self.outputs.start_virtual_camera(
+                self.session.output, width=size[0], height=size[1], fps=self._settings.target_fps
+            )
+        except SinkError as error:
+            self.output_panel.show_virtual_camera(
+                False,
+                f"Unavailable: no virtual camera device was found. To get one, {virtual_camera_help()}.",
+                detail=str(error),
+            )
+            self.banners.show_message(EventKind.WARNING, "virtual-camera", str(error))
+            return
+        self.output_panel.show_virtual_camera(True, f"On: {device}, {size[0]}x{size[1]}")
+        self.banners.dismiss("virtual-camera")
+
+    def _set_recording(self, on: bool) -> None:
+        if not on:
+            path = self.outputs.stop_recording()
+            self.output_panel.show_recording(False, f"Saved {path}" if path else "Not recording")
+            return
+        size = self._output_size()
+        if size is None or self.session.output is None:
+            self.output_panel.show_recording(False, "Not recording: no picture yet")
+            return
+        try:
+            path = self.outputs.start_recording(
+                self.session.output,
+                self._services.recordings_folder(),
+                width=size[0],
+                height=size[1],
+                fps=self._settings.target_fps,
+            )
+        except SinkError as error:
+            self.output_panel.show_recording(False, f"Cannot record: {error}")
+            self.banners.show_message(EventKind.ERROR, "recorder", str(error))
+            return
+        self.output_panel.show_recording(True, f"Recording to {path}")
+
+    # --- engine feedback ----------------------------------------------------------------------------------------
+    def _on_event(self, event: EngineEvent) -> None:
+        """Engine and sink events, delivered on the GUI thread: problems become banners, never dialogs."""
+        if event.kind in (EventKind.ERROR, EventKind.WARNING):
+            self.banners.show_message(event.kind, event.source, event.message)
+            if event.kind is EventKind.ERROR and event.source == "virtual-camera":
+                self.outputs.stop_virtual_camera()
+                self.output_panel.show_virtual_camera(False, f"Stopped: {event.message}")
+            elif event.kind is EventKind.ERROR and event.source == "recorder":
+                path = self.outputs.stop_recording()
+                kept = f"; kept {path}" if path else ""
+                self.output_panel.show_recording(False, f"Stopped: {event.message}{kept}")
+        elif event.kind is EventKind.RECOVERED:
+            self.banners.recovered(event.source, event.message)
+        elif event.source != "render":  # the render thread's quality changes have their own status label
+            self.status.showMessage(event.message, 5000)
+            self.source_panel.show_description(self.session.source_description)
+
+    def _on_backend_ready(self, info: BackendInfo) -> None:
+        self.controls.show_backend(info)
+        if self.preview.image is None:  # first load; a device switch keeps the picture going
+            self.preview.set_placeholder("Waiting for the first frame\N{HORIZONTAL ELLIPSIS}")
+
+    def _on_model_failed(self, message: str) -> None:
+        self.preview.set_placeholder(f"No preview: the segmentation model could not be loaded.\n\n{message}")
+        self.controls.show_backend(None, "in use: nothing (the model could not be loaded)")
+        self.banners.show_message(
+            EventKind.ERROR, "model", f"the segmentation model cannot be loaded: {message}", seconds=0
+        )
+
+    def _show_newest_frame(self) -> None:
+        frame, version = self.session.latest_frame()
+        if frame is not None and version != self._last_version:
+            self._last_version = version
+            self.preview.show_frame(frame.rgb)
+
+    def _refresh_status(self) -> None:
+        self.status.show_snapshot(self.session.snapshot())
+        if self.session.streaming:
+            self.source_panel.show_description(self.session.source_description)
+            info = self.session.backend
+            if info is not None and not self.session.loading:
+                self.controls.show_backend(info)
+
+    # --- shutdown -----------------------------------------------------------------------------------------------
+    def save_settings(self) -> None:
+        self._store.save_render_settings(self._settings)
+        self._store.save_mask_view(self.controls.mask_view.isChecked())
+        self._store.save_source(self.source_panel.current_spec())
+        self._store.save_device(self._device)
+        self._store.save_user_backgrounds(self.gallery.user_files())
+        self._store.save_geometry(self.saveGeometry())
+        self._store.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        """Save, stop the timers, release the sinks, then stop the engine threads (joined, within the timeout)."""
+        self.save_settings()
+        self._preview_timer.stop()
+        self._status_timer.stop()
+        self._cuda_probe.cancel()
+        self.outputs.close_all()
+        self.session.stop(timeout=CLOSE_TIMEOUT_S)
+        event.accept()
+
+
+def _group(title: str, content: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(10, 8, 10, 10)
+    layout.addWidget(content)
+    return box

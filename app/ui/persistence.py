@@ -1,0 +1,161 @@
+"""Settings that survive a restart (QSettings "Greenroom"/"Greenroom"): source, background, controls, device, window.
+
+Values are read back defensively: a missing, stale or hand-edited entry falls back to the default instead of
+stopping the app. Tests pass their own ``QSettings`` on a temporary INI file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings, SourceKind, SourceSpec
+
+ORGANIZATION = "Greenroom"
+APPLICATION = "Greenroom"
+
+
+def default_qsettings() -> QSettings:
+    """The user's settings store (native format: ~/.config/Greenroom/Greenroom.conf, the registry, a plist)."""
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def source_to_text(spec: SourceSpec) -> str:
+    if spec.kind is SourceKind.CAMERA:
+        return f"camera:{spec.camera}"
+    if spec.kind is SourceKind.VIDEO:
+        return f"video:{spec.path}"
+    return "test"
+
+
+def source_from_text(text: str) -> SourceSpec | None:
+    """Inverse of ``source_to_text``; None for anything unrecognised."""
+    if text == "test":
+        return SourceSpec(kind=SourceKind.TEST_PATTERN)
+    kind, _, value = text.partition(":")
+    if kind == "camera" and value:
+        return SourceSpec(kind=SourceKind.CAMERA, camera=int(value) if value.isdigit() else value)
+    if kind == "video" and value:
+        return SourceSpec(kind=SourceKind.VIDEO, path=Path(value))
+    return None
+
+
+class SettingsStore:
+    """Typed access to the persisted values."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._settings = settings if settings is not None else default_qsettings()
+
+    def sync(self) -> None:
+        self._settings.sync()
+
+    # --- source -------------------------------------------------------------------------------------------------
+    def last_source(self) -> SourceSpec | None:
+        spec = source_from_text(str(self._settings.value("source/last", "")))
+        if spec is None or spec.kind is not SourceKind.CAMERA:
+            return spec
+        try:
+            width = int(self._settings.value("source/width", 1280))
+            height = int(self._settings.value("source/height", 720))
+            fps = float(self._settings.value("source/fps", 30.0))
+        except (TypeError, ValueError):
+            return spec
+        return SourceSpec(kind=SourceKind.CAMERA, camera=spec.camera, width=width, height=height, fps=fps)
+
+    def save_source(self, spec: SourceSpec) -> None:
+        self._settings.setValue("source/last", source_to_text(spec))
+        self._settings.setValue("source/width", spec.width)
+        self._settings.setValue("source/height", spec.height)
+        self._settings.setValue("source/fps", spec.fps)
+
+    # --- render settings ----------------------------------------------------------------------------------------
+    def render_settings(self) -> RenderSettings:
+        """The saved controls and background, or the defaults for whatever is missing or invalid."""
+        defaults = RenderSettings()
+        try:
+            return RenderSettings(
+                background=self.background(),
+                mirror=self._bool("render/mirror", defaults.mirror),
+                threshold=float(self._settings.value("render/threshold", defaults.threshold)),
+                feather=float(self._settings.value("render/feather", defaults.feather)),
+                smoothing=float(self._settings.value("render/smoothing", defaults.smoothing)),
+                quality=QualityMode(str(self._settings.value("render/quality", defaults.quality.value))),
+            )
+        except (TypeError, ValueError):
+            return RenderSettings(background=self.background())
+
+    def save_render_settings(self, settings: RenderSettings) -> None:
+        self._settings.setValue("render/mirror", settings.mirror)
+        self._settings.setValue("render/threshold", settings.threshold)
+        self._settings.setValue("render/feather", settings.feather)
+        self._settings.setValue("render/smoothing", settings.smoothing)
+        self._settings.setValue("render/quality", settings.quality.value)
+        self.save_background(settings.background)
+
+    def background(self) -> BackgroundSpec:
+        try:
+            kind = BackgroundKind(str(self._settings.value("background/kind", BackgroundKind.BLUR.value)))
+        except ValueError:
+            return BackgroundSpec()
+        if kind is BackgroundKind.NONE:  # the mask view is a separate switch, never the saved background
+            return BackgroundSpec()
+        path_text = str(self._settings.value("background/path", ""))
+        color = _parse_color(str(self._settings.value("background/color", "")))
+        if kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
+            return BackgroundSpec(kind=kind, path=Path(path_text)) if path_text else BackgroundSpec()
+        if kind is BackgroundKind.COLOR and color is not None:
+            return BackgroundSpec(kind=kind, color=color)
+        return BackgroundSpec(kind=kind)
+
+    def save_background(self, spec: BackgroundSpec) -> None:
+        self._settings.setValue("background/kind", spec.kind.value)
+        self._settings.setValue("background/path", str(spec.path) if spec.path else "")
+        self._settings.setValue("background/color", "#{:02X}{:02X}{:02X}".format(*spec.color))
+
+    def mask_view(self) -> bool:
+        return self._bool("view/mask", False)
+
+    def save_mask_view(self, on: bool) -> None:
+        self._settings.setValue("view/mask", on)
+
+    # --- device, gallery, window --------------------------------------------------------------------------------
+    def device(self) -> str:
+        """The compute device last picked: "cpu" or "cuda", or "auto" when never picked."""
+        value = str(self._settings.value("device", "auto"))
+        return value if value in ("auto", "cpu", "cuda") else "auto"
+
+    def save_device(self, device: str) -> None:
+        self._settings.setValue("device", device)
+
+    def user_backgrounds(self) -> list[Path]:
+        """The user's own gallery files that still exist."""
+        value = self._settings.value("gallery/files", [])
+        texts = [value] if isinstance(value, str) else list(value or [])
+        return [Path(text) for text in texts if text and Path(text).is_file()]
+
+    def save_user_backgrounds(self, paths: list[Path]) -> None:
+        self._settings.setValue("gallery/files", [str(path) for path in paths])
+
+    def geometry(self) -> QByteArray | None:
+        value = self._settings.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def save_geometry(self, geometry: QByteArray) -> None:
+        self._settings.setValue("window/geometry", geometry)
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value = self._settings.value(key, default)
+        if isinstance(value, str):  # INI files give text back
+            return value.strip().lower() in ("true", "1", "yes")
+        return bool(value)
+
+
+def _parse_color(text: str) -> tuple[int, int, int] | None:
+    digits = text.lstrip("#")
+    if len(digits) != 6:
+        return None
+    try:
+        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+    except ValueError:
+        return None

@@ -1,0 +1,69 @@
+"""Output switches: the virtual camera and recording to a file, each with a line that says its state.
+
+The panel only shows state and reports clicks (``virtual_camera_toggled(bool)``, ``recording_toggled(bool)``); the
+window opens or closes the sinks and calls ``show_virtual_camera``/``show_recording`` with the outcome, so a switch
+that could not be turned on falls back to off and says why.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
+
+_ON_STYLE = "QPushButton:checked { background: #2f7d4f; color: white; border: 1px solid #3fa463; }"
+_RECORD_STYLE = "QPushButton:checked { background: #a2323a; color: white; border: 1px solid #c2474f; }"
+
+
+class OutputPanel(QWidget):
+    """Two checkable buttons with a word-wrapped state label under each."""
+
+    virtual_camera_toggled = Signal(bool)
+    recording_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.virtual_camera = QPushButton("Virtual camera")
+        self.virtual_camera.setCheckable(True)
+        self.virtual_camera.setToolTip("Send the picture to a virtual camera that video-call apps can pick (V)")
+        self.virtual_camera.setStyleSheet(_ON_STYLE)
+        self.virtual_camera_state = _state_label("Off")
+        self.record = QPushButton("Record")
+        self.record.setCheckable(True)
+        self.record.setToolTip("Record the picture to an .mp4 file in your Videos folder (R)")
+        self.record.setStyleSheet(_RECORD_STYLE)
+        self.record_state = _state_label("Not recording")
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setColumnStretch(1, 1)
+        layout.addWidget(self.virtual_camera, 0, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.virtual_camera_state, 0, 1)
+        layout.addWidget(self.record, 1, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.record_state, 1, 1)
+        self.virtual_camera.toggled.connect(self.virtual_camera_toggled)
+        self.record.toggled.connect(self.recording_toggled)
+
+    def show_virtual_camera(self, on: bool, text: str, *, detail: str = "") -> None:
+        """Set the switch without emitting, and the state text (device name, or why it is unavailable and how to
+        get one); ``detail`` (for example the driver's own error) goes in the tooltip."""
+        _set_quietly(self.virtual_camera, on)
+        self.virtual_camera_state.setText(text)
+        self.virtual_camera_state.setToolTip(detail or text)
+
+    def show_recording(self, on: bool, text: str) -> None:
+        _set_quietly(self.record, on)
+        self.record_state.setText(text)
+        self.record_state.setToolTip(text)
+
+
+def _state_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _set_quietly(button: QPushButton, on: bool) -> None:
+    button.blockSignals(True)
+    button.setChecked(on)
+    button.blockSignals(False)

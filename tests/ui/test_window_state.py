@@ -1,0 +1,274 @@
+"""The window around the stream: banners, outputs, device, gallery files, shortcuts, persistence, start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.engine.cameras import CameraInfo
+from app.engine.events import EngineEvent, EventKind
+from app.engine.settings import BackgroundKind, QualityMode, SourceKind, SourceSpec
+from app.ui import MainWindow, SettingsStore, choose_source, run_gui
+from app.ui.launcher import NO_CAMERA_NOTICE
+from segmentation import WeightsError
+
+pytestmark = pytest.mark.gui
+
+
+def test_engine_errors_from_other_threads_show_as_banners_never_dialogs(open_window, qtbot, frames):
+    window = open_window()
+    frames.fresh(window)
+    event = EngineEvent(EventKind.ERROR, "capture", "camera 0 stopped delivering frames: was it unplugged?")
+    threading.Thread(target=window.bridge.post, args=(event,)).start()
+    qtbot.waitUntil(lambda: "was it unplugged" in window.banners.visible_text())
+    assert QApplication.activeModalWidget() is None
+    frames.fresh(window)  # the stream goes on under the banner
+
+    threading.Thread(target=window.bridge.post, args=(EngineEvent(EventKind.RECOVERED, "capture", "back"),)).start()
+    qtbot.waitUntil(lambda: "unplugged" not in window.banners.visible_text())
+    banner = window.banners.visible_banners()[-1]
+    assert banner.kind is EventKind.RECOVERED
+    banner.dismiss()
+    assert window.banners.visible_banners() == [] or "back" not in window.banners.visible_text()
+
+
+def test_a_background_file_that_breaks_mid_stream_becomes_a_warning_banner(open_window, qtbot, frames, tmp_path):
+    picture = tmp_path / "beach.png"
+    cv2.imwrite(str(picture), np.full((90, 160, 3), 180, np.uint8))
+    window = open_window()
+    window.gallery.add_files([picture])
+    picture.unlink()  # gone between adding it and using it
+    row = [spec.path for spec in window.gallery.specs()].index(picture.resolve())
+    window.gallery.list_widget().setCurrentRow(row)
+    qtbot.waitUntil(lambda: "background file not found" in window.banners.visible_text(), timeout=10_000)
+    assert "using blur instead" in window.banners.visible_text()
+    assert QApplication.activeModalWidget() is None
+    frames.fresh(window)
+
+
+def test_virtual_camera_unavailable_explains_how_to_get_one_and_switch_returns_off(open_window, qtbot, frames):
+    window = open_window()
+    frames.fresh(window)
+    qtbot.mouseClick(window.output_panel.virtual_camera, Qt.MouseButton.LeftButton)
+    state = window.output_panel.virtual_camera_state.text()
+    assert state.startswith("Unavailable")
+    if platform.system() == "Linux":
+        assert "v4l2loopback" in state and "exclusive_caps=1" in state
+    else:
+        assert "OBS" in state
+    assert not window.output_panel.virtual_camera.isChecked()
+    assert "no virtual camera available" in window.output_panel.virtual_camera_state.toolTip()
+    assert "virtual camera" in window.banners.visible_text()
+    assert QApplication.activeModalWidget() is None
+    frames.fresh(window)
+
+
+def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot, frames, tmp_path):
+    window = open_window()
+    frames.fresh(window)
+    window.window_actions.record.trigger()
+    assert window.output_panel.record.isChecked()
+    assert "Recording to" in window.output_panel.record_state.text()
+    qtbot.waitUntil(lambda: window.outputs.recorder.frames_sent >= 10, timeout=10_000)
+    window.window_actions.record.trigger()
+    assert not window.output_panel.record.isChecked()
+    [path] = (tmp_path / "Videos").glob("greenroom-*.mp4")
+    assert window.output_panel.record_state.text() == f"Saved {path}"
+    capture = cv2.VideoCapture(str(path))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) >= 10
+    capture.release()
+
+
+def test_compute_device_shows_what_is_in_use_and_switches_off_the_gui_thread(
+    open_window, qtbot, services, segmenter_factory, frames
+):
+    window = open_window()
+    frames.fresh(window)
+    combo = window.controls.device
+    cuda_item = combo.model().item(combo.findData("cuda"))
+    assert not cuda_item.isEnabled() and "No CUDA GPU" in cuda_item.toolTip()
+    assert window.controls.in_use.text() == "in use: onnxruntime on cpu (float32)"
+
+    segmenter_factory.cuda = True  # pretend a GPU appeared: the window must load and swap the model live
+    window.controls.device_requested.emit("cuda")
+    qtbot.waitUntil(lambda: len(segmenter_factory.calls) == 2)
+    device, thread_name = segmenter_factory.calls[-1]
+    assert device == "cuda" and thread_name != threading.main_thread().name
+    frames.fresh(window)
+    assert window.session.engine.running and window.preview.image is not None  # the picture never went away
+
+
+def test_unavailable_saved_device_falls_back_to_the_cpu_with_a_warning(open_window, qtbot, store, segmenter_factory):
+    store.save_device("cuda")
+    window = open_window()
+    qtbot.waitUntil(lambda: window.session.streaming, timeout=10_000)
+    assert [device for device, _ in segmenter_factory.calls] == ["cuda", "cpu"]
+    assert "using the CPU instead" in window.banners.visible_text()
+    assert window.controls.device.currentData() == "cpu"
+
+
+def test_model_that_cannot_load_is_a_banner_and_the_window_stays_usable(open_window, qtbot, segmenter_factory):
+    segmenter_factory.error = WeightsError("model file missing; reinstall")
+    window = open_window()
+    qtbot.waitUntil(lambda: "model file missing; reinstall" in window.banners.visible_text(), timeout=10_000)
+    assert not window.session.streaming and QApplication.activeModalWidget() is None
+    window.controls.mirror.click()
+    window.window_actions.next_background.trigger()
+    window.output_panel.virtual_camera.click()
+    assert "no picture yet" in window.output_panel.virtual_camera_state.text()
+    assert window.close()
+
+
+def _drag(target, mime: QMimeData, event_type: type[QDropEvent]) -> QDropEvent:
+    """Send a drag-enter or drop event carrying ``mime`` as a file manager would."""
+    event = event_type(
+        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    event.setAccepted(False)
+    QApplication.sendEvent(target, event)
+    return event
+
+
+def test_dropping_files_on_the_gallery_adds_thumbnails_and_uses_the_last_one(open_window, qtbot, frames, tmp_path):
+    picture, clip, junk = tmp_path / "office.png", tmp_path / "waves.mp4", tmp_path / "broken.jpg"
+    cv2.imwrite(str(picture), np.full((120, 200, 3), (40, 200, 90), np.uint8))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 96))
+    for value in range(5):
+        writer.write(np.full((96, 160, 3), 40 * value, np.uint8))
+    writer.release()
+    junk.write_bytes(b"not a picture")
+    window = open_window()
+    frames.fresh(window)
+    viewport = window.gallery.list_widget().viewport()
+    text_file = QMimeData()
+    text_file.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    assert not _drag(viewport, text_file, QDragEnterEvent).isAccepted()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in (picture, junk, clip)])
+    assert _drag(viewport, mime, QDragEnterEvent).isAccepted()
+    assert _drag(viewport, mime, QDropEvent).isAccepted()
+
+    assert window.gallery.user_files() == [picture.resolve(), clip.resolve()]
+    items = [window.gallery.list_widget().item(row) for row in range(window.gallery.list_widget().count())]
+    assert all(not item.icon().isNull() for item in items)
+    assert window.render_settings.background.kind is BackgroundKind.VIDEO
+    assert "broken.jpg" in window.banners.visible_text()
+    frames.fresh(window)
+
+
+def test_keyboard_shortcuts_drive_the_common_actions(open_window, qtbot):
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    first = window.render_settings.background
+    qtbot.keyClick(window, Qt.Key.Key_N)
+    assert window.render_settings.background != first
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert window.render_settings.background == first
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert window.controls.mirror.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_K)
+    assert window.controls.mask_view.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_V)  # no virtual camera here: the switch says why and stays off
+    assert window.output_panel.virtual_camera_state.text() != "Off"
+    assert not window.output_panel.virtual_camera.isChecked()
+    assert "Ctrl+Q" in window.shortcut_hint.text() and "(M)" in window.controls.mirror.toolTip()
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: any(widget.windowTitle() == "Keyboard shortcuts" for widget in _visible_windows()))
+    assert QApplication.activeModalWidget() is None  # the help window does not block the stream
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible())
+
+
+def _visible_windows() -> list:
+    return [widget for widget in QApplication.topLevelWidgets() if widget.isVisible()]
+
+
+def test_add_button_and_video_file_entry_use_the_pickers(open_window, qtbot, services, frames, still_clip, tmp_path):
+    picture = tmp_path / "garden.jpg"
+    cv2.imwrite(str(picture), np.full((72, 128, 3), 90, np.uint8))
+    pickers = dataclasses.replace(services, pick_background_files=lambda _: [picture], pick_video=lambda _: still_clip)
+    window = open_window(services=pickers)
+    window.gallery.add_button.click()
+    assert window.render_settings.background.path == picture.resolve()
+
+    combo = window.source_panel.combo
+    window.source_panel.choose(SourceSpec(kind=SourceKind.TEST_PATTERN))
+    combo.activated.emit(combo.count() - 1)  # "Video file..."
+    assert window.source_panel.current_spec().path == still_clip
+    qtbot.waitUntil(lambda: "still.mp4" in window.session.source_description, timeout=10_000)
+    frames.fresh(window)
+
+
+def test_settings_persist_between_runs(open_window, qtbot, store, services, frames):
+    window = open_window()
+    window.resize(760, 640)
+    window.controls.mirror.click()
+    window.controls.threshold.slider.setValue(70)
+    window.controls.quality.setCurrentIndex(window.controls.quality.findData(QualityMode.QUALITY))
+    window.controls.mask_view.click()
+    porch = next(spec for spec in window.gallery.specs() if spec.path is not None and spec.path.stem == "porch")
+    window.gallery.select(porch)
+    window.gallery.background_chosen.emit(porch)
+    window.source_panel.choose(SourceSpec(kind=SourceKind.TEST_PATTERN))
+    chosen = window.render_settings
+    window.close()
+
+    again = open_window()
+    assert again.render_settings == chosen
+    assert again.gallery.current() == porch and again.controls.mask_view.isChecked()
+    assert again.controls.mirror.isChecked() and again.controls.threshold.value() == pytest.approx(0.7)
+    assert store.last_source().kind is SourceKind.TEST_PATTERN
+    assert (again.width(), again.height()) == (760, 640)
+    qtbot.waitUntil(lambda: again.session.streaming, timeout=10_000)
+    assert again.session.engine.settings.background.kind is BackgroundKind.NONE  # the mask view is back on
+
+
+def test_start_up_source_choice():
+    demo = Path("demo.mp4")
+    webcam = SourceSpec(kind=SourceKind.CAMERA, camera=2, width=640, height=480)
+    cameras = [CameraInfo(0, "Built-in", "/dev/video0"), CameraInfo(2, "USB", "/dev/video2")]
+    assert choose_source("1", webcam, cameras, demo) == (SourceSpec(kind=SourceKind.CAMERA, camera=1), "")
+    assert choose_source("clip.mp4", None, [], demo)[0].path == Path("clip.mp4")
+    assert choose_source(None, webcam, cameras, demo) == (webcam, "")
+    first, notice = choose_source(None, webcam, cameras[:1], demo)
+    assert (first.camera, first.width) == (0, 640) and "not connected" in notice
+    assert choose_source(None, None, cameras, demo) == (SourceSpec(kind=SourceKind.CAMERA, camera=0), "")
+    assert choose_source(None, webcam, [], demo) == (SourceSpec(kind=SourceKind.VIDEO, path=demo), NO_CAMERA_NOTICE)
+
+
+def test_without_a_display_greenroom_says_so_and_exits_2(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert run_gui(None) == 2
+    assert capsys.readouterr().err.strip() == (
+        "greenroom: no display found: run under a desktop session, or use `greenroom stream` headless"
+    )
+
+
+def test_missing_source_file_exits_2_with_one_line(capsys):
+    assert run_gui("no-such-clip.mp4") == 2
+    assert "video file not found: no-such-clip.mp4" in capsys.readouterr().err
+
+
+def test_window_can_be_built_with_defaults_for_settings(qtbot, tmp_path, services, still_source):
+    """A fresh store (first run) gives the default controls and the blur background."""
+    from PySide6.QtCore import QSettings
+
+    fresh = SettingsStore(QSettings(str(tmp_path / "first-run.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(fresh, still_source, services=services)
+    qtbot.addWidget(window)
+    assert window.render_settings.background.kind is BackgroundKind.BLUR
+    assert window.controls.threshold.value() == pytest.approx(0.5)

@@ -18,7 +18,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from segmentation.model.deeplabv3plus import ArchitectureConfig
+from segmentation.architecture import ArchitectureConfig
 
 
 def _assets_models_dir() -> Path:

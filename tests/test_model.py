@@ -117,9 +117,10 @@ def test_half_precision_backend_on_cpu_matches_float32(pretrained_model_and_inpu
     """The CUDA path's half precision, exercised on the CPU through the same ``TorchBackend``."""
     model, batch = pretrained_model_and_input
     full = TorchBackend(copy.deepcopy(model), device="cpu", half=False)
-    half = TorchBackend(copy.deepcopy(model), device="cpu", half=True)
+    half_model = copy.deepcopy(model)
+    half = TorchBackend(half_model, device="cpu", half=True)
     assert half.precision == "float16"
-    assert next(half._model.parameters()).dtype == torch.float16
+    assert {parameter.dtype for parameter in half_model.parameters()} == {torch.float16}  # moved in place
     expected = torch.from_numpy(full(batch.numpy()))
     actual = torch.from_numpy(half(batch.numpy()))
     assert actual.dtype == torch.float32 and actual.shape == expected.shape

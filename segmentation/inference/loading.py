@@ -83,8 +83,13 @@ def load_segmenter(
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); reinstall Greenroom") from None
     else:
-        import torch
-
+        try:
+            import torch
+        except ImportError:
+            raise ValueError(
+                "the torch backend needs PyTorch, which is not installed here; use backend='onnxruntime' "
+                "(or install torch)"
+            ) from None
         if threads:
             torch.set_num_threads(threads)
         model = build_model_from_spec(spec, directory)

@@ -7,25 +7,14 @@ input with the backbone's mean/std, so every backend (torch, ONNX) feeds the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from segmentation.architecture import ArchitectureConfig
 from segmentation.model.aspp import ASPP
 from segmentation.model.backbones import BACKBONES
 from segmentation.model.decoder import Decoder
-
-
-@dataclass(frozen=True)
-class ArchitectureConfig:
-    """Everything that determines the model's parameter shapes (and so its weights file layout)."""
-
-    backbone: str = "efficientnet_lite0"
-    output_stride: int = 16
-    aspp_channels: int = 128
-    decoder_channels: int = 128
 
 
 class DeepLabV3Plus(nn.Module):

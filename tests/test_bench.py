@@ -1,0 +1,66 @@
+"""``python -m segmentation.bench`` runs end to end and reports every backend (timings are not checked)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segmentation import bench
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def spec_with_int8(random_model_spec: Path, tmp_path_factory) -> Path:
+    """A copy of the random test model with a statically quantised ``NAME.int8.onnx`` beside it."""
+    from segmentation.onnx_export import quantize_int8
+
+    directory = tmp_path_factory.mktemp("bench_model")
+    for path in random_model_spec.parent.iterdir():
+        shutil.copy(path, directory / path.name)
+    spec_path = directory / random_model_spec.name
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(2)]
+    name = random_model_spec.stem
+    quantize_int8(directory / f"{name}.onnx", directory / f"{name}.int8.onnx", frames)
+    return spec_path
+
+
+def test_bench_reports_every_backend_and_the_target(spec_with_int8: Path, capsys) -> None:
+    budgets = [str(192 * 108), str(256 * 144)]
+    assert (
+        bench.main(
+            ["--spec", str(spec_with_int8), "--runs", "3", "--warm-up", "1", "--threads", "1", "--budgets", *budgets]
+        )
+        == 0
+    )
+    output = capsys.readouterr().out
+    for name in ("onnxruntime float32", "onnxruntime int8", "torch float32 cpu"):
+        assert output.count(name) >= 2, f"{name} is missing a row per input size:\n{output}"
+    assert "192x112" in output and "256x144" in output
+    assert "seg(rgb) median / p90 ms" in output and "model median / p90 ms" in output
+    assert "auto picks: device" in output
+    assert "target 15 ms for seg(rgb) at 1280x720" in output
+    assert "mediapipe selfie landscape" in output or "MediaPipe selfie landscape: not measured" in output
+
+
+def test_bench_without_a_spec_says_what_to_do(tmp_path: Path, capsys) -> None:
+    assert bench.main(["--spec", str(tmp_path / "missing.json"), "--runs", "3"]) == 2
+    error = capsys.readouterr().err
+    assert "missing.json" in error and "--spec" in error and "segmentation.export" in error
+
+
+def test_time_call_reports_median_and_p90() -> None:
+    calls = []
+    timing = bench.time_call(lambda: calls.append(1), runs=5, warm_up=2)
+    assert len(calls) == 7
+    assert 0.0 <= timing.median_ms <= timing.p90_ms
+
+
+def test_generated_frame_when_the_clip_is_missing(tmp_path: Path) -> None:
+    rgb, source = bench.benchmark_frame(tmp_path)
+    assert rgb.shape == (720, 1280, 3) and rgb.dtype == np.uint8
+    assert "generated" in source and "not found" in source

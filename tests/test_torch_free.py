@@ -1,0 +1,51 @@
+"""The CPU path (ONNX Runtime) works where torch cannot be imported, as in the slim app bundle."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+_BLOCK_TORCH = """
+import importlib.abc, sys
+class _NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is not installed")
+sys.meta_path.insert(0, _NoTorch())
+"""
+
+
+def _run(code: str, spec: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _BLOCK_TORCH + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"GREENROOM_MODEL": str(spec), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_segmenter_and_engine_run_without_torch(random_model_spec: Path) -> None:
+    result = _run(
+        "import numpy as np\n"
+        "from segmentation import load_segmenter\n"
+        "import app.engine, app.cli\n"
+        "seg = load_segmenter()\n"
+        "alpha = seg(np.zeros((360, 640, 3), np.uint8))\n"
+        "print(seg.info.backend, alpha.shape, 'torch' in sys.modules)\n",
+        random_model_spec,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["onnxruntime", "(360,", "640)", "False"]
+
+
+def test_asking_for_torch_without_torch_is_a_clear_error(random_model_spec: Path) -> None:
+    result = _run(
+        "from segmentation import load_segmenter\n"
+        "try:\n"
+        "    load_segmenter(backend='torch')\n"
+        "except ValueError as error:\n"
+        "    print(error)\n",
+        random_model_spec,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "needs PyTorch" in result.stdout and "onnxruntime" in result.stdout

@@ -130,6 +130,8 @@ def test_parse_config_applies_typed_overrides() -> None:
     assert config.resume is True
     assert config.batch_size == TrainConfig().batch_size  # untouched fields keep their defaults
     assert parse_config([]) == TrainConfig()
+    zeros = parse_config(["--workers", "0", "--dice-weight", "0", "--seed", "0"])
+    assert (zeros.workers, zeros.dice_weight, zeros.seed) == (0, 0.0, 0)  # zero is a value, not "flag absent"
     assert config_to_dict(config)["run_dir"] == "out/x"
 
 

@@ -71,7 +71,9 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
             field.type if isinstance(field.type, str) else field.type.__name__
         ]
         parser.add_argument(flag, type=kind, default=None, help=f"(default: {_default_text(field)})")
-    values = {key: value for key, value in vars(parser.parse_args(argv)).items() if value not in (None, False)}
+    # Identity tests: ``0 in (None, False)`` is True, which would silently drop ``--workers 0`` and other zeros.
+    parsed = vars(parser.parse_args(argv))
+    values = {key: value for key, value in parsed.items() if value is not None and value is not False}
     return TrainConfig(**values)
 
 

@@ -18,7 +18,7 @@ from app.assets import demo_clip
 from app.engine.backgrounds import BlurBackground
 from app.engine.composite import composite
 from app.engine.engine import Engine
-from app.engine.process import process_video
+from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
 from app.engine.sinks import VideoFileWriter
 from app.engine.sources import VideoFileSource
@@ -88,7 +88,8 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
         folder = Path(scratch)
         if clip is None:
             clip = upscaled_clip(demo_clip(), folder / "bench-1280x720.mp4", BENCH_SIZE, frames)
-        summary = process_video(clip, folder / "process.mp4", _BLUR, segmenter, max_frames=frames)
+        process_segmenter = load_segmenter(threads=PROCESS_INFERENCE_THREADS)
+        summary = process_video(clip, folder / "process.mp4", _BLUR, process_segmenter, max_frames=frames)
         peer_fps = mediapipe_loop(clip, folder / "peer.mp4", frames) if with_peer else None
         fps, p50, p95, streamed, dropped = stream_latency(clip, seconds)
     rows = [("process (ours, blur, decode+encode)", f"{summary.fps:.1f} fps", f"{summary.frames} frames")]

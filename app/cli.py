@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.engine.backgrounds import BackgroundError
-from app.engine.settings import BackgroundSpecError, QualityMode
+from app.engine.settings import BackgroundSpecError, QualityMode, RenderSettings
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
 from segmentation import WeightsError
@@ -30,9 +30,16 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--background", default="blur", help="image or video path, blur, green, none or color:#RRGGBB (default: blur)"
     )
-    parser.add_argument("--threshold", type=float, default=0.5, help="mask threshold in [0, 1] (default 0.5)")
-    parser.add_argument("--feather", type=float, default=0.3, help="edge softness in [0, 1] (default 0.3)")
-    parser.add_argument("--smoothing", type=float, default=0.5, help="temporal smoothing in [0, 1] (default 0.5)")
+    defaults = RenderSettings()
+    parser.add_argument(
+        "--threshold", type=float, default=defaults.threshold, help="mask threshold in [0, 1] (default %(default)s)"
+    )
+    parser.add_argument(
+        "--feather", type=float, default=defaults.feather, help="edge softness in [0, 1] (default %(default)s)"
+    )
+    parser.add_argument(
+        "--smoothing", type=float, default=defaults.smoothing, help="temporal smoothing in [0, 1] (default %(default)s)"
+    )
     parser.add_argument("--mirror", action="store_true", help="flip the image horizontally")
     parser.add_argument("--quality", choices=[mode.value for mode in QualityMode], default="adaptive")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")

@@ -10,7 +10,7 @@ from app.assets import demo_clip
 from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
-from app.engine.process import process_video
+from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import (
     QualityMode,
     RenderSettings,
@@ -53,7 +53,9 @@ def process(args: argparse.Namespace) -> int:
         raise SourceError(f"input video not found: {args.input}; check the path")
     if args.output.resolve() == args.input.resolve():
         raise SinkError("output would overwrite the input; choose another output file")
-    segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+    segmenter = load_segmenter(
+        device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
+    )
     last_shown = [0.0]
 
     def progress(done: int, total: int) -> None:

@@ -23,6 +23,7 @@ from segmentation.inference import load_segmenter
 from segmentation.metrics import boundary_f_score, iou, static_flicker
 from segmentation.training.config import default_data_root
 from segmentation.training.sources import is_validation, load_labelled, video_frames
+from segmentation.weights import load_spec
 
 _SHEET_ROWS = 8
 _SHEET_HEIGHT = 160
@@ -114,11 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
     parser.add_argument("--teacher-models", type=Path, default=data / "models")
+    parser.add_argument(
+        "--pixel-budget",
+        type=int,
+        default=None,
+        help="model input pixels for the photos (default: the spec's, 256*144; the teacher uses 256*256 on photos)",
+    )
     args = parser.parse_args(argv)
 
     from segmentation.teacher import MediaPipeSelfie
 
-    segmenter = load_segmenter(device="cpu", spec_path=args.spec)
+    segmenter = load_segmenter(device="cpu", spec_path=args.spec, pixel_budget=args.pixel_budget)
     teacher = MediaPipeSelfie(args.teacher_models)
     scores, predictions = score_photos(
         args.images,
@@ -135,11 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
         "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
     }
+    results["pixel_budget"] = segmenter.pixel_budget
     if args.clip is not None:
+        segmenter.pixel_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size
         results.update(clip_flicker(args.clip, segmenter, teacher))
     print(
         f"{results['photos']} photos ({'held-out split' if args.validation_only else 'all'}), "
-        f"model {segmenter.info.model_name} on {segmenter.info.backend}"
+        f"model {segmenter.info.model_name} on {segmenter.info.backend}, photo pixel budget {results['pixel_budget']}"
     )
     print(f"{'':<22}{'ours':>10}{'teacher':>10}")
     print(f"{'mean IoU':<22}{results['iou_ours']:>10.4f}{results['iou_teacher']:>10.4f}")

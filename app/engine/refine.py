@@ -53,43 +53,60 @@ def edge_curve(threshold: float, feather: float) -> tuple[float, float]:
     return gain, 0.5 - threshold * gain
 
 
-def guided_upsample(
-    mask: np.ndarray,
-    small_rgb: np.ndarray,
-    frame_grey: np.ndarray,
-    *,
-    threshold: float,
-    feather: float,
-    radius: int = 2,
-    eps: float = 1e-3,
-) -> np.ndarray:
+class GuidedUpsampler:
     """Fast guided filter (He & Sun 2015) from the low-res mask to full resolution, then the edge curve.
 
     The filter fits ``mask ~ a * grey + b`` in (2r+1)^2 windows at low resolution, so the upsampled mask follows
-    the full-resolution image edges (hair, shoulders) instead of a blocky bilinear outline.
-    ``mask``: (h, w) float32 [0, 1]; ``small_rgb``: (h, w, 3) uint8; ``frame_grey``: (H, W) uint8 grey frame.
-    Returns (H, W) uint8 alpha in [0, 255].
+    the full-resolution image edges (hair, shoulders) instead of a blocky bilinear outline. Full-resolution buffers
+    are reused between frames of one size (fresh ones cost more in page faults than the arithmetic).
     """
-    guide = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
-    window = (2 * radius + 1, 2 * radius + 1)
-    mean_guide = cv2.blur(guide, window)
-    mean_mask = cv2.blur(mask, window)
-    covariance = cv2.blur(guide * mask, window) - mean_guide * mean_mask
-    variance = cv2.blur(guide * guide, window) - mean_guide * mean_guide
-    a = covariance / (variance + eps)
-    b = mean_mask - a * mean_guide
-    a, b = cv2.blur(a, window), cv2.blur(b, window)
-    gain, offset = edge_curve(threshold, feather)
-    # Fold the edge curve, the 0-255 output scale and the guide's 1/255 into a and b: the full-resolution work is
-    # one multiply (uint8 guide times float coefficients) and one add.
-    a *= gain
-    b = (b * gain + offset) * 255.0
-    height, width = frame_grey.shape
-    a_full = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
-    b_full = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.multiply(a_full, frame_grey, dtype=cv2.CV_32F)
-    cv2.add(alpha, b_full, dst=alpha)
-    return cv2.convertScaleAbs(np.maximum(alpha, 0.0, out=alpha))
+
+    def __init__(self, radius: int = 2, eps: float = 1e-3) -> None:
+        self._window = (2 * radius + 1, 2 * radius + 1)
+        self._eps = eps
+        self._size: tuple[int, int] = (0, 0)
+        self._a_full = self._b_full = self._product = np.empty(0, np.float32)
+        self._alpha = np.empty(0, np.uint8)
+
+    def __call__(
+        self, mask: np.ndarray, small_rgb: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+    ) -> np.ndarray:
+        """``mask``: (h, w) float32 [0, 1]; ``small_rgb``: (h, w, 3) uint8; ``frame_grey``: (H, W) uint8 grey frame.
+
+        Returns (H, W) uint8 alpha in [0, 255], valid until the next call (it is a reused buffer).
+        """
+        window = self._window
+        guide = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
+        mean_guide = cv2.blur(guide, window)
+        mean_mask = cv2.blur(mask, window)
+        covariance = cv2.blur(guide * mask, window) - mean_guide * mean_mask
+        variance = cv2.blur(guide * guide, window) - mean_guide * mean_guide
+        a = covariance / (variance + self._eps)
+        b = mean_mask - a * mean_guide
+        a, b = cv2.blur(a, window), cv2.blur(b, window)
+        gain, offset = edge_curve(threshold, feather)
+        # Fold the edge curve, the 0-255 output scale and the guide's 1/255 into a and b: the full-resolution work
+        # is one multiply (uint8 guide times float coefficients) and one add.
+        a *= gain
+        b = (b * gain + offset) * 255.0
+        height, width = frame_grey.shape
+        if (width, height) != self._size:
+            self._size = (width, height)
+            self._a_full, self._b_full, self._product = (np.empty((height, width), np.float32) for _ in range(3))
+            self._alpha = np.empty((height, width), np.uint8)
+        cv2.resize(a, (width, height), dst=self._a_full, interpolation=cv2.INTER_LINEAR)
+        cv2.resize(b, (width, height), dst=self._b_full, interpolation=cv2.INTER_LINEAR)
+        cv2.multiply(self._a_full, frame_grey, dst=self._product, dtype=cv2.CV_32F)
+        cv2.add(self._product, self._b_full, dst=self._product)
+        np.maximum(self._product, 0.0, out=self._product)
+        return cv2.convertScaleAbs(self._product, dst=self._alpha)
+
+
+def guided_upsample(
+    mask: np.ndarray, small_rgb: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+) -> np.ndarray:
+    """One-off ``GuidedUpsampler()(...)`` returning a fresh (H, W) uint8 alpha; per-frame callers keep an instance."""
+    return GuidedUpsampler()(mask, small_rgb, frame_grey, threshold=threshold, feather=feather)
 
 
 def frame_grey(rgb: np.ndarray) -> np.ndarray:

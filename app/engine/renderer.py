@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
-from app.engine.composite import composite, mask_preview
+from app.engine.composite import Compositor, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard
 from app.engine.quality import AdaptiveQuality, QualityLevel
-from app.engine.refine import TemporalSmoother, frame_grey, guided_upsample
+from app.engine.refine import GuidedUpsampler, TemporalSmoother, frame_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from segmentation import Segmenter
 from segmentation.inference.preprocess import resize_for_model
@@ -35,6 +35,20 @@ class Rendered:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Masked:
+    """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
+
+    ``rgb`` (H, W, 3) uint8; ``small`` (h, w, 3) uint8 at the model input size; ``mask`` (h, w) float32 in [0, 1].
+    """
+
+    rgb: np.ndarray
+    small: np.ndarray
+    mask: np.ndarray
+    timings: dict[str, float]
+    started: float
+
+
 class FrameRenderer:
     """Holds the per-stream state (smoother, background, last good frame, adaptive quality)."""
 
@@ -43,6 +57,8 @@ class FrameRenderer:
         self.quality = AdaptiveQuality()
         self._guard = SegmentationGuard(stall_timeout) if use_guard else None
         self._smoother = TemporalSmoother()
+        self._upsample = GuidedUpsampler()
+        self._composite = Compositor()
         self._background_spec: BackgroundSpec | None = None
         self._background = None
         self._last_good: np.ndarray | None = None
@@ -78,6 +94,15 @@ class FrameRenderer:
         return self._guard.run(self.segmenter.low_res, small)
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
+        """Segment, refine and composite one (H, W, 3) uint8 RGB frame."""
+        stage = self.segment(rgb, settings)
+        return stage if isinstance(stage, Rendered) else self.finish(stage, settings)
+
+    def segment(self, rgb: np.ndarray, settings: RenderSettings) -> Masked | Rendered:
+        """First half of ``render``: the smoothed low-res mask, or a safe frame if segmentation failed.
+
+        ``segment`` and ``finish`` keep separate state, so a pipeline may run them on two threads (one each).
+        """
         timings: dict[str, float] = {}
         started = time.perf_counter()
         level = self.quality.level(settings.quality)
@@ -99,18 +124,26 @@ class FrameRenderer:
         except SegmentationError as failure:
             return self._safe_frame(rgb, str(failure), timings, started)
         timings["segment"] = time.perf_counter() - started
-
         step = time.perf_counter()
         mask = self._smoother(mask, small, settings.smoothing)
         self._last_mask = mask
-        alpha = guided_upsample(mask, small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather)
         timings["refine"] = time.perf_counter() - step
+        return Masked(rgb, small, mask, timings, started)
+
+    def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
+        """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""
+        rgb, timings = masked.rgb, masked.timings
+        step = time.perf_counter()
+        alpha = self._upsample(
+            masked.mask, masked.small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather
+        )
+        timings["refine"] += time.perf_counter() - step
 
         step = time.perf_counter()
         background, error = self._background_for(settings.background)
-        output = mask_preview(alpha) if background is None else composite(rgb, background.render(rgb), alpha)
+        output = mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb), alpha)
         timings["composite"] = time.perf_counter() - step
-        timings["total"] = time.perf_counter() - started
+        timings["total"] = sum(timings.values())
         self.quality.observe(timings["total"], settings.target_fps)
         self._last_good = output
         return Rendered(output, False, timings, error)

@@ -96,8 +96,8 @@ class RenderSettings:
     background: BackgroundSpec = field(default_factory=BackgroundSpec)
     mirror: bool = False
     threshold: float = 0.5
-    feather: float = 0.3
-    smoothing: float = 0.5
+    feather: float = 0.5
+    smoothing: float = 0.7
     quality: QualityMode = QualityMode.ADAPTIVE
     target_fps: float = 30.0
 

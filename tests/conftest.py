@@ -112,3 +112,11 @@ def _vary_batch_norms(model, seed: int = 0) -> None:
             module.running_var.fill_(float(module.running_var.mean()))
             module.momentum = 0.1
     model.eval()
+
+
+@pytest.fixture(scope="session")
+def segmenter(random_model_spec: Path):
+    """The random test model through ONNX Runtime (what ``auto`` picks on the CPU) on one thread, loaded once."""
+    from segmentation import load_segmenter
+
+    return load_segmenter(device="cpu", backend="onnxruntime", spec_path=random_model_spec, threads=1)

@@ -9,14 +9,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="session")
-def segmenter(random_model_spec: Path):
-    """A ``Segmenter`` on the random test model through ONNX Runtime (what ``auto`` picks on the CPU)."""
-    from segmentation import load_segmenter
-
-    return load_segmenter(device="cpu", backend="onnxruntime", spec_path=random_model_spec, threads=1)
-
-
 def write_clip(path: Path, *, frames: int, width: int = 320, height: int = 180, fps: float = 30.0) -> Path:
     """A clip of a bright disc moving over a striped backdrop, RGB content written as mp4."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))

@@ -39,14 +39,6 @@ def _isolated_user_settings(tmp_path_factory: pytest.TempPathFactory):
     QStandardPaths.setTestModeEnabled(False)
 
 
-@pytest.fixture(scope="session")
-def shared_segmenter(random_model_spec: Path):
-    """The random test model through ONNX Runtime on one thread, loaded once for every window."""
-    from segmentation import load_segmenter
-
-    return load_segmenter(device="cpu", backend="onnxruntime", spec_path=random_model_spec, threads=1)
-
-
 class SegmenterFactory:
     """Stands in for ``load_segmenter``: hands out the shared segmenter, records the device and the thread asked."""
 
@@ -64,8 +56,8 @@ class SegmenterFactory:
 
 
 @pytest.fixture
-def segmenter_factory(shared_segmenter) -> SegmenterFactory:
-    return SegmenterFactory(shared_segmenter)
+def segmenter_factory(segmenter) -> SegmenterFactory:
+    return SegmenterFactory(segmenter)
 
 
 def write_still_clip(path: Path, frames: int = 30) -> Path:

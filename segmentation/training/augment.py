@@ -128,7 +128,7 @@ def paste_person(
     person_alpha = cv2.resize(person_alpha, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.5:
         person_rgb, person_alpha = person_rgb[:, ::-1], person_alpha[:, ::-1]
-    x0 = int(rng.uniform(-0.3 * new_w, bg_w - 0.7 * new_w))
+    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))  # wide people on narrow canvases
     y0 = int(bg_h - new_h * rng.uniform(0.6, 1.0)) if new_h > bg_h * 0.6 else int(rng.uniform(0, bg_h - new_h))
     canvas_alpha = np.zeros((bg_h, bg_w), np.float32)
     canvas_rgb = np.zeros_like(background)

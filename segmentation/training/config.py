@@ -23,12 +23,13 @@ class TrainConfig:
     run_dir: Path = _REPO_ROOT / "runs" / "train"
     data_root: Path = dataclasses.field(default_factory=default_data_root)
     backbone: str = "efficientnet_lite0"
-    init: str = "imagenet"  # imagenet | voc (mobilenet_v2 only) | none
+    init: str = "imagenet"  # imagenet | voc (mobilenet_v2 only) | none | checkpoint:PATH (fine-tune a best_ema.pt)
     output_stride: int = 16
     aspp_channels: int = 128
     decoder_channels: int = 128
     sample_width: int = 256
     sample_height: int = 144
+    portrait_fraction: float = 0.0
     batch_size: int = 16
     max_steps: int = 4000
     warmup_steps: int = 200

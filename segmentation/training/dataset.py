@@ -49,7 +49,12 @@ class TrainingMixture(Dataset):
         sample_size: tuple[int, int] = (256, 144),
         mixture: MixtureWeights = MixtureWeights(),
         teacher_weight: float = 0.5,
+        portrait_fraction: float = 0.0,
+        samples_per_batch: int = 1,
     ) -> None:
+        """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
+        the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
+        consecutive indices into one batch, which must share one shape."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -57,6 +62,8 @@ class TrainingMixture(Dataset):
         kinds = np.array([mixture.hand_labelled, mixture.teacher_labelled, mixture.composite, mixture.negative])
         self.kind_probabilities = kinds / kinds.sum()
         self.teacher_weight = teacher_weight
+        self.portrait_fraction = portrait_fraction
+        self.samples_per_batch = samples_per_batch
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
@@ -65,17 +72,20 @@ class TrainingMixture(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng((self.seed, index))
+        batch_rng = np.random.default_rng((self.seed, index // self.samples_per_batch, 1))
+        width, height = self.sample_size
+        sample_size = (height, width) if batch_rng.random() < self.portrait_fraction else (width, height)
         kind = int(rng.choice(4, p=self.kind_probabilities))
         weight = 1.0
         if kind in (0, 1):
             pool = self.material.hand_labelled if kind == 0 else self.material.teacher_labelled
             item = pool[int(rng.integers(len(pool)))]
-            image, mask = crop_around_person(item.rgb, item.mask, self.sample_size, rng)
+            image, mask = crop_around_person(item.rgb, item.mask, sample_size, rng)
             weight = self.teacher_weight if item.soft else 1.0
         else:
             background = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
             full_mask = np.zeros(background.shape[:2], np.float32)
-            background, _ = crop_around_person(background, full_mask, self.sample_size, rng)
+            background, _ = crop_around_person(background, full_mask, sample_size, rng)
             if kind == 2:
                 rgb, alpha = self.people[int(rng.integers(len(self.people)))]
                 image, mask = paste_person(background, rgb, alpha, rng)

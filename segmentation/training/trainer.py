@@ -76,8 +76,11 @@ def build_model(config: TrainConfig) -> DeepLabV3Plus:
         from segmentation.voc_init import load_voc_deeplabv3
 
         load_voc_deeplabv3(model, config.data_root / "models")
+    elif config.init.startswith("checkpoint:"):
+        state = torch.load(config.init.removeprefix("checkpoint:"), map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"], strict=True)
     elif config.init != "none":
-        raise ValueError(f"init must be imagenet, voc or none, got {config.init!r}")
+        raise ValueError(f"init must be imagenet, voc, none or checkpoint:PATH, got {config.init!r}")
     return model
 
 
@@ -139,6 +142,8 @@ def train(config: TrainConfig) -> dict[str, float]:
         seed=config.seed * 1_000_003 + start_step,
         sample_size=(config.sample_width, config.sample_height),
         teacher_weight=config.teacher_weight,
+        portrait_fraction=config.portrait_fraction,
+        samples_per_batch=config.batch_size * world_size,
     )
     sampler = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
     loader = DataLoader(

@@ -1,0 +1,53 @@
+"""The sample mixture: shapes per batch (landscape and portrait), label ranges, reproducibility."""
+
+import numpy as np
+import torch
+
+from segmentation.model import build_deeplabv3plus
+from segmentation.training.config import TrainConfig
+from segmentation.training.dataset import TrainingMaterial, TrainingMixture
+from segmentation.training.sources import LabelledImage
+from segmentation.training.trainer import build_model
+
+
+def _material() -> TrainingMaterial:
+    rng = np.random.default_rng(0)
+    mask = np.zeros((300, 200), np.float32)
+    mask[60:280, 50:150] = 1.0
+    photo = LabelledImage("p", rng.integers(0, 256, (300, 200, 3), dtype=np.uint8), mask, soft=False)
+    frame = LabelledImage(
+        "f", rng.integers(0, 256, (180, 320, 3), dtype=np.uint8), np.full((180, 320), 0.7, np.float32), soft=True
+    )
+    cutout = (rng.integers(0, 256, (120, 50, 3), dtype=np.uint8), np.ones((120, 50), np.float32))
+    return TrainingMaterial([photo], [frame], [cutout], [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)])
+
+
+def test_each_batch_has_one_orientation_and_both_occur() -> None:
+    dataset = TrainingMixture(_material(), length=8 * 40, seed=3, portrait_fraction=0.5, samples_per_batch=8)
+    orientations = []
+    for batch in range(40):
+        shapes = {tuple(dataset[batch * 8 + i][0].shape) for i in range(8)}
+        assert len(shapes) == 1
+        orientations.append(shapes.pop())
+    assert set(orientations) == {(3, 144, 256), (3, 256, 144)}
+
+
+def test_samples_are_reproducible_and_in_range() -> None:
+    dataset = TrainingMixture(_material(), length=64, seed=1)
+    for index in range(0, 64, 5):
+        image, mask, weight = dataset[index]
+        again = dataset[index]
+        assert torch.equal(image, again[0]) and torch.equal(mask, again[1])
+        assert image.shape == (3, 144, 256) and mask.shape == (1, 144, 256)
+        assert float(image.min()) >= 0.0 and float(image.max()) <= 1.0
+        assert float(mask.min()) >= 0.0 and float(mask.max()) <= 1.0
+        assert float(weight) in (0.5, 1.0)
+
+
+def test_fine_tuning_starts_from_a_checkpoint(tmp_path) -> None:
+    source = build_deeplabv3plus()
+    path = tmp_path / "best_ema.pt"
+    torch.save({"model": source.state_dict()}, path)
+    model = build_model(TrainConfig(init=f"checkpoint:{path}"))
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value)

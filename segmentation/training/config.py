@@ -85,5 +85,9 @@ def _default_text(field: dataclasses.Field) -> str:
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, object]:
-    """JSON-friendly dict of the config (paths as strings)."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in dataclasses.asdict(config).items()}
+    """JSON-friendly dict of the config; paths relative to the working directory, so a saved config names no
+    machine-specific folder."""
+    return {
+        key: os.path.relpath(value) if isinstance(value, Path) else value
+        for key, value in dataclasses.asdict(config).items()
+    }

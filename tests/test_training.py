@@ -146,5 +146,5 @@ def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:
 def test_unknown_init_is_refused() -> None:
     from segmentation.training.trainer import build_model
 
-    with pytest.raises(ValueError, match="init must be imagenet, voc or none"):
+    with pytest.raises(ValueError, match="init must be imagenet, voc, none or checkpoint:PATH"):
         build_model(TrainConfig(init="coco"))

@@ -81,14 +81,14 @@ def stream_latency(clip: Path, seconds: float) -> tuple[float, float, float, int
 
 
 def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool) -> int:
-    segmenter = load_segmenter()
-    info = segmenter.info
+    # One inference thread for offline processing (see PROCESS_INFERENCE_THREADS); streaming loads its own.
+    process_segmenter = load_segmenter(threads=PROCESS_INFERENCE_THREADS)
+    info = process_segmenter.info
     print(f"model {info.model_name} on {info.backend} ({info.device}, {info.precision}); medians on this machine")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         if clip is None:
             clip = upscaled_clip(demo_clip(), folder / "bench-1280x720.mp4", BENCH_SIZE, frames)
-        process_segmenter = load_segmenter(threads=PROCESS_INFERENCE_THREADS)
         summary = process_video(clip, folder / "process.mp4", _BLUR, process_segmenter, max_frames=frames)
         peer_fps = mediapipe_loop(clip, folder / "peer.mp4", frames) if with_peer else None
         fps, p50, p95, streamed, dropped = stream_latency(clip, seconds)

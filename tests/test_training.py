@@ -38,6 +38,10 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     from segmentation.training.trainer import train
 
     config = TrainConfig(run_dir=tmp_path, data_root=data_root, max_steps=3, val_every=3, **_TINY)
+    # The resumed part also exercises the IoU surrogate and the twin-frame consistency term.
+    resumed = replace(
+        config, max_steps=5, resume=True, lovasz_weight=0.5, consistency_weight=1.0, consistency_samples=1
+    )
     best = train(config)
     for name in ("log.csv", "curves.png", "last.pt", "best_ema.pt", "config.json"):
         assert (tmp_path / name).is_file(), f"the run did not write {name}"
@@ -49,7 +53,7 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     checkpoint = torch.load(tmp_path / "best_ema.pt", map_location="cpu", weights_only=True)
     assert checkpoint["step"] == 3 and checkpoint["config"]["backbone"] == "efficientnet_lite0"
 
-    train(replace(config, max_steps=5, resume=True))
+    train(resumed)
     rows = _log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1", "2", "3", "4", "5"]
     assert rows[-1]["val_iou"] != ""  # the last step always validates
@@ -133,6 +137,8 @@ def test_parse_config_applies_typed_overrides() -> None:
     zeros = parse_config(["--workers", "0", "--dice-weight", "0", "--seed", "0"])
     assert (zeros.workers, zeros.dice_weight, zeros.seed) == (0, 0.0, 0)  # zero is a value, not "flag absent"
     assert config_to_dict(config)["run_dir"] == "out/x"
+    recipe = parse_config(["--lovasz-weight", "0.5", "--consistency-weight", "2", "--mix-hand-labelled", "0.55"])
+    assert (recipe.lovasz_weight, recipe.consistency_weight, recipe.mix_hand_labelled) == (0.5, 2.0, 0.55)
 
 
 def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:

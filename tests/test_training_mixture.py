@@ -4,8 +4,9 @@ import numpy as np
 import torch
 
 from segmentation.model import build_deeplabv3plus
+from segmentation.training.augment import crop_around_person
 from segmentation.training.config import TrainConfig
-from segmentation.training.dataset import TrainingMaterial, TrainingMixture
+from segmentation.training.dataset import MixtureWeights, TrainingMaterial, TrainingMixture
 from segmentation.training.sources import LabelledImage
 from segmentation.training.trainer import build_model
 
@@ -51,3 +52,25 @@ def test_fine_tuning_starts_from_a_checkpoint(tmp_path) -> None:
     model = build_model(TrainConfig(init=f"checkpoint:{path}"))
     for key, value in source.state_dict().items():
         assert torch.equal(model.state_dict()[key], value)
+
+
+def test_mixture_weights_choose_the_kinds_of_sample() -> None:
+    only_negatives = TrainingMixture(_material(), length=16, seed=2, mixture=MixtureWeights(0.0, 0.0, 0.0, 1.0))
+    assert all(float(only_negatives[i][1].max()) == 0.0 for i in range(16))
+    only_teacher = TrainingMixture(_material(), length=16, seed=2, mixture=MixtureWeights(0.0, 1.0, 0.0, 0.0))
+    assert all(float(only_teacher[i][2]) == 0.5 for i in range(16))
+
+
+def test_crop_min_area_one_keeps_the_whole_window_in_view() -> None:
+    rng = np.random.default_rng(4)
+    mask = np.zeros((144, 256), np.float32)
+    mask[20:120, 100:160] = 1.0
+    image = np.zeros((144, 256, 3), np.uint8)
+    areas = []
+    for _ in range(20):
+        _, cropped = crop_around_person(image, mask, (256, 144), rng, min_area=1.0)
+        areas.append(float(cropped.mean()))
+    # The aspect jitter (+-10%) trims at most a tenth of the frame, so the person's share stays near 100x60/(144x256).
+    assert all(abs(area - mask.mean()) < 0.1 * mask.mean() + 0.01 for area in areas)
+    _, zoomed = crop_around_person(image, mask, (256, 144), np.random.default_rng(5), min_area=0.2)
+    assert float(zoomed.mean()) > mask.mean()  # a small crop around the person magnifies it

@@ -74,18 +74,18 @@ def webcam_photometric(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def crop_around_person(
-    rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int], rng: np.random.Generator
+    rgb: np.ndarray, mask: np.ndarray, size: tuple[int, int], rng: np.random.Generator, min_area: float = 0.35
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random resized crop of aspect ``size`` = (width, height) that keeps part of the person in view.
 
-    The crop covers 35-100% of the largest window of that aspect that fits, is centred near a random person pixel
-    (so people often end up cut at the frame edge, as at a desk), and is resized to ``size``; 50% are mirrored.
+    The crop covers ``min_area``-100% of the largest window of that aspect that fits, is centred near a random person
+    pixel (so people often end up cut at the frame edge, as at a desk), and is resized to ``size``; 50% are mirrored.
     """
     out_w, out_h = size
     height, width = mask.shape
     aspect = out_w / out_h * rng.uniform(0.9, 1.1)
     max_w = min(width, height * aspect)
-    crop_w = max_w * np.sqrt(rng.uniform(0.35, 1.0))
+    crop_w = max_w * np.sqrt(rng.uniform(min_area, 1.0))
     crop_h = min(height, crop_w / aspect)
     ys, xs = np.nonzero(mask > 0.5)
     if len(xs) and rng.random() < 0.9:

@@ -40,6 +40,14 @@ class TrainConfig:
     ema_decay: float = 0.998
     boundary_weight: float = 2.0
     dice_weight: float = 0.5
+    lovasz_weight: float = 0.0  # Lovasz hinge, a direct surrogate of IoU
+    consistency_weight: float = 0.0  # twin-frame consistency (flicker); 0 turns it off
+    consistency_samples: int = 8  # how many samples of each batch get a re-captured twin
+    mix_hand_labelled: float = 0.4  # relative frequency of each kind of sample (see dataset.MixtureWeights)
+    mix_teacher_labelled: float = 0.2
+    mix_composite: float = 0.3
+    mix_negative: float = 0.1
+    crop_min_area: float = 0.35  # smallest crop, as a fraction of the largest window of the sample's aspect
     teacher_weight: float = 0.5
     val_fraction: float = 0.2
     val_every: int = 250

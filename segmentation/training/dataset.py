@@ -51,10 +51,12 @@ class TrainingMixture(Dataset):
         teacher_weight: float = 0.5,
         portrait_fraction: float = 0.0,
         samples_per_batch: int = 1,
+        crop_min_area: float = 0.35,
     ) -> None:
         """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
         the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
-        consecutive indices into one batch, which must share one shape."""
+        consecutive indices into one batch, which must share one shape; crops of photos and backgrounds cover
+        ``crop_min_area`` to all of the largest window of the sample's aspect."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -64,6 +66,7 @@ class TrainingMixture(Dataset):
         self.teacher_weight = teacher_weight
         self.portrait_fraction = portrait_fraction
         self.samples_per_batch = samples_per_batch
+        self.crop_min_area = crop_min_area
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
@@ -80,12 +83,12 @@ class TrainingMixture(Dataset):
         if kind in (0, 1):
             pool = self.material.hand_labelled if kind == 0 else self.material.teacher_labelled
             item = pool[int(rng.integers(len(pool)))]
-            image, mask = crop_around_person(item.rgb, item.mask, sample_size, rng)
+            image, mask = crop_around_person(item.rgb, item.mask, sample_size, rng, self.crop_min_area)
             weight = self.teacher_weight if item.soft else 1.0
         else:
             background = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
             full_mask = np.zeros(background.shape[:2], np.float32)
-            background, _ = crop_around_person(background, full_mask, sample_size, rng)
+            background, _ = crop_around_person(background, full_mask, sample_size, rng, self.crop_min_area)
             if kind == 2:
                 rgb, alpha = self.people[int(rng.integers(len(self.people)))]
                 image, mask = paste_person(background, rgb, alpha, rng)

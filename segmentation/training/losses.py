@@ -1,4 +1,5 @@
-"""Loss for crisp, stable person edges: boundary-weighted BCE plus soft Dice.
+"""Loss for crisp, stable person edges: boundary-weighted BCE plus soft Dice, optionally the Lovasz hinge (IoU),
+and a consistency term between a frame and its noisy re-capture (flicker).
 
 Inputs are logits and targets of shape (N, 1, H, W) (float32, targets in [0, 1], soft targets allowed) and per-sample
 weights (N,). Pixels within ``band`` pixels of the target's outline get ``1 + boundary_weight`` times the BCE weight,
@@ -34,11 +35,62 @@ def segmentation_loss(
     *,
     boundary_weight: float = 2.0,
     dice_weight: float = 0.5,
+    lovasz_weight: float = 0.0,
 ) -> torch.Tensor:
-    """Scalar loss: mean over samples of weight * (boundary-weighted BCE + dice_weight * soft Dice)."""
+    """Scalar loss: mean over samples of weight * (boundary-weighted BCE + dice_weight * soft Dice
+    + lovasz_weight * Lovasz hinge)."""
     logits = logits.float()
     pixel_weight = 1.0 + boundary_weight * boundary_band(target)
     bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     bce = (bce * pixel_weight).sum(dim=(1, 2, 3)) / pixel_weight.sum(dim=(1, 2, 3))
-    dice = soft_dice_loss(torch.sigmoid(logits), target)
-    return ((bce + dice_weight * dice) * sample_weight).sum() / sample_weight.sum()
+    per_sample = bce + dice_weight * soft_dice_loss(torch.sigmoid(logits), target)
+    if lovasz_weight > 0.0:
+        per_sample = per_sample + lovasz_weight * lovasz_hinge_loss(logits, target)
+    return (per_sample * sample_weight).sum() / sample_weight.sum()
+
+
+def lovasz_hinge_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample Lovasz hinge (Berman et al., 2018), a convex surrogate of 1 - IoU; shape (N,).
+
+    ``logits`` and ``target`` are (N, 1, H, W); the target is binarised at 0.5 (soft labels count as their nearest
+    class). A sample with no person pixels gets the hinge of its false positives only, as the definition gives.
+    """
+    losses = []
+    for sample_logits, sample_target in zip(logits.float().flatten(1), (target >= 0.5).float().flatten(1), strict=True):
+        signs = 2.0 * sample_target - 1.0
+        errors = 1.0 - sample_logits * signs
+        errors_sorted, order = torch.sort(errors, descending=True)
+        gt_sorted = sample_target[order]
+        positives = gt_sorted.sum()
+        intersection = positives - gt_sorted.cumsum(0)
+        union = positives + (1.0 - gt_sorted).cumsum(0)
+        jaccard = 1.0 - intersection / union
+        jaccard = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+        losses.append(torch.dot(F.relu(errors_sorted), jaccard))
+    return torch.stack(losses)
+
+
+def consistency_loss(logits: torch.Tensor, twin_logits: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of the person probabilities of a frame and its re-captured twin; scalar.
+
+    Both are (K, 1, H, W) logits of the same images under different sensor noise: a model that gives the same
+    mask for both does not flicker on a still webcam scene. Gradients flow into both branches.
+    """
+    return (torch.sigmoid(logits.float()) - torch.sigmoid(twin_logits.float())).abs().mean()
+
+
+def recapture(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The same frames as a webcam would deliver them a moment later, with nothing in the scene moving.
+
+    ``images`` is (K, 3, H, W) float in [0, 1]; returns the same shape and range: per-frame gain (+-2%) and offset
+    (+-1 grey level) as auto-exposure drifts, per-pixel sensor noise (sigma 0.5-3 grey levels), rounded to 8 bits.
+    """
+    count = images.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        draw = torch.rand((count, 1, 1, 1), generator=generator, device=images.device, dtype=images.dtype)
+        return low + (high - low) * draw
+
+    noise = torch.randn(images.shape, generator=generator, device=images.device, dtype=images.dtype)
+    twin = images * uniform(0.98, 1.02) + uniform(-1.0, 1.0) / 255.0 + noise * uniform(0.5, 3.0) / 255.0
+    return (twin.clamp(0.0, 1.0) * 255.0).round() / 255.0

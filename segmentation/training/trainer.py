@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
 from segmentation.training.config import TrainConfig, config_to_dict
-from segmentation.training.dataset import TrainingMixture
-from segmentation.training.losses import segmentation_loss
+from segmentation.training.dataset import MixtureWeights, TrainingMixture
+from segmentation.training.losses import consistency_loss, recapture, segmentation_loss
 from segmentation.training.material import build_material
 from segmentation.training.plot import plot_curves
 from segmentation.training.validation import validate
@@ -144,6 +144,10 @@ def train(config: TrainConfig) -> dict[str, float]:
         teacher_weight=config.teacher_weight,
         portrait_fraction=config.portrait_fraction,
         samples_per_batch=config.batch_size * world_size,
+        crop_min_area=config.crop_min_area,
+        mixture=MixtureWeights(
+            config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
+        ),
     )
     sampler = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
     loader = DataLoader(
@@ -163,16 +167,28 @@ def train(config: TrainConfig) -> dict[str, float]:
     last_checkpoint = started
     progress = tqdm(total=config.max_steps, initial=start_step, disable=not is_main, dynamic_ncols=True)
     step = start_step
+    twins = min(config.consistency_samples, config.batch_size) if config.consistency_weight > 0 else 0
+    noise = torch.Generator(device=device).manual_seed(config.seed * 7_919 + start_step + rank)
     model.train()
     for images, masks, weights in loader:
         images, masks, weights = images.to(device), masks.to(device), weights.to(device)
+        if twins:  # one forward pass over the batch and the re-captured twins of its first samples
+            images = torch.cat([images, recapture(images[:twins], noise)])
         if use_amp:
             images = images.to(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             logits = trained(images)
+        batch = masks.shape[0]
         loss = segmentation_loss(
-            logits, masks, weights, boundary_weight=config.boundary_weight, dice_weight=config.dice_weight
+            logits[:batch],
+            masks,
+            weights,
+            boundary_weight=config.boundary_weight,
+            dice_weight=config.dice_weight,
+            lovasz_weight=config.lovasz_weight,
         )
+        if twins:
+            loss = loss + config.consistency_weight * consistency_loss(logits[:twins], logits[batch:])
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)

@@ -5,12 +5,13 @@
 Prints mean IoU and mean boundary F-score (3 px tolerance) of the shipped model (through ``load_segmenter``, the
 same path the app uses) and of the MediaPipe selfie teacher on the same images; with ``--clip``, the temporal
 stability figure (mean mask change near the outline where the frame itself did not change) for both. ``--sheet``
-writes a PNG of the worst cases; ``--json`` writes the numbers.
+writes a PNG of the worst cases; ``--json`` writes the numbers, with every photo's own scores under ``per_photo``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -162,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         worst_case_sheet(scores, predictions, args.sheet)
         print(f"worst cases: {args.sheet}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        per_photo = [dataclasses.asdict(score) for score in sorted(scores, key=lambda score: score.iou)]
+        args.json.write_text(json.dumps({**results, "per_photo": per_photo}, indent=2) + "\n")
     return 0
 
 

@@ -52,6 +52,10 @@ def test_evaluate_reports_ours_and_the_teacher(tmp_path: Path, data_root: Path, 
     assert 0.5 < results["iou_teacher"] <= 1.0  # the teacher is a real model: it finds the people
     for key in ("iou_ours", "boundary_f_ours", "boundary_f_teacher", "flicker_ours", "flicker_teacher"):
         assert 0.0 <= results[key] <= 1.0
+    per_photo = results["per_photo"]
+    assert sorted(row["name"] for row in per_photo) == sorted(path.stem for path in images.iterdir())
+    assert [row["iou"] for row in per_photo] == sorted(row["iou"] for row in per_photo)  # worst first
+    assert abs(np.mean([row["teacher_iou"] for row in per_photo]) - results["iou_teacher"]) < 1e-9
     picture = cv2.imread(str(sheet))
     assert picture is not None and picture.shape[0] >= 3 * 160 and np.ptp(picture) > 0
 

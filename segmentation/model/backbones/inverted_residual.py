@@ -1,4 +1,4 @@
-"""Atrous backbones built from inverted-residual stages: MobileNetV2 and EfficientNet-Lite0.
+"""Atrous backbones built from inverted-residual stages: MobileNetV2, EfficientNet-Lite0 and EfficientNet-Lite2.
 
 Both networks are a stride-2 stem followed by stages of ``InvertedResidual`` blocks; they differ only in their
 stage table. Output (see ``registry`` for the contract): stride-4 low-level features after the second stage and the
@@ -45,6 +45,18 @@ EFFICIENTNET_LITE0_STAGES = (
     Stage(6, 112, 3, 1, 5),
     Stage(6, 192, 4, 2, 5),
     Stage(6, 320, 1, 1, 3),
+)
+
+# EfficientNet-Lite2: Lite0 with widths x1.1 (rounded to multiples of 8) and repeats x1.2 (rounded up), except the
+# first and last stages and the 32-channel stem, which the Lite variants keep fixed.
+EFFICIENTNET_LITE2_STAGES = (
+    Stage(1, 16, 1, 1, 3),
+    Stage(6, 24, 3, 2, 3),
+    Stage(6, 48, 3, 2, 5),
+    Stage(6, 88, 4, 2, 3),
+    Stage(6, 120, 4, 1, 5),
+    Stage(6, 208, 5, 2, 5),
+    Stage(6, 352, 1, 1, 3),
 )
 
 _LOW_LEVEL_STAGE = 1  # index of the stage whose output is at stride 4
@@ -99,3 +111,8 @@ def mobilenet_v2(output_stride: int = 16) -> InvertedResidualBackbone:
 def efficientnet_lite0(output_stride: int = 16) -> InvertedResidualBackbone:
     """EfficientNet-Lite0 (no squeeze-excite, ReLU6): 24 channels at stride 4, 320 at the output stride."""
     return InvertedResidualBackbone(EFFICIENTNET_LITE0_STAGES, output_stride=output_stride)
+
+
+def efficientnet_lite2(output_stride: int = 16) -> InvertedResidualBackbone:
+    """EfficientNet-Lite2 (no squeeze-excite, ReLU6): 24 channels at stride 4, 352 at the output stride."""
+    return InvertedResidualBackbone(EFFICIENTNET_LITE2_STAGES, output_stride=output_stride)

@@ -3,6 +3,9 @@
 Runs on one CPU, one GPU (autocast fp16 + grad scaler + channels_last), or several processes under ``torchrun``
 (DistributedDataParallel; gloo on the CPU, NCCL on GPUs). Writes into ``run_dir``: ``config.json``, ``last.pt``
 (resumable), ``best_ema.pt`` (EMA weights with the best validation IoU), ``log.csv`` and ``curves.png``.
+
+With ``consistency_weight > 0`` the first ``consistency_samples`` images of each batch also go through the network as
+re-captured twins (``losses.recapture``) in the same forward pass, and the twin-frame consistency term joins the loss.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ last stage's features at the requested output stride (16 or 8), reached by dilat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -47,17 +48,25 @@ EFFICIENTNET_LITE0_STAGES = (
     Stage(6, 320, 1, 1, 3),
 )
 
-# EfficientNet-Lite2: Lite0 with widths x1.1 (rounded to multiples of 8) and repeats x1.2 (rounded up), except the
-# first and last stages and the 32-channel stem, which the Lite variants keep fixed.
-EFFICIENTNET_LITE2_STAGES = (
-    Stage(1, 16, 1, 1, 3),
-    Stage(6, 24, 3, 2, 3),
-    Stage(6, 48, 3, 2, 5),
-    Stage(6, 88, 4, 2, 3),
-    Stage(6, 120, 4, 1, 5),
-    Stage(6, 208, 5, 2, 5),
-    Stage(6, 352, 1, 1, 3),
-)
+
+def scale_lite_stages(stages: tuple[Stage, ...], *, width: float, depth: float) -> tuple[Stage, ...]:
+    """EfficientNet compound scaling as the Lite variants apply it: widths x ``width`` rounded to a multiple of 8
+    (never below 90% of the scaled width), repeats x ``depth`` rounded up, first and last stage kept as they are."""
+
+    def round_width(channels: int) -> int:
+        scaled = channels * width
+        rounded = max(8, int(scaled + 4) // 8 * 8)
+        return rounded + 8 if rounded < 0.9 * scaled else rounded
+
+    inner = [
+        replace(stage, out_channels=round_width(stage.out_channels), repeats=math.ceil(stage.repeats * depth))
+        for stage in stages[1:-1]
+    ]
+    return (stages[0], *inner, replace(stages[-1], out_channels=round_width(stages[-1].out_channels)))
+
+
+# EfficientNet-Lite2: widths x1.1, repeats x1.2 (the 32-channel stem stays fixed, as in every Lite variant).
+EFFICIENTNET_LITE2_STAGES = scale_lite_stages(EFFICIENTNET_LITE0_STAGES, width=1.1, depth=1.2)
 
 _LOW_LEVEL_STAGE = 1  # index of the stage whose output is at stride 4
 

@@ -5,7 +5,8 @@
 Prints mean IoU and mean boundary F-score (3 px tolerance) of the shipped model (through ``load_segmenter``, the
 same path the app uses) and of the MediaPipe selfie teacher on the same images; with ``--clip``, the temporal
 stability figure (mean mask change near the outline where the frame itself did not change) for both. ``--sheet``
-writes a PNG of the worst cases; ``--json`` writes the numbers, with every photo's own scores under ``per_photo``.
+writes a PNG of the worst cases; ``--json`` writes the numbers, with every photo's own scores under ``per_photo``;
+``--skip-reviewed`` adds the figures without the photos whose hand masks ``training/label_review.py`` lists as wrong.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from segmentation.comparison_sheet import SheetRow, write_sheet
 from segmentation.inference import load_segmenter
 from segmentation.metrics import boundary_f_score, iou, static_flicker
 from segmentation.training.config import default_data_root
+from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import is_validation, load_labelled, video_frames
 from segmentation.weights import load_spec
 
 _SHEET_ROWS = 8
-_SHEET_HEIGHT = 160
 
 
 @dataclass(frozen=True)
@@ -78,26 +79,9 @@ def worst_case_sheet(scores: list[PhotoScore], predictions: dict, path: Path) ->
     rows = []
     for score in sorted(scores, key=lambda s: s.iou)[:_SHEET_ROWS]:
         rgb, mask, ours, theirs = predictions[score.name]
-        scale = _SHEET_HEIGHT / rgb.shape[0]
-        size = (max(1, round(rgb.shape[1] * scale)), _SHEET_HEIGHT)
-        image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        tiles = [image] + [_overlay(image, cv2.resize(m, size)) for m in (mask, ours, theirs)]
-        labels = [score.name, "hand mask", f"ours IoU {score.iou:.3f}", f"teacher IoU {score.teacher_iou:.3f}"]
-        for tile, label in zip(tiles, labels, strict=True):
-            cv2.putText(tile, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
-        row = np.hstack(tiles)
-        rows.append(row)
-    width = max(row.shape[1] for row in rows)
-    sheet = np.vstack([np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0))) for row in rows])
-    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-
-
-def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Person pixels tinted green, background darkened: (h, w, 3) uint8."""
-    tinted = image.astype(np.float32) * 0.35
-    person = mask >= 0.5
-    tinted[person] = image[person] * 0.6 + np.array([0, 255, 0]) * 0.4
-    return tinted.astype(np.uint8)
+        captions = (score.name, "hand mask", f"ours IoU {score.iou:.3f}", f"teacher IoU {score.teacher_iou:.3f}")
+        rows.append(SheetRow(rgb, (mask, ours, theirs), captions))
+    write_sheet(rows, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only the held-out split that training never sees (hash of the file stem)",
     )
     parser.add_argument("--val-fraction", type=float, default=0.2)
+    parser.add_argument(
+        "--skip-reviewed",
+        action="store_true",
+        help="also report the figures without the photos whose masks were reviewed and found wrong",
+    )
     parser.add_argument("--clip", type=Path, default=None, help="video for the flicker figure")
     parser.add_argument("--sheet", type=Path, default=None, help="write a PNG of the worst cases here")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
@@ -143,6 +132,17 @@ def main(argv: list[str] | None = None) -> int:
         "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
         "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
     }
+    if args.skip_reviewed:
+        kept = [s for s in scores if s.name not in REVIEWED_WEB_PHOTOS]
+        results.update(
+            {
+                "photos_without_reviewed": len(kept),
+                "iou_ours_without_reviewed": float(np.mean([s.iou for s in kept])),
+                "iou_teacher_without_reviewed": float(np.mean([s.teacher_iou for s in kept])),
+                "boundary_f_ours_without_reviewed": float(np.mean([s.boundary_f for s in kept])),
+                "boundary_f_teacher_without_reviewed": float(np.mean([s.teacher_boundary_f for s in kept])),
+            }
+        )
     results["pixel_budget"] = segmenter.pixel_budget
     if args.clip is not None:
         segmenter.pixel_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size
@@ -154,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<22}{'ours':>10}{'teacher':>10}")
     print(f"{'mean IoU':<22}{results['iou_ours']:>10.4f}{results['iou_teacher']:>10.4f}")
     print(f"{'boundary F (3 px)':<22}{results['boundary_f_ours']:>10.4f}{results['boundary_f_teacher']:>10.4f}")
+    if "photos_without_reviewed" in results:
+        print(f"without the {results['photos'] - results['photos_without_reviewed']} reviewed wrong masks:")
+        for label, key in (("mean IoU", "iou"), ("boundary F (3 px)", "boundary_f")):
+            ours, theirs = results[f"{key}_ours_without_reviewed"], results[f"{key}_teacher_without_reviewed"]
+            print(f"{label:<22}{ours:>10.4f}{theirs:>10.4f}")
     if "flicker_ours" in results:
         print(
             f"{'static-edge flicker':<22}{results['flicker_ours']:>10.4f}{results['flicker_teacher']:>10.4f}"

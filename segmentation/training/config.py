@@ -50,6 +50,7 @@ class TrainConfig:
     crop_min_area: float = 0.35  # smallest crop, as a fraction of the largest window of the sample's aspect
     teacher_weight: float = 0.5
     val_fraction: float = 0.2
+    skip_reviewed_labels: bool = True  # leave out the hand masks found wrong (training/label_review.py)
     val_every: int = 250
     checkpoint_minutes: float = 5.0
     workers: int = 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from segmentation.training.dataset import TrainingMaterial
+from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import (
     DEMO_CLIP_NAME,
     LabelledImage,
@@ -23,12 +24,20 @@ from segmentation.training.sources import (
 
 
 def web_photo_split(
-    data_root: Path, val_fraction: float, max_side: int
+    data_root: Path, val_fraction: float, max_side: int, *, skip_reviewed: bool = True
 ) -> tuple[list[LabelledImage], list[LabelledImage]]:
-    """(train, validation) hand-labelled web photos; validation is never used for training."""
+    """(train, validation) hand-labelled web photos; validation is never used for training.
+
+    With ``skip_reviewed``, training leaves out the photos whose masks are listed as wrong in ``label_review``;
+    validation keeps every held-out photo, so its figures stay comparable across runs.
+    """
     folder = data_root / "people" / "web_photos"
     photos = load_labelled(folder / "images", folder / "masks", soft=False, max_side=max_side)
-    train = [item for item in photos if not is_validation(item.name, val_fraction)]
+    train = [
+        item
+        for item in photos
+        if not is_validation(item.name, val_fraction) and not (skip_reviewed and item.name in REVIEWED_WEB_PHOTOS)
+    ]
     validation = [item for item in photos if is_validation(item.name, val_fraction)]
     return train, validation
 
@@ -60,9 +69,17 @@ def distilled_video_frames(data_root: Path, cache_dir: Path, every: int, max_sid
     return items
 
 
-def build_material(data_root: Path, *, val_fraction: float, max_side: int, cache_dir: Path, distill_every: int):
+def build_material(
+    data_root: Path,
+    *,
+    val_fraction: float,
+    max_side: int,
+    cache_dir: Path,
+    distill_every: int,
+    skip_reviewed: bool = True,
+):
     """Return ``(TrainingMaterial, validation_photos)``."""
-    train_photos, validation = web_photo_split(data_root, val_fraction, max_side)
+    train_photos, validation = web_photo_split(data_root, val_fraction, max_side, skip_reviewed=skip_reviewed)
     people = data_root / "people"
     teacher_labelled = (
         load_labelled(

@@ -114,6 +114,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         config.data_root,
         val_fraction=config.val_fraction,
         max_side=config.max_image_side,
+        skip_reviewed=config.skip_reviewed_labels,
         cache_dir=config.run_dir / "cache",
         distill_every=config.distill_every_nth_frame,
     )

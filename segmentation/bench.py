@@ -30,7 +30,7 @@ from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.loading import cuda_available
 from segmentation.inference.preprocess import resize_for_model, to_nchw_float
 from segmentation.inference.segmenter import BackendInfo, Segmenter
-from segmentation.weights import ModelSpec, build_model_from_spec, load_spec, spec_path_for
+from segmentation.weights import ModelSpec, build_model_from_spec, default_spec_path, load_spec
 
 FRAME_SIZE = (1280, 720)  # (width, height) of the benchmark frame
 PIXEL_BUDGETS = (192 * 108, 256 * 144, 320 * 180, 384 * 216)
@@ -191,7 +191,12 @@ def format_table(rows: list[Row]) -> str:
 
 def _parse_args(argv: list[str] | None) -> tuple[Path, BenchSettings]:
     parser = argparse.ArgumentParser(prog="python -m segmentation.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", type=Path, default=spec_path_for(), help="model spec (default: the shipped model)")
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        default=default_spec_path(),
+        help="model spec (default: $GREENROOM_MODEL or the shipped model)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads for every backend (default 2)")
     parser.add_argument("--runs", type=int, default=50, help="timed runs per measurement (default 50)")
     parser.add_argument("--warm-up", type=int, default=5, help="untimed runs before each measurement (default 5)")

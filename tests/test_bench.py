@@ -64,3 +64,10 @@ def test_generated_frame_when_the_clip_is_missing(tmp_path: Path) -> None:
     rgb, source = bench.benchmark_frame(tmp_path)
     assert rgb.shape == (720, 1280, 3) and rgb.dtype == np.uint8
     assert "generated" in source and "not found" in source
+
+
+def test_bench_measures_the_model_named_by_the_environment(tmp_path: Path, monkeypatch) -> None:
+    other_spec = tmp_path / "other.json"
+    monkeypatch.setenv("GREENROOM_MODEL", str(other_spec))
+    spec_path, _ = bench._parse_args([])
+    assert spec_path == other_spec

@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", type=Path, help="JSON file of measured metrics to store in the spec")
     parser.add_argument("--calibration-images", type=Path, help="folder of .jpg frames (agreement check, int8)")
     parser.add_argument("--int8", action="store_true", help="also write a static int8 model and report its IoU loss")
+    parser.add_argument(
+        "--int8-backbone-only", action="store_true", help="with --int8: quantise the backbone, keep the rest float32"
+    )
     args = parser.parse_args(argv)
 
     if args.checkpoint:
@@ -97,18 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: ONNX and torch disagree by more than {_AGREEMENT_TOLERANCE}", file=sys.stderr)
         return 1
     if args.int8:
-        _report_int8(onnx_path, args.out / f"{spec.name}.int8.onnx", frames)
+        _report_int8(onnx_path, args.out / f"{spec.name}.int8.onnx", frames, backbone_only=args.int8_backbone_only)
     return 0
 
 
-def _report_int8(fp32_path: Path, int8_path: Path, frames: list[np.ndarray]) -> None:
+def _report_int8(fp32_path: Path, int8_path: Path, frames: list[np.ndarray], *, backbone_only: bool = False) -> None:
     """Quantise on the first half of ``frames``; print mean IoU of int8 vs float32 masks on the other half."""
     import onnxruntime as ort
 
     from segmentation.inference.preprocess import sigmoid
 
     half = max(1, len(frames) // 2)
-    quantize_int8(fp32_path, int8_path, frames[:half])
+    quantize_int8(fp32_path, int8_path, frames[:half], backbone_only=backbone_only)
     sessions = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (fp32_path, int8_path)]
     agreements = []
     for frame in frames[half:] or frames:

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=10.0, help="length of the streaming latency run")
     bench.add_argument("--frames", type=int, default=300, help="frames for the process throughput run")
     bench.add_argument("--no-peer", action="store_true", help="skip the MediaPipe comparison loop")
+    bench.add_argument(
+        "--rounds", type=int, default=3, help="alternating runs of process and the MediaPipe loop (medians compared)"
+    )
     return parser
 
 

@@ -157,4 +157,6 @@ def cameras(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from app.bench import run_bench
 
-    return run_bench(clip=args.clip, seconds=args.seconds, frames=args.frames, with_peer=not args.no_peer)
+    return run_bench(
+        clip=args.clip, seconds=args.seconds, frames=args.frames, with_peer=not args.no_peer, rounds=args.rounds
+    )

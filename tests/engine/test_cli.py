@@ -92,3 +92,19 @@ def test_corrupt_model_file_is_reported_without_traceback(tmp_path: Path, random
 def test_cameras_lists_or_says_none(capsys) -> None:
     code, out, _ = _run_cli(capsys, "cameras")
     assert code == 0 and out.strip()
+
+
+@pytest.mark.slow
+def test_bench_compares_medians_of_alternating_rounds(capsys, short_clip: Path) -> None:
+    pytest.importorskip("ai_edge_litert")
+    code, out, err = _run_cli(capsys, "bench", "--clip", str(short_clip), "--seconds", "1", "--rounds", "3")
+    assert code == 0, err
+    process_row = next(line for line in out.splitlines() if line.startswith("process (ours"))
+    peer_row = next(line for line in out.splitlines() if line.startswith("plain MediaPipe"))
+    assert "median of 3 runs" in process_row and "median of 3 runs" in peer_row
+    assert "at least as fast as the MediaPipe loop:" in out and "latency p50" in out
+
+
+def test_bench_refuses_zero_rounds(capsys, short_clip: Path) -> None:
+    code, _, err = _run_cli(capsys, "bench", "--clip", str(short_clip), "--rounds", "0", "--no-peer")
+    assert code == 2 and "at least 1 round" in err

@@ -99,10 +99,11 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
         peer_available = with_peer
         for _ in range(rounds):
             summaries.append(process_video(clip, folder / "process.mp4", _BLUR, process_segmenter, max_frames=frames))
-            if peer_available:
-                peer = mediapipe_loop(clip, folder / "peer.mp4", frames)
-                peer_available = peer is not None  # skipped once (no teacher here): skipped for good
-                peer_runs += [peer] if peer is not None else []
+            peer = mediapipe_loop(clip, folder / "peer.mp4", frames) if peer_available else None
+            if peer is None:
+                peer_available = False  # skipped once (no teacher here): skipped for good
+            else:
+                peer_runs.append(peer)
         fps, p50, p95, streamed, dropped = stream_latency(clip, seconds)
     process_fps = statistics.median(s.fps for s in summaries)
     summary = sorted(summaries, key=lambda s: s.fps)[len(summaries) // 2]  # its per-stage times are printed

@@ -74,14 +74,35 @@ def clip_flicker(clip: Path, segmenter, teacher, max_frames: int = 300) -> dict[
     }
 
 
+def prediction_sheet(predictions: dict, captions: dict[str, tuple[str, str, str, str]], path: Path) -> None:
+    """PNG, one row per name of ``captions`` in its order: image | hand mask | ours | teacher, captioned.
+
+    ``predictions`` maps name -> (rgb, hand mask, ours, teacher) as ``score_photos`` returns it.
+    """
+    rows = []
+    for name, row_captions in captions.items():
+        rgb, mask, ours, theirs = predictions[name]
+        rows.append(SheetRow(rgb, (mask, ours, theirs), row_captions))
+    write_sheet(rows, path)
+
+
 def worst_case_sheet(scores: list[PhotoScore], predictions: dict, path: Path) -> None:
     """PNG with one row per worst photo: image | hand mask | ours | teacher (overlays), IoUs written on them."""
-    rows = []
-    for score in sorted(scores, key=lambda s: s.iou)[:_SHEET_ROWS]:
-        rgb, mask, ours, theirs = predictions[score.name]
-        captions = (score.name, "hand mask", f"ours IoU {score.iou:.3f}", f"teacher IoU {score.teacher_iou:.3f}")
-        rows.append(SheetRow(rgb, (mask, ours, theirs), captions))
-    write_sheet(rows, path)
+    worst = sorted(scores, key=lambda s: s.iou)[:_SHEET_ROWS]
+    captions = {
+        s.name: (s.name, "hand mask", f"ours IoU {s.iou:.3f}", f"teacher IoU {s.teacher_iou:.3f}") for s in worst
+    }
+    prediction_sheet(predictions, captions, path)
+
+
+def mean_scores(scores: list[PhotoScore]) -> dict[str, float]:
+    """Mean IoU and boundary F of ours and of the teacher over ``scores``."""
+    return {
+        "iou_ours": float(np.mean([s.iou for s in scores])),
+        "iou_teacher": float(np.mean([s.teacher_iou for s in scores])),
+        "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
+        "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,24 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         segmenter=segmenter,
         teacher=teacher,
     )
-    results: dict[str, float] = {
-        "photos": len(scores),
-        "iou_ours": float(np.mean([s.iou for s in scores])),
-        "iou_teacher": float(np.mean([s.teacher_iou for s in scores])),
-        "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
-        "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
-    }
+    results: dict[str, float] = {"photos": len(scores), **mean_scores(scores)}
     if args.skip_reviewed:
         kept = [s for s in scores if s.name not in REVIEWED_WEB_PHOTOS]
-        results.update(
-            {
-                "photos_without_reviewed": len(kept),
-                "iou_ours_without_reviewed": float(np.mean([s.iou for s in kept])),
-                "iou_teacher_without_reviewed": float(np.mean([s.teacher_iou for s in kept])),
-                "boundary_f_ours_without_reviewed": float(np.mean([s.boundary_f for s in kept])),
-                "boundary_f_teacher_without_reviewed": float(np.mean([s.teacher_boundary_f for s in kept])),
-            }
-        )
+        results["photos_without_reviewed"] = len(kept)
+        results.update({f"{key}_without_reviewed": value for key, value in mean_scores(kept).items()})
     results["pixel_budget"] = segmenter.pixel_budget
     if args.clip is not None:
         segmenter.pixel_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size

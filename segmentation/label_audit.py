@@ -17,14 +17,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation.comparison_sheet import SheetRow, write_sheet
+from segmentation.evaluate import prediction_sheet, score_photos
 from segmentation.inference import load_segmenter
 from segmentation.metrics import iou
 from segmentation.training.config import default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
-from segmentation.training.sources import is_validation, load_labelled
-
-_MAX_SIDE = 640  # the photos are read as training reads them
+from segmentation.training.sources import is_validation
 
 
 @dataclass(frozen=True)
@@ -50,35 +48,34 @@ def is_suspect(agreement: LabelAgreement, *, max_fit: float = 0.8, min_margin: f
 
 def audit(images: Path, masks: Path, segmenter, teacher, val_fraction: float = 0.2):
     """``(agreements, predictions)``: one ``LabelAgreement`` per photo, and name -> (rgb, mask, ours, teacher)."""
-    agreements, predictions = [], {}
-    for item in load_labelled(images, masks, soft=False, max_side=_MAX_SIDE):
-        ours, theirs = segmenter(item.rgb), teacher(item.rgb)
-        agreements.append(
-            LabelAgreement(
-                item.name,
-                is_validation(item.name, val_fraction),
-                iou(ours, item.mask),
-                iou(theirs, item.mask),
-                iou(ours, theirs),
-            )
+    scores, predictions = score_photos(
+        images, masks, validation_only=False, val_fraction=val_fraction, segmenter=segmenter, teacher=teacher
+    )
+    agreements = [
+        LabelAgreement(
+            score.name,
+            is_validation(score.name, val_fraction),
+            score.iou,
+            score.teacher_iou,
+            iou(predictions[score.name][2], predictions[score.name][3]),
         )
-        predictions[item.name] = (item.rgb, item.mask, ours, theirs)
+        for score in scores
+    ]
     return agreements, predictions
 
 
 def review_sheet(agreements: list[LabelAgreement], predictions: dict, path: Path) -> None:
     """PNG, one row per photo: image | hand mask | ours | teacher, with the photo's name, split and IoUs on it."""
-    rows = []
-    for agreement in agreements:
-        rgb, mask, ours, theirs = predictions[agreement.name]
-        captions = (
-            f"{agreement.name} ({'held out' if agreement.held_out else 'train'})",
+    captions = {
+        a.name: (
+            f"{a.name} ({'held out' if a.held_out else 'train'})",
             "hand mask",
-            f"ours vs mask {agreement.ours_vs_mask:.2f}",
-            f"teacher vs mask {agreement.teacher_vs_mask:.2f}",
+            f"ours vs mask {a.ours_vs_mask:.2f}",
+            f"teacher vs mask {a.teacher_vs_mask:.2f}",
         )
-        rows.append(SheetRow(rgb, (mask, ours, theirs), captions))
-    write_sheet(rows, path)
+        for a in agreements
+    }
+    prediction_sheet(predictions, captions, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,8 +86,10 @@ def quantize_int8(
 
     prepared = int8_path.with_suffix(".prep.onnx")
     quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
-    names = [node.name for node in onnx.load(str(prepared)).graph.node]
-    float_nodes = [name for name in names if not name.startswith("/backbone/")] if backbone_only else []
+    float_nodes = []
+    if backbone_only:
+        names = [node.name for node in onnx.load(str(prepared)).graph.node]
+        float_nodes = [name for name in names if not name.startswith("/backbone/")]
     quantize_static(
         str(prepared),
         str(int8_path),

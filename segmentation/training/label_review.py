@@ -15,7 +15,6 @@ from enum import Enum
 class LabelFault(Enum):
     MISALIGNED = "the mask does not line up with the person in the photo"
     OBJECT_MARKED = "a large object or piece of background is marked as person"
-    PERSON_MISSING = "a clearly visible person is left out of the mask"
     HOLES = "large holes inside the person"
 
 

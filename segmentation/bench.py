@@ -1,7 +1,7 @@
 """``python -m segmentation.bench``: latency of the person segmenter per backend and input size, beside MediaPipe.
 
-For every backend this machine has (ONNX Runtime float32; ONNX Runtime int8 when ``NAME.int8.onnx`` lies beside the
-spec; torch float32 on the CPU; torch float16 on CUDA when a GPU is visible) and every pixel budget, it times
+For every backend this machine has (ONNX Runtime in the precision the spec states for ``NAME.onnx``; torch float32
+on the CPU; torch float16 on CUDA when a GPU is visible) and every pixel budget, it times
 
 - ``seg(rgb)``: one full call on a 1280x720 RGB frame, as the app makes it (resize, inference, sigmoid, upsampling);
 - the bare model: the backend alone on the prepared (1, 3, h, w) float32 tensor,
@@ -29,17 +29,19 @@ from segmentation.inference import load_segmenter, model_input_size, resolve_dev
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.loading import cuda_available
 from segmentation.inference.preprocess import resize_for_model, to_nchw_float
-from segmentation.inference.segmenter import BackendInfo, Segmenter
+from segmentation.inference.segmenter import Segmenter
 from segmentation.weights import ModelSpec, build_model_from_spec, default_spec_path, load_spec
 
 FRAME_SIZE = (1280, 720)  # (width, height) of the benchmark frame
 PIXEL_BUDGETS = (192 * 108, 256 * 144, 320 * 180, 384 * 216)
 TARGET_MS = 15.0  # one seg(rgb) call at 1280x720 with the automatically chosen backend
-ROW_NAMES = {  # (device, backend) as load_segmenter takes them -> table row name
-    ("cpu", "onnxruntime"): "onnxruntime float32",
-    ("cpu", "torch"): "torch float32 cpu",
-    ("cuda", "torch"): "torch float16 cuda",
-}
+
+
+def row_name(device: str, backend: str, spec: ModelSpec) -> str:
+    """Table row name of a (device, backend) pair as ``load_segmenter`` takes them, e.g. "onnxruntime float32"."""
+    if backend == "onnxruntime":
+        return f"onnxruntime {spec.onnx_precision}"
+    return "torch float16 cuda" if device == "cuda" else "torch float32 cpu"
 
 
 @dataclass(frozen=True)
@@ -127,17 +129,7 @@ def _segmenter_rows(spec_path: Path, spec: ModelSpec, rgb: np.ndarray, settings:
         runner = _bare_backend(device, backend, spec, directory, threads)
         for budget in settings.budgets:
             seg = load_segmenter(device, backend, spec_path=spec_path, threads=threads, pixel_budget=budget)
-            rows.append(_measure(ROW_NAMES[device, backend], seg, runner, rgb, budget, runs, warm_up))
-    int8_path = directory / f"{spec.name}.int8.onnx"
-    if int8_path.is_file():
-        runner = OnnxRuntimeBackend(int8_path, threads=threads)
-        info = BackendInfo(backend="onnxruntime", device="cpu", precision="int8", model_name=spec.name)
-        for budget in settings.budgets:
-            rows.append(
-                _measure(
-                    "onnxruntime int8", Segmenter(runner, info, pixel_budget=budget), runner, rgb, budget, runs, warm_up
-                )
-            )
+            rows.append(_measure(row_name(device, backend, spec), seg, runner, rgb, budget, runs, warm_up))
     return rows
 
 
@@ -240,14 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     device, backend = resolve_device_and_backend("auto", "auto", has_onnx=bool(spec.onnx_file))
     print()
     print(f"auto picks: device {device}, backend {backend}")
-    _print_target(rows, device, backend, spec.pixel_budget, rgb)
+    _print_target(rows, row_name(device, backend, spec), spec.pixel_budget, rgb)
     return 0
 
 
-def _print_target(rows: list[Row], device: str, backend: str, budget: int, rgb: np.ndarray) -> None:
+def _print_target(rows: list[Row], auto_row_name: str, budget: int, rgb: np.ndarray) -> None:
     """Say whether the automatically chosen backend meets ``TARGET_MS`` for seg(rgb) at the default budget."""
     size = model_input_size(rgb.shape[1], rgb.shape[0], budget)
-    match = next((row for row in rows if row.name == ROW_NAMES[device, backend] and row.input_size == size), None)
+    match = next((row for row in rows if row.name == auto_row_name and row.input_size == size), None)
     if match is None:
         print(f"target {TARGET_MS:.0f} ms: not measured (the auto backend at {size[0]}x{size[1]} was not in the run)")
         return

@@ -1,8 +1,12 @@
 """``python -m segmentation.export``: turn a training checkpoint (or shipped weights) into the shipped model files.
 
 Writes ``NAME.safetensors`` (float16), ``NAME.onnx`` (opset 17) and ``NAME.json`` (the spec with both SHA-256s)
-into ``--out``, then checks ONNX Runtime against torch on real frames. ``--int8`` also writes ``NAME.int8.onnx``
-(static quantisation calibrated on ``--calibration-images``) and reports how much IoU it costs.
+into ``--out``, then checks ONNX Runtime against torch on real frames.
+
+``--onnx-precision`` picks what ``NAME.onnx`` computes in: ``float32`` (checked to agree with torch within 1e-3 in
+probability), ``int8`` or ``int8-backbone`` (static quantisation calibrated on ``--calibration-images``, checked by
+mask IoU against torch). Calibration and the check only use images outside the held-out validation split (the
+split rule training uses), so held-out scores of a quantised model stay held out.
 """
 
 from __future__ import annotations
@@ -10,20 +14,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from segmentation.inference.preprocess import resize_for_model, to_nchw_float
+from segmentation.inference.preprocess import resize_for_model, sigmoid, to_nchw_float
 from segmentation.metrics import iou
 from segmentation.model import ArchitectureConfig, DeepLabV3Plus
-from segmentation.onnx_export import export_onnx, max_probability_difference, quantize_int8
-from segmentation.training.sources import read_rgb
+from segmentation.onnx_export import INPUT_NAME, export_onnx, max_probability_difference, quantize_int8
+from segmentation.training.config import TrainConfig
+from segmentation.training.sources import is_validation, read_rgb
 from segmentation.weights import (
     ASSETS_MODELS_DIR,
     DEFAULT_MODEL_NAME,
+    ONNX_PRECISIONS,
     ModelSpec,
     build_model_from_spec,
     load_spec,
@@ -32,7 +39,9 @@ from segmentation.weights import (
     write_spec,
 )
 
-_AGREEMENT_TOLERANCE = 1e-3
+_AGREEMENT_TOLERANCE = 1e-3  # float32 graph: largest probability difference to torch
+_INT8_MIN_MASK_IOU = 0.97  # quantised graph: smallest mean mask IoU against torch on the check frames
+_CALIBRATION_FRAMES = 16
 
 
 def _model_from_checkpoint(path: Path) -> tuple[DeepLabV3Plus, dict]:
@@ -55,10 +64,13 @@ def _model_from_checkpoint(path: Path) -> tuple[DeepLabV3Plus, dict]:
 
 
 def _frames(folder: Path | None, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` (H, W, 3) uint8 RGB frames (long side <= 1280) from ``folder``'s .jpg files, in name order,
+    leaving out the held-out validation split; four random frames when no folder is given."""
     if folder is None:
         rng = np.random.default_rng(0)
         return [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(4)]
-    return [read_rgb(path, 1280) for path in sorted(folder.glob("*.jpg"))[:limit]]
+    paths = [path for path in sorted(folder.glob("*.jpg")) if not is_validation(path.stem, TrainConfig.val_fraction)]
+    return [read_rgb(path, 1280) for path in paths[:limit]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--checkpoint", type=Path, help="training checkpoint with EMA weights (best_ema.pt)")
     source.add_argument("--spec", type=Path, help="re-export from an existing spec + safetensors")
     parser.add_argument("--name", default=DEFAULT_MODEL_NAME)
-    parser.add_argument("--out", type=Path, default=ASSETS_MODELS_DIR)
+    parser.add_argument("--out", type=Path, help="output folder (default: assets/models, or the --spec's folder)")
     parser.add_argument("--metrics", type=Path, help="JSON file of measured metrics to store in the spec")
     parser.add_argument("--calibration-images", type=Path, help="folder of .jpg frames (agreement check, int8)")
-    parser.add_argument("--int8", action="store_true", help="also write a static int8 model and report its IoU loss")
     parser.add_argument(
-        "--int8-backbone-only", action="store_true", help="with --int8: quantise the backbone, keep the rest float32"
+        "--onnx-precision",
+        choices=ONNX_PRECISIONS,
+        help="what NAME.onnx computes in (default: float32, or what --spec states)",
     )
     args = parser.parse_args(argv)
 
@@ -80,48 +93,72 @@ def main(argv: list[str] | None = None) -> int:
         model, state = _model_from_checkpoint(args.checkpoint)
         metrics = {key: round(float(value), 4) for key, value in state.get("metrics", {}).items()}
         spec = ModelSpec(name=args.name, architecture=model.config, weights_file="", weights_sha256="", metrics=metrics)
-        spec = save_weights(model, spec, args.out)
+        spec_folder = None
     else:
         spec_path = args.spec or ASSETS_MODELS_DIR / f"{args.name}.json"
-        spec = load_spec(spec_path)
-        model = build_model_from_spec(spec, spec_path.parent)
-        args.out = spec_path.parent
+        spec, spec_folder = load_spec(spec_path), spec_path.parent
+        model = build_model_from_spec(spec, spec_folder)
+    spec = replace(spec, onnx_precision=args.onnx_precision or spec.onnx_precision)
+    if spec.onnx_precision != "float32" and args.calibration_images is None:
+        parser.error(f"--onnx-precision {spec.onnx_precision} needs --calibration-images (a folder of real frames)")
     if args.metrics:
         spec = replace(spec, metrics={**spec.metrics, **json.loads(args.metrics.read_text())})
+    out = args.out or spec_folder or ASSETS_MODELS_DIR
+    if spec_folder is None or out.resolve() != spec_folder.resolve():
+        spec = save_weights(model, spec, out)
 
-    onnx_path = export_onnx(model, args.out / f"{spec.name}.onnx")
+    frames = _frames(args.calibration_images, 2 * _CALIBRATION_FRAMES)
+    onnx_path = out / f"{spec.name}.onnx"
+    if spec.onnx_precision == "float32":
+        export_onnx(model, onnx_path)
+        ok = _float32_agrees(model, onnx_path, frames[:8])
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            float32_path = export_onnx(model, Path(scratch) / "float32.onnx")
+            quantize_int8(
+                float32_path,
+                onnx_path,
+                frames[:_CALIBRATION_FRAMES],
+                backbone_only=spec.onnx_precision == "int8-backbone",
+            )
+        ok = _quantised_agrees(model, onnx_path, frames[_CALIBRATION_FRAMES:] or frames)
     spec = replace(spec, onnx_file=onnx_path.name, onnx_sha256=sha256_of(onnx_path))
-    write_spec(spec, args.out)
-    frames = _frames(args.calibration_images, 32)
-    worst = max_probability_difference(model, onnx_path, [to_nchw_float(resize_for_model(f)) for f in frames[:8]])
-    print(f"wrote {args.out / spec.weights_file}, {onnx_path.name}, {spec.name}.json")
-    print(f"ONNX Runtime vs torch: max probability difference {worst:.2e} on {min(8, len(frames))} frames")
+    write_spec(spec, out)
+    print(f"wrote {out / spec.weights_file}, {onnx_path.name} ({spec.onnx_precision}), {spec.name}.json")
+    return 0 if ok else 1
+
+
+def _float32_agrees(model: DeepLabV3Plus, onnx_path: Path, frames: list[np.ndarray]) -> bool:
+    """Print and check the largest probability difference between ONNX Runtime and torch on ``frames``."""
+    worst = max_probability_difference(model, onnx_path, [to_nchw_float(resize_for_model(f)) for f in frames])
+    print(f"ONNX Runtime vs torch: max probability difference {worst:.2e} on {len(frames)} frames")
     if worst > _AGREEMENT_TOLERANCE:
         print(f"error: ONNX and torch disagree by more than {_AGREEMENT_TOLERANCE}", file=sys.stderr)
-        return 1
-    if args.int8:
-        _report_int8(onnx_path, args.out / f"{spec.name}.int8.onnx", frames, backbone_only=args.int8_backbone_only)
-    return 0
+        return False
+    return True
 
 
-def _report_int8(fp32_path: Path, int8_path: Path, frames: list[np.ndarray], *, backbone_only: bool = False) -> None:
-    """Quantise on the first half of ``frames``; print mean IoU of int8 vs float32 masks on the other half."""
+def _quantised_agrees(model: DeepLabV3Plus, onnx_path: Path, frames: list[np.ndarray]) -> bool:
+    """Print and check the mean mask IoU (at 0.5) of the quantised graph against float32 torch on ``frames``."""
     import onnxruntime as ort
 
-    from segmentation.inference.preprocess import sigmoid
-
-    half = max(1, len(frames) // 2)
-    quantize_int8(fp32_path, int8_path, frames[:half], backbone_only=backbone_only)
-    sessions = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (fp32_path, int8_path)]
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     agreements = []
-    for frame in frames[half:] or frames:
-        batch = to_nchw_float(resize_for_model(frame))
-        fp32, int8 = (sigmoid(session.run(None, {"rgb": batch})[0][0, 0]) for session in sessions)
-        agreements.append(iou(int8, fp32))
+    with torch.no_grad():
+        for frame in frames:
+            batch = to_nchw_float(resize_for_model(frame))
+            expected = sigmoid(model.float().eval()(torch.from_numpy(batch)).numpy()[0, 0])
+            actual = sigmoid(session.run(None, {INPUT_NAME: batch})[0][0, 0])
+            agreements.append(iou(actual, expected))
+    mean = float(np.mean(agreements))
     print(
-        f"int8: wrote {int8_path.name}; mask IoU int8 vs float32 {np.mean(agreements):.4f} "
-        f"(IoU loss {1 - np.mean(agreements):.4f}) on {len(agreements)} held-out frames"
+        f"ONNX Runtime (quantised) vs torch float32: mean mask IoU {mean:.4f}, lowest {min(agreements):.4f} "
+        f"on {len(frames)} frames not used for calibration"
     )
+    if mean < _INT8_MIN_MASK_IOU:
+        print(f"error: the quantised model's masks agree with torch below IoU {_INT8_MIN_MASK_IOU}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 A shipped model is three files side by side in ``assets/models/``:
 - ``NAME.json``: the ``ModelSpec`` (architecture, input sizing, normalisation, file names, SHA-256s, metrics);
 - ``NAME.safetensors``: the parameters and BatchNorm buffers in float16 (no pickle involved in loading);
-- ``NAME.onnx``: the same network exported for ONNX Runtime (float32 input in [0, 1], logits out).
+- ``NAME.onnx``: the same network exported for ONNX Runtime (float32 input in [0, 1], logits out), in float32 or
+  with statically quantised int8 parts (``ModelSpec.onnx_precision``).
 
 Loading verifies the SHA-256 before parsing and matches keys strictly. Every failure raises ``WeightsError`` with a
 message that names the file and says what to do.
@@ -32,6 +33,11 @@ DEFAULT_MODEL_NAME = "greenroom-person-v2"
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
 
 
+ONNX_PRECISIONS = ("float32", "int8", "int8-backbone")
+"""What ``NAME.onnx`` computes in: all float32; all convolutions int8 (static, calibrated); or the backbone in int8
+with ASPP, decoder and head in float32."""
+
+
 class WeightsError(RuntimeError):
     """A weights or spec file is missing, truncated, corrupt or does not belong to the architecture."""
 
@@ -43,6 +49,7 @@ class ModelSpec:
     ``mean``/``std`` are the RGB normalisation the network applies itself to input in [0, 1];
     ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
     ``metrics`` holds the measured numbers quoted in the model card (for example ``{"val_iou": 0.93}``).
+    ``onnx_precision`` is one of ``ONNX_PRECISIONS``; the safetensors weights (torch backends) are always float16.
     """
 
     name: str
@@ -55,6 +62,7 @@ class ModelSpec:
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     dtype: str = "float16"
+    onnx_precision: str = "float32"
     metrics: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -69,7 +77,10 @@ class ModelSpec:
             raw = json.loads(path.read_text(encoding="utf-8"))
             raw["architecture"] = ArchitectureConfig(**raw["architecture"])
             raw["mean"], raw["std"] = tuple(raw["mean"]), tuple(raw["std"])
-            return cls(**raw)
+            spec = cls(**raw)
+            if spec.onnx_precision not in ONNX_PRECISIONS:
+                raise ValueError(f"onnx_precision {spec.onnx_precision!r} is not one of {ONNX_PRECISIONS}")
+            return spec
         except (ValueError, KeyError, TypeError) as error:
             raise WeightsError(
                 f"model description {path} is not a valid Greenroom model spec ({error}); {_REINSTALL_HINT}"

@@ -14,9 +14,12 @@ pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def spec_with_int8(random_model_spec: Path, tmp_path_factory) -> Path:
-    """A copy of the random test model with a statically quantised ``NAME.int8.onnx`` beside it."""
+def spec_with_int8_backbone(random_model_spec: Path, tmp_path_factory) -> Path:
+    """A copy of the random test model whose spec names a backbone-quantised ``NAME.onnx``."""
+    from dataclasses import replace
+
     from segmentation.onnx_export import quantize_int8
+    from segmentation.weights import load_spec, sha256_of, write_spec
 
     directory = tmp_path_factory.mktemp("bench_model")
     for path in random_model_spec.parent.iterdir():
@@ -24,26 +27,40 @@ def spec_with_int8(random_model_spec: Path, tmp_path_factory) -> Path:
     spec_path = directory / random_model_spec.name
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(2)]
-    name = random_model_spec.stem
-    quantize_int8(directory / f"{name}.onnx", directory / f"{name}.int8.onnx", frames)
+    spec = load_spec(spec_path)
+    onnx_path = directory / spec.onnx_file
+    quantize_int8(random_model_spec.parent / spec.onnx_file, onnx_path, frames, backbone_only=True)
+    write_spec(replace(spec, onnx_precision="int8-backbone", onnx_sha256=sha256_of(onnx_path)), directory)
     return spec_path
 
 
-def test_bench_reports_every_backend_and_the_target(spec_with_int8: Path, capsys) -> None:
+def test_bench_reports_every_backend_and_the_target(spec_with_int8_backbone: Path, capsys) -> None:
     budgets = [str(192 * 108), str(256 * 144)]
     assert (
         bench.main(
-            ["--spec", str(spec_with_int8), "--runs", "3", "--warm-up", "1", "--threads", "1", "--budgets", *budgets]
+            [
+                "--spec",
+                str(spec_with_int8_backbone),
+                "--runs",
+                "3",
+                "--warm-up",
+                "1",
+                "--threads",
+                "1",
+                "--budgets",
+                *budgets,
+            ]
         )
         == 0
     )
     output = capsys.readouterr().out
-    for name in ("onnxruntime float32", "onnxruntime int8", "torch float32 cpu"):
+    for name in ("onnxruntime int8-backbone", "torch float32 cpu"):
         assert output.count(name) >= 2, f"{name} is missing a row per input size:\n{output}"
     assert "192x112" in output and "256x144" in output
     assert "seg(rgb) median / p90 ms" in output and "model median / p90 ms" in output
     assert "auto picks: device" in output
-    assert "target 15 ms for seg(rgb) at 1280x720" in output
+    assert "target 15 ms for seg(rgb) at 1280x720 with onnxruntime int8-backbone at 256x144" in output
+    assert "onnxruntime float32" not in output
     assert "mediapipe selfie landscape" in output or "MediaPipe selfie landscape: not measured" in output
 
 

@@ -100,6 +100,15 @@ def test_spec_with_unknown_field(copy_of_saved) -> None:
     _assert_helpful(error, copy_of_saved.name)
 
 
+def test_spec_with_unknown_onnx_precision(copy_of_saved) -> None:
+    raw = json.loads(copy_of_saved.read_text())
+    raw["onnx_precision"] = "int4"
+    copy_of_saved.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(WeightsError, match="onnx_precision 'int4'") as error:
+        load_spec(copy_of_saved)
+    _assert_helpful(error, copy_of_saved.name)
+
+
 def test_missing_weights_file(copy_of_saved) -> None:
     (copy_of_saved.parent / f"{NAME}.safetensors").unlink()
     with pytest.raises(WeightsError, match="model weights not found") as error:

@@ -14,15 +14,18 @@ import numpy as np
 
 
 class OnnxRuntimeBackend:
-    """ONNX Runtime on the CPU; ``name`` is ``"onnxruntime"``, ``device`` is ``"cpu"``."""
+    """ONNX Runtime on the CPU; ``name`` is ``"onnxruntime"``, ``device`` is ``"cpu"``.
+
+    ``precision`` names what the graph computes in (``weights.ONNX_PRECISIONS``), as its spec states it.
+    """
 
     name = "onnxruntime"
     device = "cpu"
-    precision = "float32"
 
-    def __init__(self, onnx_path: Path, *, threads: int | None = None) -> None:
+    def __init__(self, onnx_path: Path, *, threads: int | None = None, precision: str = "float32") -> None:
         import onnxruntime as ort
 
+        self.precision = precision
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or 0

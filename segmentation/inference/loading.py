@@ -79,7 +79,7 @@ def load_segmenter(
     if backend == "onnxruntime":
         onnx_path = verified_file(directory / spec.onnx_file, spec.onnx_sha256, "ONNX model")
         try:
-            runner = OnnxRuntimeBackend(onnx_path, threads=threads)
+            runner = OnnxRuntimeBackend(onnx_path, threads=threads, precision=spec.onnx_precision)
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); reinstall Greenroom") from None
     else:

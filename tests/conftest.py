@@ -120,3 +120,17 @@ def segmenter(random_model_spec: Path):
     from segmentation import load_segmenter
 
     return load_segmenter(device="cpu", backend="onnxruntime", spec_path=random_model_spec, threads=1)
+
+
+@pytest.fixture(scope="session")
+def int8_convolutions():
+    """A function: ONNX file path -> names of the convolutions whose weights are int8 (fed by a DequantizeLinear)."""
+    return _int8_convolutions
+
+
+def _int8_convolutions(onnx_path: Path) -> list[str]:
+    import onnx
+
+    nodes = onnx.load(str(onnx_path)).graph.node
+    dequantised = {output for node in nodes if node.op_type == "DequantizeLinear" for output in node.output}
+    return [node.name for node in nodes if node.op_type == "Conv" and node.input[1] in dequantised]

@@ -15,15 +15,6 @@ from segmentation.weights import load_spec, sha256_of, spec_path_for
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
-def _int8_convolutions(onnx_path: Path) -> list[str]:
-    """Names of the convolutions whose weights are int8 (their weight input comes from a DequantizeLinear)."""
-    import onnx
-
-    nodes = onnx.load(str(onnx_path)).graph.node
-    dequantised = {output for node in nodes if node.op_type == "DequantizeLinear" for output in node.output}
-    return [node.name for node in nodes if node.op_type == "Conv" and node.input[1] in dequantised]
-
-
 def _export_int8_backbone(spec_path: Path, out: Path, data_root: Path) -> tuple[Path, int, str]:
     """Re-export ``spec_path`` into ``out`` with ``--onnx-precision int8-backbone``: (new spec, exit code, stdout)."""
     import contextlib
@@ -60,7 +51,7 @@ def test_quantisation_that_changes_the_masks_fails_the_export(random_model_spec,
     assert "agree with torch below IoU 0.97" in capsys.readouterr().err
 
 
-def test_int8_backbone_export_writes_a_spec_that_states_it(backbone_int8_export) -> None:
+def test_int8_backbone_export_writes_a_spec_that_states_it(backbone_int8_export, int8_convolutions) -> None:
     spec_path, code, printed = backbone_int8_export
     assert code == 0, printed
     spec = load_spec(spec_path)
@@ -68,7 +59,7 @@ def test_int8_backbone_export_writes_a_spec_that_states_it(backbone_int8_export)
     onnx_path = spec_path.parent / spec.onnx_file
     assert spec.onnx_sha256 == sha256_of(onnx_path)
     assert sha256_of(spec_path.parent / spec.weights_file) == spec.weights_sha256
-    quantised = _int8_convolutions(onnx_path)
+    quantised = int8_convolutions(onnx_path)
     assert quantised and all(name.startswith("/backbone/") for name in quantised)
     assert "mean mask IoU" in printed and "not used for calibration" in printed
 

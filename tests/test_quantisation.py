@@ -10,17 +10,10 @@ import pytest
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
-def _quantised_node_names(path: Path) -> list[str]:
-    """Names of the convolutions whose weights are int8 (their weight input comes from a DequantizeLinear)."""
-    import onnx
-
-    nodes = onnx.load(str(path)).graph.node
-    dequantised = {output for node in nodes if node.op_type == "DequantizeLinear" for output in node.output}
-    return [node.name for node in nodes if node.op_type == "Conv" and node.input[1] in dequantised]
-
-
 @pytest.mark.parametrize("backbone_only", [False, True])
-def test_quantisation_covers_the_requested_part(random_model_spec: Path, tmp_path: Path, backbone_only: bool) -> None:
+def test_quantisation_covers_the_requested_part(
+    random_model_spec: Path, tmp_path: Path, backbone_only: bool, int8_convolutions
+) -> None:
     import onnxruntime as ort
 
     from segmentation.inference.preprocess import resize_for_model, to_nchw_float
@@ -31,7 +24,7 @@ def test_quantisation_covers_the_requested_part(random_model_spec: Path, tmp_pat
     frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(3)]
     int8_path = quantize_int8(fp32_path, tmp_path / "model.int8.onnx", frames[:2], backbone_only=backbone_only)
 
-    quantised = _quantised_node_names(int8_path)
+    quantised = int8_convolutions(int8_path)
     in_backbone = [name for name in quantised if "/backbone/" in name]
     elsewhere = [name for name in quantised if "/backbone/" not in name]
     assert in_backbone, "the backbone's convolutions should be quantised"

@@ -101,13 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     spec = replace(spec, onnx_precision=args.onnx_precision or spec.onnx_precision)
     if spec.onnx_precision != "float32" and args.calibration_images is None:
         parser.error(f"--onnx-precision {spec.onnx_precision} needs --calibration-images (a folder of real frames)")
+    frames = _frames(args.calibration_images, 2 * _CALIBRATION_FRAMES)
+    if not frames:
+        parser.error(f"--calibration-images {args.calibration_images} has no .jpg outside the held-out split")
     if args.metrics:
         spec = replace(spec, metrics={**spec.metrics, **json.loads(args.metrics.read_text())})
     out = args.out or spec_folder or ASSETS_MODELS_DIR
     if spec_folder is None or out.resolve() != spec_folder.resolve():
         spec = save_weights(model, spec, out)
 
-    frames = _frames(args.calibration_images, 2 * _CALIBRATION_FRAMES)
     onnx_path = out / f"{spec.name}.onnx"
     if spec.onnx_precision == "float32":
         export_onnx(model, onnx_path)

@@ -103,3 +103,13 @@ def test_re_export_honours_out_and_leaves_the_source_alone(random_model_spec: Pa
     assert spec["onnx_precision"] == "float32"
     assert {spec["weights_file"], spec["onnx_file"]} <= {path.name for path in tmp_path.iterdir()}
     assert {path.name: sha256_of(path) for path in random_model_spec.parent.iterdir()} == before
+
+
+def test_calibration_folder_without_usable_images_says_so(random_model_spec: Path, tmp_path, capsys) -> None:
+    empty, out = tmp_path / "no_frames", tmp_path / "out"
+    empty.mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        export_main(["--spec", str(random_model_spec), "--out", str(out), "--calibration-images", str(empty)])
+    assert exit_info.value.code == 2
+    assert "has no .jpg" in capsys.readouterr().err
+    assert not out.exists()

@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=DEFAULT_MODEL_NAME)
     parser.add_argument("--out", type=Path, help="output folder (default: assets/models, or the --spec's folder)")
     parser.add_argument("--metrics", type=Path, help="JSON file of measured metrics to store in the spec")
-    parser.add_argument("--calibration-images", type=Path, help="folder of .jpg frames (agreement check, int8)")
+    parser.add_argument(
+        "--calibration-images",
+        type=Path,
+        help="folder of .jpg frames for the agreement check and int8 calibration; held-out photos are skipped",
+    )
     parser.add_argument(
         "--onnx-precision",
         choices=ONNX_PRECISIONS,

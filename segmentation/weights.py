@@ -34,8 +34,8 @@ _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m se
 
 
 ONNX_PRECISIONS = ("float32", "int8", "int8-backbone")
-"""What ``NAME.onnx`` computes in: all float32; all convolutions int8 (static, calibrated); or the backbone in int8
-with ASPP, decoder and head in float32."""
+"""What ``NAME.onnx`` computes in: all float32; all convolutions int8 (static, calibrated); or the backbone's stages
+past stride 4 in int8, with its stem and stride-4 stages, ASPP, decoder and head in float32."""
 
 
 class WeightsError(RuntimeError):

@@ -149,11 +149,12 @@ def _quantised_agrees(model: DeepLabV3Plus, onnx_path: Path, frames: list[np.nda
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    model = model.float().eval()
     agreements = []
     with torch.no_grad():
         for frame in frames:
             batch = to_nchw_float(resize_for_model(frame))
-            expected = sigmoid(model.float().eval()(torch.from_numpy(batch)).numpy()[0, 0])
+            expected = sigmoid(model(torch.from_numpy(batch)).numpy()[0, 0])
             actual = sigmoid(session.run(None, {INPUT_NAME: batch})[0][0, 0])
             agreements.append(iou(actual, expected))
     mean = float(np.mean(agreements))

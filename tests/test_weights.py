@@ -91,20 +91,16 @@ def test_malformed_json_spec(copy_of_saved) -> None:
     _assert_helpful(error, copy_of_saved.name)
 
 
-def test_spec_with_unknown_field(copy_of_saved) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("colour", "green", "not a valid Greenroom model spec"), ("onnx_precision", "int4", "onnx_precision 'int4'")],
+    ids=["unknown field", "unknown onnx precision"],
+)
+def test_spec_with_a_bad_field(copy_of_saved, field: str, value: str, message: str) -> None:
     raw = json.loads(copy_of_saved.read_text())
-    raw["colour"] = "green"
+    raw[field] = value
     copy_of_saved.write_text(json.dumps(raw), encoding="utf-8")
-    with pytest.raises(WeightsError, match="not a valid Greenroom model spec") as error:
-        load_spec(copy_of_saved)
-    _assert_helpful(error, copy_of_saved.name)
-
-
-def test_spec_with_unknown_onnx_precision(copy_of_saved) -> None:
-    raw = json.loads(copy_of_saved.read_text())
-    raw["onnx_precision"] = "int4"
-    copy_of_saved.write_text(json.dumps(raw), encoding="utf-8")
-    with pytest.raises(WeightsError, match="onnx_precision 'int4'") as error:
+    with pytest.raises(WeightsError, match=message) as error:
         load_spec(copy_of_saved)
     _assert_helpful(error, copy_of_saved.name)
 

@@ -1,7 +1,8 @@
 """``python -m segmentation.export``: turn a training checkpoint (or shipped weights) into the shipped model files.
 
 Writes ``NAME.safetensors`` (float16), ``NAME.onnx`` (opset 17) and ``NAME.json`` (the spec with both SHA-256s)
-into ``--out``, then checks ONNX Runtime against torch on real frames.
+into ``--out`` once ONNX Runtime agrees with torch on real frames; when the check fails it writes nothing there and
+exits 1.
 
 ``--onnx-precision`` picks what ``NAME.onnx`` computes in: ``float32`` (checked to agree with torch within 1e-3 in
 probability), ``int8`` or ``int8-backbone`` (static quantisation calibrated on ``--calibration-images``, checked by
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from dataclasses import replace
@@ -111,27 +113,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.metrics:
         spec = replace(spec, metrics={**spec.metrics, **json.loads(args.metrics.read_text())})
     out = args.out or spec_folder or ASSETS_MODELS_DIR
-    if spec_folder is None or out.resolve() != spec_folder.resolve():
-        spec = save_weights(model, spec, out)
-
-    onnx_path = out / f"{spec.name}.onnx"
-    if spec.onnx_precision == "float32":
-        export_onnx(model, onnx_path)
-        ok = _float32_agrees(model, onnx_path, frames[:8])
-    else:
-        with tempfile.TemporaryDirectory() as scratch:
-            float32_path = export_onnx(model, Path(scratch) / "float32.onnx")
-            quantize_int8(
-                float32_path,
-                onnx_path,
-                frames[:_CALIBRATION_FRAMES],
-                backbone_only=spec.onnx_precision == "int8-backbone",
-            )
-        ok = _quantised_agrees(model, onnx_path, frames[_CALIBRATION_FRAMES:] or frames)
-    spec = replace(spec, onnx_file=onnx_path.name, onnx_sha256=sha256_of(onnx_path))
-    write_spec(spec, out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Everything is written to a staging folder beside the target and moved in only when the check passes, so a
+    # failed export never leaves a spec that names an unchecked graph (or half-replaced files) in ``out``.
+    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as staging_name:
+        staging = Path(staging_name)
+        if spec_folder is None or out.resolve() != spec_folder.resolve():
+            spec = save_weights(model, spec, staging)
+        onnx_path = staging / f"{spec.name}.onnx"
+        if not _export_and_check(model, spec.onnx_precision, onnx_path, frames):
+            print(f"error: the export failed its check; nothing was written to {out}", file=sys.stderr)
+            return 1
+        spec = replace(spec, onnx_file=onnx_path.name, onnx_sha256=sha256_of(onnx_path))
+        write_spec(spec, staging)
+        for staged in sorted(staging.iterdir()):
+            os.replace(staged, out / staged.name)
     print(f"wrote {out / spec.weights_file}, {onnx_path.name} ({spec.onnx_precision}), {spec.name}.json")
-    return 0 if ok else 1
+    return 0
+
+
+def _export_and_check(model: DeepLabV3Plus, precision: str, onnx_path: Path, frames: list[np.ndarray]) -> bool:
+    """Write ``onnx_path`` at ``precision`` (int8 kinds calibrated on the first frames) and check it against torch
+    on ``frames`` (for int8 kinds, on frames not used for calibration); True when the check passes."""
+    if precision == "float32":
+        export_onnx(model, onnx_path)
+        return _float32_agrees(model, onnx_path, frames[:8])
+    with tempfile.TemporaryDirectory() as scratch:
+        float32_path = export_onnx(model, Path(scratch) / "float32.onnx")
+        quantize_int8(float32_path, onnx_path, frames[:_CALIBRATION_FRAMES], backbone_only=precision == "int8-backbone")
+    return _quantised_agrees(model, onnx_path, frames[_CALIBRATION_FRAMES:] or frames)
 
 
 def _float32_agrees(model: DeepLabV3Plus, onnx_path: Path, frames: list[np.ndarray]) -> bool:

@@ -48,7 +48,9 @@ def test_quantisation_that_changes_the_masks_fails_the_export(random_model_spec,
     _, code, printed = _export_int8_backbone(random_model_spec, tmp_path, data_root)
     assert code == 1
     assert "mean mask IoU" in printed
-    assert "agree with torch below IoU 0.97" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "agree with torch below IoU 0.97" in err and "nothing was written" in err
+    assert not list(tmp_path.iterdir())  # no spec naming the rejected graph, no staging left behind
 
 
 def test_int8_backbone_export_writes_a_spec_that_states_it(backbone_int8_export, int8_convolutions) -> None:

@@ -1,6 +1,7 @@
 """The sample mixture: shapes per batch (landscape and portrait), label ranges, reproducibility."""
 
 import numpy as np
+import pytest
 import torch
 
 from segmentation.model import build_deeplabv3plus
@@ -31,6 +32,29 @@ def test_each_batch_has_one_orientation_and_both_occur() -> None:
         assert len(shapes) == 1
         orientations.append(shapes.pop())
     assert set(orientations) == {(3, 144, 256), (3, 256, 144)}
+
+
+def test_mixed_input_sizes_vary_per_batch_within_the_range() -> None:
+    dataset = TrainingMixture(
+        _material(), length=4 * 30, seed=5, portrait_fraction=0.5, samples_per_batch=4, sample_scale_range=(0.75, 1.5)
+    )
+    sizes = set()
+    for batch in range(30):
+        shapes = {tuple(dataset[batch * 4 + i][1].shape) for i in range(4)}
+        assert len(shapes) == 1
+        _, height, width = shapes.pop()
+        long_side, short_side = max(height, width), min(height, width)
+        assert height % 16 == 0 and width % 16 == 0
+        assert 192 <= long_side <= 384 and 112 <= short_side <= 224
+        sizes.add((long_side, height > width))
+    assert len({long_side for long_side, _ in sizes}) >= 4  # many sizes, not just the two ends
+    assert {portrait for _, portrait in sizes} == {True, False}
+
+
+def test_an_empty_or_inverted_scale_range_is_refused() -> None:
+    for bad in [(0.0, 1.0), (1.5, 1.0)]:
+        with pytest.raises(ValueError, match="sample_scale_range"):
+            TrainingMixture(_material(), length=4, seed=0, sample_scale_range=bad)
 
 
 def test_samples_are_reproducible_and_in_range() -> None:

@@ -30,6 +30,9 @@ class TrainConfig:
     sample_width: int = 256
     sample_height: int = 144
     portrait_fraction: float = 0.0
+    # Mixed input sizes: each batch's sample size is scaled by a factor drawn from [min, max] (1, 1: one size).
+    sample_scale_min: float = 1.0
+    sample_scale_max: float = 1.0
     batch_size: int = 16
     max_steps: int = 4000
     warmup_steps: int = 200

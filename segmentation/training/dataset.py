@@ -2,7 +2,9 @@
 
 ``TrainingMixture[i]`` is a pure function of (seed, i): it returns ``(image, mask, weight)`` with image a
 (3, H, W) float32 tensor in [0, 1] (RGB), mask (1, H, W) float32 in [0, 1] and weight a scalar float32 that scales
-the sample's loss (teacher labels count less than hand labels). H, W is ``sample_size`` (16:9 by default).
+the sample's loss (teacher labels count less than hand labels). H, W is ``sample_size`` (16:9 by default), or
+that size transposed (portrait batches) and scaled per batch (``sample_scale_range``); all samples of a batch share
+one shape.
 """
 
 from __future__ import annotations
@@ -52,11 +54,14 @@ class TrainingMixture(Dataset):
         portrait_fraction: float = 0.0,
         samples_per_batch: int = 1,
         crop_min_area: float = 0.35,
+        sample_scale_range: tuple[float, float] = (1.0, 1.0),
     ) -> None:
         """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
         the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
         consecutive indices into one batch, which must share one shape; crops of photos and backgrounds cover
-        ``crop_min_area`` to all of the largest window of the sample's aspect."""
+        ``crop_min_area`` to all of the largest window of the sample's aspect; each batch scales ``sample_size`` by
+        a factor drawn uniformly from ``sample_scale_range`` (sides rounded to multiples of 16, at least 32), so the
+        model sees people at more sizes in pixels than one input size gives (mixed input-size training)."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -67,17 +72,31 @@ class TrainingMixture(Dataset):
         self.portrait_fraction = portrait_fraction
         self.samples_per_batch = samples_per_batch
         self.crop_min_area = crop_min_area
+        low, high = sample_scale_range
+        if not 0.0 < low <= high:
+            raise ValueError(f"sample_scale_range must satisfy 0 < low <= high, got {sample_scale_range}")
+        self.sample_scale_range = (low, high)
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
     def __len__(self) -> int:
         return self.length
 
+    def batch_sample_size(self, batch_rng: np.random.Generator) -> tuple[int, int]:
+        """(width, height) of one batch's samples: orientation first, then the scale, both from ``batch_rng``."""
+        width, height = self.sample_size
+        if batch_rng.random() < self.portrait_fraction:
+            width, height = height, width
+        low, high = self.sample_scale_range
+        if low == high == 1.0:
+            return width, height
+        scale = batch_rng.uniform(low, high)
+        return tuple(max(32, 16 * round(side * scale / 16)) for side in (width, height))  # type: ignore[return-value]
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng((self.seed, index))
         batch_rng = np.random.default_rng((self.seed, index // self.samples_per_batch, 1))
-        width, height = self.sample_size
-        sample_size = (height, width) if batch_rng.random() < self.portrait_fraction else (width, height)
+        sample_size = self.batch_sample_size(batch_rng)
         kind = int(rng.choice(4, p=self.kind_probabilities))
         weight = 1.0
         if kind in (0, 1):

@@ -149,6 +149,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         portrait_fraction=config.portrait_fraction,
         samples_per_batch=config.batch_size * world_size,
         crop_min_area=config.crop_min_area,
+        sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
         mixture=MixtureWeights(
             config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
         ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from app.assets import demo_clip
-from app.engine.refine import GuidedUpsampler, TemporalSmoother, frame_grey
+from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
 from segmentation.inference.preprocess import resize_for_model
@@ -28,8 +28,9 @@ def main() -> None:
         small = resize_for_model(rgb, segmenter.pixel_budget)
         mask = segmenter.low_res(small)
         raw.append(segmenter(rgb))
-        smoothed = smoother(mask, small, args.smoothing)
-        alpha = upsample(smoothed, small, frame_grey(rgb), threshold=0.5, feather=args.feather)
+        small_grey = to_grey(small)
+        smoothed = smoother(mask, small_grey, args.smoothing)
+        alpha = upsample(smoothed, small_grey, to_grey(rgb), threshold=0.5, feather=args.feather)
         in_app.append(alpha.astype("float32") / 255.0)
     print(
         f"{len(frames)} frames of {demo_clip().name}: static-edge flicker raw model {static_flicker(frames, raw):.4f}, "

@@ -1,6 +1,7 @@
 """Mask refinement: motion-aware temporal smoothing and edge-following upsampling (fast guided filter).
 
-Inputs: the model's low-resolution person probability (h, w) float32 in [0, 1] and the frame (H, W, 3) uint8 RGB.
+Inputs: the model's low-resolution person probability (h, w) float32 in [0, 1], and the frame as grey (H, W) uint8
+at full resolution and (h, w) uint8 at the mask's size (``to_grey``, once per frame for both steps).
 Output: the full-resolution alpha as (H, W) uint8 in [0, 255], with threshold and feather folded in.
 """
 
@@ -28,9 +29,9 @@ class TemporalSmoother:
     def reset(self) -> None:
         self._previous_mask = self._previous_grey = None
 
-    def __call__(self, mask: np.ndarray, small_rgb: np.ndarray, smoothing: float) -> np.ndarray:
-        """``mask`` (h, w) float32 in [0, 1]; ``small_rgb`` (h, w, 3) uint8, the frame at the mask's size."""
-        grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    def __call__(self, mask: np.ndarray, small_grey: np.ndarray, smoothing: float) -> np.ndarray:
+        """``mask`` (h, w) float32 in [0, 1]; ``small_grey`` (h, w) uint8, the frame in grey at the mask's size."""
+        grey = small_grey.astype(np.float32)
         previous_mask, previous_grey = self._previous_mask, self._previous_grey
         self._previous_grey = grey
         if smoothing <= 0 or previous_mask is None or previous_mask.shape != mask.shape:
@@ -69,14 +70,15 @@ class GuidedUpsampler:
         self._alpha = np.empty(0, np.uint8)
 
     def __call__(
-        self, mask: np.ndarray, small_rgb: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+        self, mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
     ) -> np.ndarray:
-        """``mask``: (h, w) float32 [0, 1]; ``small_rgb``: (h, w, 3) uint8; ``frame_grey``: (H, W) uint8 grey frame.
+        """``mask``: (h, w) float32 [0, 1]; ``small_grey``: (h, w) uint8 grey frame at the mask's size;
+        ``frame_grey``: (H, W) uint8 grey frame.
 
         Returns (H, W) uint8 alpha in [0, 255], valid until the next call (it is a reused buffer).
         """
         window = self._window
-        guide = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
+        guide = small_grey.astype(np.float32) * (1.0 / 255.0)
         mean_guide = cv2.blur(guide, window)
         mean_mask = cv2.blur(mask, window)
         covariance = cv2.blur(guide * mask, window) - mean_guide * mean_mask
@@ -103,12 +105,12 @@ class GuidedUpsampler:
 
 
 def guided_upsample(
-    mask: np.ndarray, small_rgb: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+    mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
 ) -> np.ndarray:
     """One-off ``GuidedUpsampler()(...)`` returning a fresh (H, W) uint8 alpha; per-frame callers keep an instance."""
-    return GuidedUpsampler()(mask, small_rgb, frame_grey, threshold=threshold, feather=feather)
+    return GuidedUpsampler()(mask, small_grey, frame_grey, threshold=threshold, feather=feather)
 
 
-def frame_grey(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) uint8 grey (the guided filter's full-resolution guide)."""
+def to_grey(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) uint8 grey (luma), the guide of both refinement steps."""
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

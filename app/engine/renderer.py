@@ -16,7 +16,7 @@ from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard
 from app.engine.quality import AdaptiveQuality, QualityLevel
-from app.engine.refine import GuidedUpsampler, TemporalSmoother, frame_grey
+from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from segmentation import Segmenter
 from segmentation.inference.preprocess import resize_for_model
@@ -39,11 +39,12 @@ class Rendered:
 class Masked:
     """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
 
-    ``rgb`` (H, W, 3) uint8; ``small`` (h, w, 3) uint8 at the model input size; ``mask`` (h, w) float32 in [0, 1].
+    ``rgb`` (H, W, 3) uint8; ``small_grey`` (h, w) uint8, the frame in grey at the model input size; ``mask``
+    (h, w) float32 in [0, 1].
     """
 
     rgb: np.ndarray
-    small: np.ndarray
+    small_grey: np.ndarray
     mask: np.ndarray
     timings: dict[str, float]
     started: float
@@ -125,17 +126,18 @@ class FrameRenderer:
             return self._safe_frame(rgb, str(failure), timings, started)
         timings["segment"] = time.perf_counter() - started
         step = time.perf_counter()
-        mask = self._smoother(mask, small, settings.smoothing)
+        small_grey = to_grey(small)
+        mask = self._smoother(mask, small_grey, settings.smoothing)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
-        return Masked(rgb, small, mask, timings, started)
+        return Masked(rgb, small_grey, mask, timings, started)
 
     def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
         """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""
         rgb, timings = masked.rgb, masked.timings
         step = time.perf_counter()
         alpha = self._upsample(
-            masked.mask, masked.small, frame_grey(rgb), threshold=settings.threshold, feather=settings.feather
+            masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
         )
         timings["refine"] += time.perf_counter() - step
 

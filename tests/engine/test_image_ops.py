@@ -9,7 +9,7 @@ import pytest
 
 from app.engine.backgrounds import BackgroundError, ImageBackground, VideoBackground, cover_fit, make_background
 from app.engine.composite import composite, mask_preview
-from app.engine.refine import TemporalSmoother, edge_curve, frame_grey, guided_upsample
+from app.engine.refine import TemporalSmoother, edge_curve, guided_upsample, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec
 
 
@@ -26,7 +26,7 @@ def test_guided_upsample_puts_the_edge_where_the_image_edge_is() -> None:
     mask = np.zeros((144, 256), np.float32)
     mask[:, :130] = 1.0
     mask = cv2.GaussianBlur(mask, (0, 0), 2.0)
-    alpha = guided_upsample(mask, small, frame_grey(frame), threshold=0.5, feather=0.0)
+    alpha = guided_upsample(mask, to_grey(small), to_grey(frame), threshold=0.5, feather=0.0)
     assert alpha.shape == (720, 1280) and alpha.dtype == np.uint8
     row = alpha[360].astype(int)
     guided_edge = int(np.argmax(row < 128))
@@ -48,7 +48,7 @@ def test_edge_curve_threshold_and_feather() -> None:
 
 def test_smoother_steadies_still_edges_but_follows_motion() -> None:
     rng = np.random.default_rng(0)
-    still = np.full((36, 64, 3), 100, np.uint8)
+    still = np.full((36, 64), 100, np.uint8)
     smoother = TemporalSmoother()
     base = np.zeros((36, 64), np.float32)
     base[:, :32] = 1.0

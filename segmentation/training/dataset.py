@@ -91,7 +91,7 @@ class TrainingMixture(Dataset):
         if low == high == 1.0:
             return width, height
         scale = batch_rng.uniform(low, high)
-        return tuple(max(32, 16 * round(side * scale / 16)) for side in (width, height))  # type: ignore[return-value]
+        return max(32, 16 * round(width * scale / 16)), max(32, 16 * round(height * scale / 16))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         rng = np.random.default_rng((self.seed, index))

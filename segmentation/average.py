@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from segmentation.architecture import ArchitectureConfig
+
 _EMA_COUNTER = "n_averaged"  # AveragedModel's step counter, not a weight
 
 
@@ -53,10 +55,6 @@ def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Te
     return averaged
 
 
-def _architecture(config: dict) -> tuple:
-    return tuple(config[key] for key in ("backbone", "output_stride", "aspp_channels", "decoder_channels"))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segmentation.average", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", type=Path, nargs="+", help="best_ema.pt or last.pt files (two or more)")
@@ -70,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no such checkpoint: {', '.join(missing)}")
     try:
         loaded = [ema_weights(path) for path in args.checkpoints]
-        if len({_architecture(config) for _, config in loaded}) != 1:
+        if len({ArchitectureConfig.from_training_config(config) for _, config in loaded}) != 1:
             raise ValueError("the checkpoints were trained with different architectures")
         weights = average_weights([state for state, _ in loaded])
     except ValueError as problem:
@@ -89,16 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _validate(weights: dict[str, torch.Tensor], config: dict) -> dict[str, float]:
     """The trainer's validation (held-out photos at the app's input size) of ``weights``."""
-    from segmentation.model import build_deeplabv3plus
+    from segmentation.model import DeepLabV3Plus
     from segmentation.training.material import web_photo_split
     from segmentation.training.validation import validate
 
-    model = build_deeplabv3plus(
-        backbone=config["backbone"],
-        output_stride=int(config["output_stride"]),
-        aspp_channels=int(config["aspp_channels"]),
-        decoder_channels=int(config["decoder_channels"]),
-    )
+    model = DeepLabV3Plus(ArchitectureConfig.from_training_config(config))
     model.load_state_dict(weights, strict=True)
     _, photos = web_photo_split(
         Path(config["data_root"]),

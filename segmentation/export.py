@@ -49,14 +49,7 @@ _CALIBRATION_FRAMES = 16
 def _model_from_checkpoint(path: Path) -> tuple[DeepLabV3Plus, dict]:
     """A float32 eval model from a training checkpoint (``best_ema.pt``), plus the checkpoint's metadata."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    config = state["config"]
-    architecture = ArchitectureConfig(
-        backbone=config["backbone"],
-        output_stride=int(config["output_stride"]),
-        aspp_channels=int(config["aspp_channels"]),
-        decoder_channels=int(config["decoder_channels"]),
-    )
-    model = DeepLabV3Plus(architecture)
+    model = DeepLabV3Plus(ArchitectureConfig.from_training_config(state["config"]))
     model.load_state_dict(state["model"], strict=True)
     # Round-trip through float16 so ONNX and torch see exactly the numbers the safetensors file stores.
     model.load_state_dict(

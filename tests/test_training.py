@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from segmentation.train import allocator_hint
 from segmentation.training.config import TrainConfig, config_to_dict, parse_config
 from segmentation.training.losses import boundary_band, segmentation_loss
 
@@ -139,6 +140,17 @@ def test_parse_config_applies_typed_overrides() -> None:
     assert config_to_dict(config)["run_dir"] == "out/x"
     recipe = parse_config(["--lovasz-weight", "0.5", "--consistency-weight", "2", "--mix-hand-labelled", "0.55"])
     assert (recipe.lovasz_weight, recipe.consistency_weight, recipe.mix_hand_labelled) == (0.5, 2.0, 0.55)
+
+
+def test_allocator_hint_only_for_mixed_sizes_on_a_linux_cpu_without_tcmalloc() -> None:
+    mixed = parse_config(["--sample-scale-min", "0.75", "--sample-scale-max", "1.5"])
+    plain = dict(platform="linux", ld_preload="", cuda=False)
+    hint = allocator_hint(mixed, **plain)
+    assert hint is not None and "make train" in hint and "libtcmalloc-minimal4" in hint
+    assert allocator_hint(TrainConfig(), **plain) is None
+    assert allocator_hint(mixed, **{**plain, "ld_preload": "/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"}) is None
+    assert allocator_hint(mixed, **{**plain, "cuda": True}) is None
+    assert allocator_hint(mixed, **{**plain, "platform": "darwin"}) is None
 
 
 def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:

@@ -14,10 +14,11 @@ from segmentation.training.trainer import train
 def allocator_hint(config: TrainConfig, *, platform: str, ld_preload: str, cuda: bool) -> str | None:
     """A note to start with tcmalloc, when a CPU run on Linux trains at mixed input sizes under glibc malloc.
 
-    Each batch then allocates activations of a new size; glibc returns the largest to the system and page-faults
-    them in again, which made steps 1.6x slower than with tcmalloc (README, "make train").
+    glibc hands every activation above 32 MiB back to the system when it is freed and page-faults it in again on
+    the next allocation; batches of changing size have many more of them, and steps ran 1.6x slower than with
+    tcmalloc (1.2x at one size; README, "make train").
     """
-    mixed_sizes = (config.sample_scale_min, config.sample_scale_max) != (1.0, 1.0)
+    mixed_sizes = config.sample_scale_min != config.sample_scale_max
     if platform != "linux" or cuda or not mixed_sizes or "tcmalloc" in ld_preload:
         return None
     return (

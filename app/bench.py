@@ -72,14 +72,23 @@ def mediapipe_loop(clip: Path, output: Path, max_frames: int) -> float | None:
     return frames / (time.perf_counter() - started)
 
 
-def stream_latency(clip: Path, seconds: float) -> tuple[float, float, float, int, int]:
-    """(fps, latency p50 ms, latency p95 ms, frames, dropped) of the live engine on ``clip`` paced at its fps."""
+def stream_latency(clip: Path, seconds: float) -> tuple[float, float, float, int, int, str]:
+    """(fps, latency p50 ms, latency p95 ms, frames, dropped, quality level) of the live engine on ``clip`` paced at
+    its fps, in the default (adaptive) quality mode; the level is the one it holds at the end, e.g.
+    ``"adaptive: model input 320x180, new mask every frame"``."""
     engine = Engine(load_segmenter())
     engine.start(SourceSpec(kind=SourceKind.VIDEO, path=clip, loop=True), _BLUR)
     time.sleep(seconds)
     snapshot = engine.snapshot()
     engine.stop()
-    return snapshot.fps, snapshot.latency.p50_ms, snapshot.latency.p95_ms, snapshot.frames, snapshot.dropped
+    return (
+        snapshot.fps,
+        snapshot.latency.p50_ms,
+        snapshot.latency.p95_ms,
+        snapshot.frames,
+        snapshot.dropped,
+        snapshot.quality,
+    )
 
 
 def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool, rounds: int = 3) -> int:
@@ -104,7 +113,7 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
                 peer_available = False  # skipped once (no teacher here): skipped for good
             else:
                 peer_runs.append(peer)
-        fps, p50, p95, streamed, dropped = stream_latency(clip, seconds)
+        fps, p50, p95, streamed, dropped, quality = stream_latency(clip, seconds)
     process_fps = statistics.median(s.fps for s in summaries)
     summary = sorted(summaries, key=lambda s: s.fps)[len(summaries) // 2]  # its per-stage times are printed
     peer_fps = statistics.median(peer_runs) if peer_runs else None
@@ -121,7 +130,8 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
         (
             "stream (ours, paced at clip fps)",
             f"{fps:.1f} fps",
-            f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms; {streamed} frames, {dropped} dropped",
+            f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms; {streamed} frames, {dropped} dropped; "
+            f"ended at {quality or 'no frame rendered'}",
         )
     )
     width = max(len(row[0]) for row in rows)

@@ -26,7 +26,7 @@ def main() -> None:
     raw, in_app = [], []
     for rgb in frames:
         small = resize_for_model(rgb, segmenter.pixel_budget)
-        mask = segmenter.low_res(small)
+        mask = segmenter.at_input_size(small)
         raw.append(segmenter(rgb))
         small_grey = to_grey(small)
         smoothed = smoother(mask, small_grey, args.smoothing)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from segmentation import BackendInfo, load_segmenter, model_input_size
 from segmentation.inference import resolve_device_and_backend
 from segmentation.inference.loading import cuda_available
+from segmentation.inference.preprocess import resize_for_model
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -61,6 +62,23 @@ def test_low_res_has_the_model_input_size(segmenters, backend: str, width: int, 
     assert low.dtype == np.float32 and low.min() >= 0.0 and low.max() <= 1.0
 
 
+@pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 720), (720, 480)])
+def test_a_frame_already_at_the_input_size_is_not_resized_again(segmenters, width: int, height: int) -> None:
+    """A 640x480 frame becomes 208x160, and sizing 208x160 afresh would give 224x176: the mask must match the small
+    frame the engine filters with, so ``at_input_size`` keeps its size and agrees with ``low_res``."""
+    seg = segmenters["onnxruntime"]
+    frame = _frame(width, height)
+    small = resize_for_model(frame, seg.pixel_budget)
+    mask = seg.at_input_size(small)
+    assert mask.shape == small.shape[:2]
+    np.testing.assert_allclose(mask, seg.low_res(frame), atol=1e-6)
+
+
+def test_at_input_size_refuses_a_frame_that_was_not_resized(segmenters) -> None:
+    with pytest.raises(ValueError, match="resize_for_model"):
+        segmenters["onnxruntime"].at_input_size(_frame(641, 479))
+
+
 def test_16_9_frames_run_at_256x144(segmenters) -> None:
     assert segmenters["onnxruntime"].low_res(_frame(1280, 720)).shape == (144, 256)
 
@@ -94,7 +112,7 @@ BAD_FRAMES = [
 @pytest.mark.parametrize(("frame", "error"), BAD_FRAMES)
 def test_bad_frames_are_refused_with_what_was_expected(segmenters, backend, frame, error) -> None:
     seg = segmenters[backend]
-    for call in (seg, seg.low_res, lambda f: seg.batch([f])):
+    for call in (seg, seg.low_res, seg.at_input_size, lambda f: seg.batch([f])):
         with pytest.raises(error, match="expected"):
             call(frame)
 

@@ -89,10 +89,10 @@ class FrameRenderer:
     def _segment(self, small: np.ndarray) -> np.ndarray:
         if self._guard is None:
             try:
-                return self.segmenter.low_res(small)
+                return self.segmenter.at_input_size(small)
             except Exception as error:  # the fail-safe must catch every backend failure
                 raise SegmentationError(f"segmentation failed ({type(error).__name__}: {error})") from error
-        return self._guard.run(self.segmenter.low_res, small)
+        return self._guard.run(self.segmenter.at_input_size, small)
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
         """Segment, refine and composite one (H, W, 3) uint8 RGB frame."""

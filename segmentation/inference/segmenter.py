@@ -2,7 +2,9 @@
 
 ``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person probability in
 [0, 1]. ``seg.low_res(rgb)`` returns the probability at the model's input size (for 16:9 frames 144x256 by default),
-so the engine can upsample it with its own edge-aware filter. ``seg.batch(frames)`` runs many frames of one size.
+so the engine can upsample it with its own edge-aware filter; ``seg.at_input_size(small)`` does the same for a frame
+the caller has already resized with ``resize_for_model`` (the engine needs that small frame for its own filters).
+``seg.batch(frames)`` runs many frames of one size.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from segmentation.inference.preprocess import (
     to_nchw_float,
     upsample_mask,
 )
-from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, model_input_size
+from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, SIZE_MULTIPLE, model_input_size
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,23 @@ class Segmenter:
 
     def low_res(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (h, w) float32 in [0, 1] at the model input size."""
-        resized = resize_for_model(check_rgb_frame(rgb), self.pixel_budget)
-        return sigmoid(self._run_batch(to_nchw_float(resized))[0, 0])
+        return self.at_input_size(resize_for_model(check_rgb_frame(rgb), self.pixel_budget))
+
+    def at_input_size(self, small: np.ndarray) -> np.ndarray:
+        """(h, w, 3) uint8 RGB already at the model input size -> (h, w) float32 in [0, 1], the same h and w.
+
+        ``small`` is what ``resize_for_model(frame, seg.pixel_budget)`` returned. It is not resized again: sizing a
+        frame that is itself a model input can give a different size (a 640x480 frame becomes 208x160, and 208x160
+        would become 224x176), and the mask must match the small frame pixel for pixel.
+        """
+        check_rgb_frame(small)
+        height, width = small.shape[:2]
+        if height % SIZE_MULTIPLE or width % SIZE_MULTIPLE:
+            raise ValueError(
+                f"expected a frame at the model input size (sides multiples of {SIZE_MULTIPLE}), got {width}x{height}; "
+                "pass it through resize_for_model first, or call low_res"
+            )
+        return sigmoid(self._run_batch(to_nchw_float(small))[0, 0])
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1]."""

@@ -103,6 +103,8 @@ def test_bench_compares_medians_of_alternating_rounds(capsys, short_clip: Path) 
     peer_row = next(line for line in out.splitlines() if line.startswith("plain MediaPipe"))
     assert "median of 3 runs" in process_row and "median of 3 runs" in peer_row
     assert "at least as fast as the MediaPipe loop:" in out and "latency p50" in out
+    stream_row = next(line for line in out.splitlines() if line.startswith("stream (ours"))
+    assert "ended at adaptive: model input " in stream_row
 
 
 def test_bench_refuses_zero_rounds(capsys, short_clip: Path) -> None:

@@ -110,9 +110,9 @@ def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> 
         info = segmenter.info
         pixel_budget = segmenter.pixel_budget
 
-        def low_res(self, small):
+        def at_input_size(self, small):
             time.sleep(0.05)
-            return segmenter.low_res(small)
+            return segmenter.at_input_size(small)
 
     engine = Engine(SlowSegmenter(), source_opener=lambda spec: FakeCamera(fps=200))
     engine.start(CAMERA, RenderSettings())

@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from app.engine.quality import LADDER
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
 
@@ -13,13 +14,13 @@ BLUE = BackgroundSpec(kind=BackgroundKind.COLOR, color=(0, 0, 255))
 
 
 class ScriptedSegmenter:
-    """Stands in for ``Segmenter.low_res``: returns a left-half person mask, or fails/stalls on demand."""
+    """Stands in for ``Segmenter.at_input_size``: returns a left-half person mask, or fails/stalls on demand."""
 
     def __init__(self, behaviour: str = "ok", delay: float = 0.0) -> None:
         self.behaviour, self.delay, self.calls = behaviour, delay, 0
         self.pixel_budget = 256 * 144
 
-    def low_res(self, small: np.ndarray) -> np.ndarray:
+    def at_input_size(self, small: np.ndarray) -> np.ndarray:
         self.calls += 1
         if self.behaviour == "raise":
             raise RuntimeError("backend exploded")
@@ -97,3 +98,18 @@ def test_adaptive_quality_steps_down_when_frames_are_slow() -> None:
         renderer.render(_room(), RenderSettings(quality=QualityMode.ADAPTIVE, target_fps=60))
     assert renderer.quality.index > start_index
     assert segmenter.pixel_budget < 256 * 144
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 720), (720, 480), (1280, 1024), (480, 640)])
+def test_every_camera_shape_renders_at_every_quality_level(segmenter, width: int, height: int) -> None:
+    """Real model, common camera shapes (4:3, 16:9, 3:2, 5:4, portrait): the mask must match the small frame that
+    the smoother and the guided filter use at every ladder level, or the render step fails on that camera."""
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    frame = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    for index in range(len(LADDER)):
+        renderer.quality.index = index
+        for _ in range(2):  # the second frame goes through the temporal smoother with the first one's mask
+            result = renderer.render(frame, RenderSettings(background=RED, quality=QualityMode.ADAPTIVE))
+            assert not result.safe_frame and result.error is None
+            assert result.rgb.shape == (height, width, 3)
+    renderer.close()

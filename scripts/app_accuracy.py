@@ -1,0 +1,69 @@
+"""Held-out IoU and boundary F of the alpha the app composites (guided upsampling on), next to the raw model's
+bilinear upsampling: ``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5]``.
+
+``segmentation.evaluate`` scores the model's own mask, upsampled bilinearly to the photo's size. The app instead
+upsamples with the fast guided filter (``app.engine.refine``), which moves the outline onto the image's edges; this
+script scores that alpha (binarised at 128 of 255) on the same held-out photos, at each model input size asked for.
+Temporal smoothing plays no part on a still photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.refine import GuidedUpsampler, to_grey
+from app.engine.settings import RenderSettings
+from segmentation import load_segmenter
+from segmentation.inference.preprocess import resize_for_model
+from segmentation.metrics import boundary_f_score, iou
+from segmentation.training.config import default_data_root
+from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
+from segmentation.training.sources import is_validation, load_labelled
+
+
+def main() -> None:
+    photos = default_data_root() / "people" / "web_photos"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=photos / "images")
+    parser.add_argument("--masks", type=Path, default=photos / "masks")
+    parser.add_argument("--budgets", type=int, nargs="+", default=[256 * 144, 320 * 180], help="model input pixels")
+    parser.add_argument("--feather", type=float, default=RenderSettings().feather)
+    parser.add_argument("--threshold", type=float, default=RenderSettings().threshold)
+    args = parser.parse_args()
+    labelled = load_labelled(args.images, args.masks, soft=False, max_side=100_000)
+    items = [item for item in labelled if is_validation(item.name, 0.2)]
+    if not items:
+        raise SystemExit(f"no held-out photo with a mask found in {args.images} and {args.masks}")
+    segmenter = load_segmenter()
+    upsample = GuidedUpsampler()
+    print(f"{len(items)} held-out photos, model {segmenter.info.model_name} on {segmenter.info.backend}")
+    print(f"{'input pixels':<14}{'raw IoU':>9}{'raw BF':>9}{'app IoU':>9}{'app BF':>9}   (without the reviewed masks)")
+    for budget in args.budgets:
+        segmenter.pixel_budget = budget
+        scores: dict[str, tuple[float, float, float, float]] = {}
+        for item in items:
+            small = resize_for_model(item.rgb, budget)
+            probability = segmenter.at_input_size(small)
+            raw = segmenter(item.rgb)
+            alpha = upsample(
+                probability, to_grey(small), to_grey(item.rgb), threshold=args.threshold, feather=args.feather
+            )
+            in_app = alpha.astype(np.float32) / 255.0
+            scores[item.name] = (
+                iou(raw, item.mask),
+                boundary_f_score(raw, item.mask),
+                iou(in_app, item.mask),
+                boundary_f_score(in_app, item.mask),
+            )
+        every = np.mean(list(scores.values()), axis=0)
+        kept = np.mean([value for name, value in scores.items() if name not in REVIEWED_WEB_PHOTOS], axis=0)
+        figures = "".join(f"{value:>9.4f}" for value in every)
+        without = " / ".join(f"{value:.4f}" for value in kept)
+        print(f"{budget:<14}{figures}   ({without})")
+
+
+if __name__ == "__main__":
+    main()

@@ -95,9 +95,20 @@ class FrameRenderer:
         return self._guard.run(self.segmenter.at_input_size, small)
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
-        """Segment, refine and composite one (H, W, 3) uint8 RGB frame."""
-        stage = self.segment(rgb, settings)
-        return stage if isinstance(stage, Rendered) else self.finish(stage, settings)
+        """Segment, refine and composite one (H, W, 3) uint8 RGB frame.
+
+        An unexpected error anywhere in the step (a bug, not a backend failure, which ``segment`` already turns into
+        a safe frame) also gives a safe frame with the error as its message: the stream goes on, the room stays
+        hidden, and the engine reports the message instead of its render thread dying.
+        """
+        started = time.perf_counter()
+        try:
+            stage = self.segment(rgb, settings)
+            return stage if isinstance(stage, Rendered) else self.finish(stage, settings)
+        except Exception as error:  # the fail-safe must hold whatever went wrong
+            self._last_mask = None
+            message = f"rendering failed ({type(error).__name__}: {error}); please report this with the camera's size"
+            return self._safe_frame(rgb, message, {}, started)
 
     def segment(self, rgb: np.ndarray, settings: RenderSettings) -> Masked | Rendered:
         """First half of ``render``: the smoothed low-res mask, or a safe frame if segmentation failed.

@@ -113,3 +113,19 @@ def test_every_camera_shape_renders_at_every_quality_level(segmenter, width: int
             assert not result.safe_frame and result.error is None
             assert result.rgb.shape == (height, width, 3)
     renderer.close()
+
+
+def test_an_unexpected_error_gives_a_safe_frame_not_a_dead_render_thread() -> None:
+    class WrongSizeSegmenter(ScriptedSegmenter):
+        """Returns a mask that does not match the small frame: a bug of the kind that once broke 4:3 cameras."""
+
+        def at_input_size(self, small: np.ndarray) -> np.ndarray:
+            return np.ones((small.shape[0] + 16, small.shape[1] + 16), np.float32)
+
+    renderer = FrameRenderer(WrongSizeSegmenter(), use_guard=False)
+    frame = _room()
+    for _ in range(2):
+        result = renderer.render(frame, RenderSettings(background=RED))
+        assert result.safe_frame and result.error is not None and "rendering failed" in result.error
+        assert result.rgb.shape == frame.shape
+        assert np.abs(result.rgb.astype(int) - frame).mean() > 40  # the blurred room, never the room itself

@@ -38,10 +38,25 @@ def virtual_camera_help() -> str:
 
 
 def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize an (H, W, 3) uint8 frame to width x height if it differs (after a source switch), else return it."""
-    if rgb.shape[1] == width and rgb.shape[0] == height:
+    """Fit an (H, W, 3) uint8 frame into width x height (after a source switch), else return it unchanged.
+
+    The aspect ratio is kept: a frame of another shape (a 4:3 camera into a 16:9 stream) is scaled to fit and
+    centred on black bars, so people are never stretched and nothing of the picture is cut off.
+    """
+    frame_height, frame_width = rgb.shape[:2]
+    if frame_width == width and frame_height == height:
         return rgb
-    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    scale = min(width / frame_width, height / frame_height)
+    fitted_width = min(width, max(1, round(frame_width * scale)))
+    fitted_height = min(height, max(1, round(frame_height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    fitted = cv2.resize(rgb, (fitted_width, fitted_height), interpolation=interpolation)
+    if (fitted_width, fitted_height) == (width, height):
+        return fitted
+    canvas = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - fitted_height) // 2, (width - fitted_width) // 2
+    canvas[top : top + fitted_height, left : left + fitted_width] = fitted
+    return canvas
 
 
 class VideoFileWriter:

@@ -10,7 +10,7 @@ import pytest
 import pyvirtualcam
 
 from app.engine.engine import OutputFrame
-from app.engine.sinks import RecorderSink, SinkError, VideoFileWriter, VirtualCameraSink
+from app.engine.sinks import RecorderSink, SinkError, VideoFileWriter, VirtualCameraSink, fit_to
 from app.engine.slot import LatestSlot
 
 
@@ -76,6 +76,21 @@ def test_virtual_camera_receives_frames_at_a_steady_pace() -> None:
     assert values[0] == 10 and values[-1] == 200
     assert sink.new_frames_sent == 2 and sink.frames_sent == len(frames)
     sink.close()  # idempotent
+
+
+def test_a_source_of_another_shape_is_fitted_without_stretching() -> None:
+    """A 4:3 camera (80x60) into a 16:9 virtual camera (64x36): scaled to 48x36, centred on black side bars."""
+    slot: LatestSlot[OutputFrame] = LatestSlot()
+    slot.put(_output(200, width=80, height=60))
+    with VirtualCameraSink(slot, width=64, height=36, fps=50, backend="greenroom-test"):
+        time.sleep(0.1)
+    frame = RecordingBackend.instances[0].frames[-1].reshape(36, 64, 3)
+    assert (frame[:, 8:56] == 200).all()
+    assert (frame[:, :8] == 0).all() and (frame[:, 56:] == 0).all()
+    portrait = fit_to(np.full((64, 36, 3), 50, np.uint8), 64, 36)  # a portrait frame gets bars at the sides too
+    assert portrait.shape == (36, 64, 3) and portrait[:, 32].min() == 50 and portrait[:, 0].max() == 0
+    assert fit_to(_output(7).rgb, 32, 24).shape == (24, 32, 3)  # the same shape is scaled, no bars
+    assert fit_to(_output(7).rgb, 32, 24).min() == 7
 
 
 def test_absent_virtual_camera_is_a_clear_message() -> None:

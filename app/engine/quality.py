@@ -36,32 +36,60 @@ FIXED_LEVELS = {QualityMode.QUALITY: LADDER[0], QualityMode.SPEED: LADDER[2]}
 _START_INDEX = 1
 
 
-class AdaptiveQuality:
-    """Steps down the ladder when frames take longer than the budget, up when there is ample headroom.
+_SLOW_SHARE = 0.9  # a frame busier than this share of the frame budget counts as slow
+_ROOM_SHARE = 0.75  # step up only when a frame at the better level is predicted to fit in this share
 
-    ``observe(work_seconds)`` takes the render thread's busy time for one frame. A step needs ``patience`` frames
-    in a row of evidence (15 frames down, 60 up), so the choice does not oscillate.
+
+class AdaptiveQuality:
+    """Steps down the ladder when frames take longer than the budget, up when the better level is predicted to fit.
+
+    ``observe(work_seconds, target_fps, mask_seconds=...)`` takes the render thread's busy time for one frame and,
+    when that frame ran the model, the part of it spent segmenting (``None`` when it reused the last mask). A frame
+    is slow above 90% of the frame budget. A step up needs the frame's predicted cost at the better level below 75%
+    of the budget: the model's share grows with the input pixels, and a frame that reused a mask is charged a whole
+    new one, as it may have to at the better level. The gap between 75% and 90% keeps a step up from being undone at
+    once. A step needs ``patience`` frames in a row of evidence (15 frames down, 60 up), so the choice does not
+    oscillate.
     """
 
     def __init__(self, *, down_after: int = 15, up_after: int = 60) -> None:
         self.index = _START_INDEX
         self._down_after, self._up_after = down_after, up_after
         self._slow_frames = self._fast_frames = 0
+        self._mask_seconds: float | None = None  # the model's time for the last new mask at the current level
 
     def level(self, mode: QualityMode) -> QualityLevel:
         return FIXED_LEVELS.get(mode, LADDER[self.index])
 
-    def observe(self, work_seconds: float, target_fps: float) -> None:
+    def predicted_seconds_above(self, work_seconds: float, mask_seconds: float | None) -> float | None:
+        """This frame's cost one level up the ladder (``None`` at the top, or before any mask was timed)."""
+        if self.index == 0:
+            return None
+        known_mask_seconds = mask_seconds if mask_seconds is not None else self._mask_seconds
+        if known_mask_seconds is None:
+            return None
+        growth = LADDER[self.index - 1].pixel_budget / LADDER[self.index].pixel_budget
+        if mask_seconds is not None:
+            return work_seconds + mask_seconds * (growth - 1.0)
+        return work_seconds + known_mask_seconds * growth
+
+    def observe(self, work_seconds: float, target_fps: float, *, mask_seconds: float | None) -> None:
         budget = 1.0 / target_fps
-        if work_seconds > 0.9 * budget:
+        if mask_seconds is not None:
+            self._mask_seconds = mask_seconds
+        predicted = self.predicted_seconds_above(work_seconds, mask_seconds)
+        if work_seconds > _SLOW_SHARE * budget:
             self._slow_frames, self._fast_frames = self._slow_frames + 1, 0
-        elif work_seconds < 0.5 * budget:
+        elif predicted is not None and predicted < _ROOM_SHARE * budget:
             self._fast_frames, self._slow_frames = self._fast_frames + 1, 0
         else:
             self._slow_frames = self._fast_frames = 0
         if self._slow_frames >= self._down_after and self.index < len(LADDER) - 1:
-            self.index += 1
-            self._slow_frames = 0
+            self._step(+1)
         elif self._fast_frames >= self._up_after and self.index > 0:
-            self.index -= 1
-            self._fast_frames = 0
+            self._step(-1)
+
+    def _step(self, direction: int) -> None:
+        self.index += direction
+        self._slow_frames = self._fast_frames = 0
+        self._mask_seconds = None  # timed at the old level

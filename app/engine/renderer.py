@@ -17,7 +17,7 @@ from app.engine.composite import Compositor, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
-from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
+from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
 from segmentation import Segmenter
 from segmentation.inference.preprocess import resize_for_model
 
@@ -40,7 +40,7 @@ class Masked:
     """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
 
     ``rgb`` (H, W, 3) uint8; ``small_grey`` (h, w) uint8, the frame in grey at the model input size; ``mask``
-    (h, w) float32 in [0, 1].
+    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask.
     """
 
     rgb: np.ndarray
@@ -48,6 +48,7 @@ class Masked:
     mask: np.ndarray
     timings: dict[str, float]
     started: float
+    new_mask: bool = True
 
 
 class FrameRenderer:
@@ -122,12 +123,13 @@ class FrameRenderer:
             self.level, self._last_mask = level, None
         self.segmenter.pixel_budget = level.pixel_budget
         small = resize_for_model(rgb, level.pixel_budget)
+        new_mask = (
+            self._last_mask is None
+            or self._last_mask.shape != small.shape[:2]
+            or self._frames_since_mask + 1 >= level.mask_interval
+        )
         try:
-            if (
-                self._last_mask is None
-                or self._last_mask.shape != small.shape[:2]
-                or (self._frames_since_mask + 1 >= level.mask_interval)
-            ):
+            if new_mask:
                 mask = self._segment(small)
                 self._frames_since_mask = 0
             else:
@@ -141,7 +143,7 @@ class FrameRenderer:
         mask = self._smoother(mask, small_grey, settings.smoothing)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
-        return Masked(rgb, small_grey, mask, timings, started)
+        return Masked(rgb, small_grey, mask, timings, started, new_mask)
 
     def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
         """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""
@@ -157,7 +159,9 @@ class FrameRenderer:
         output = mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb), alpha)
         timings["composite"] = time.perf_counter() - step
         timings["total"] = sum(timings.values())
-        self.quality.observe(timings["total"], settings.target_fps)
+        if settings.quality is QualityMode.ADAPTIVE:  # a fixed mode's timings say nothing about the ladder's levels
+            mask_seconds = timings["segment"] if masked.new_mask else None
+            self.quality.observe(timings["total"], settings.target_fps, mask_seconds=mask_seconds)
         self._last_good = output
         return Rendered(output, False, timings, error)
 

@@ -129,3 +129,13 @@ def test_an_unexpected_error_gives_a_safe_frame_not_a_dead_render_thread() -> No
         assert result.safe_frame and result.error is not None and "rendering failed" in result.error
         assert result.rgb.shape == frame.shape
         assert np.abs(result.rgb.astype(int) - frame).mean() > 40  # the blurred room, never the room itself
+
+
+def test_a_fixed_quality_mode_leaves_the_adaptive_ladder_alone() -> None:
+    segmenter = ScriptedSegmenter("stall", delay=0.03)
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    start_index = renderer.quality.index
+    for _ in range(20):
+        renderer.render(_room(), RenderSettings(quality=QualityMode.QUALITY, target_fps=60))
+    assert renderer.quality.index == start_index
+    assert segmenter.pixel_budget == 320 * 180

@@ -1,5 +1,6 @@
 """Static-edge flicker of the alpha the app actually composites (temporal smoothing and guided upsampling on),
-next to the raw model, on the demo clip: ``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5]``."""
+next to the raw model, on the demo clip: ``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5]
+[--pixel-budget 57600]`` (model input pixels; default the model's own, 256x144 for 16:9)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--smoothing", type=float, default=RenderSettings().smoothing)
     parser.add_argument("--feather", type=float, default=RenderSettings().feather)
+    parser.add_argument("--pixel-budget", type=int, default=None, help="model input pixels (default: the model's)")
     args = parser.parse_args()
-    segmenter = load_segmenter()
+    segmenter = load_segmenter(pixel_budget=args.pixel_budget)
     smoother, upsample = TemporalSmoother(), GuidedUpsampler()
     frames = video_frames(demo_clip(), 1, 100_000)[: args.frames]
     raw, in_app = [], []
@@ -32,8 +34,10 @@ def main() -> None:
         smoothed = smoother(mask, small_grey, args.smoothing)
         alpha = upsample(smoothed, small_grey, to_grey(rgb), threshold=0.5, feather=args.feather)
         in_app.append(alpha.astype("float32") / 255.0)
+    input_width, input_height = segmenter.input_size(frames[0].shape[1], frames[0].shape[0])
     print(
-        f"{len(frames)} frames of {demo_clip().name}: static-edge flicker raw model {static_flicker(frames, raw):.4f}, "
+        f"{len(frames)} frames of {demo_clip().name} at {input_width}x{input_height} input: "
+        f"static-edge flicker raw model {static_flicker(frames, raw):.4f}, "
         f"in the app (smoothing {args.smoothing}) {static_flicker(frames, in_app):.4f}"
     )
 

@@ -38,6 +38,8 @@ _START_INDEX = 1
 
 _SLOW_SHARE = 0.9  # a frame busier than this share of the frame budget counts as slow
 _ROOM_SHARE = 0.75  # step up only when a frame at the better level is predicted to fit in this share
+_SOON_FRAMES = 300  # a step down within this many frames of the step up that reached the level undoes that climb
+_BACK_OFF = 4  # each undone climb to a level multiplies the evidence needed to climb to it again
 
 
 class AdaptiveQuality:
@@ -48,8 +50,9 @@ class AdaptiveQuality:
     is slow above 90% of the frame budget. A step up needs the frame's predicted cost at the better level below 75%
     of the budget: the model's share grows with the input pixels, and a frame that reused a mask is charged a whole
     new one, as it may have to at the better level. The gap between 75% and 90% keeps a step up from being undone at
-    once. A step needs ``patience`` frames in a row of evidence (15 frames down, 60 up), so the choice does not
-    oscillate.
+    once. A step needs frames in a row of evidence (15 down, 60 up). Where the prediction is wrong for a machine and
+    a climb is undone within 300 frames, climbing to that level again needs 4 times the evidence (240 frames, then
+    960, ...), so the input size does not pump up and down.
     """
 
     def __init__(self, *, down_after: int = 15, up_after: int = 60) -> None:
@@ -57,6 +60,8 @@ class AdaptiveQuality:
         self._down_after, self._up_after = down_after, up_after
         self._slow_frames = self._fast_frames = 0
         self._mask_seconds: float | None = None  # the model's time for the last new mask at the current level
+        self._frames_since_climb: int | None = None  # frames at the current level, if a step up reached it
+        self._undone_climbs = [0] * len(LADDER)  # per level: climbs to it that were undone soon after
 
     def level(self, mode: QualityMode) -> QualityLevel:
         return FIXED_LEVELS.get(mode, LADDER[self.index])
@@ -84,10 +89,20 @@ class AdaptiveQuality:
             self._fast_frames, self._slow_frames = self._fast_frames + 1, 0
         else:
             self._slow_frames = self._fast_frames = 0
+        if self._frames_since_climb is not None:
+            self._frames_since_climb += 1
         if self._slow_frames >= self._down_after and self.index < len(LADDER) - 1:
+            if self._frames_since_climb is not None and self._frames_since_climb <= _SOON_FRAMES:
+                self._undone_climbs[self.index] += 1
             self._step(+1)
-        elif self._fast_frames >= self._up_after and self.index > 0:
+            self._frames_since_climb = None
+        elif self.index > 0 and self._fast_frames >= self.frames_needed_to_climb():
             self._step(-1)
+            self._frames_since_climb = 0
+
+    def frames_needed_to_climb(self) -> int:
+        """Frames in a row of evidence needed for a step up from the current level."""
+        return self._up_after * _BACK_OFF ** self._undone_climbs[max(0, self.index - 1)]
 
     def _step(self, direction: int) -> None:
         self.index += direction

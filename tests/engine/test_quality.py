@@ -1,5 +1,7 @@
 """The adaptive quality controller: steps down on slow frames, up only when the better level is predicted to fit."""
 
+import itertools
+
 from app.engine.quality import LADDER, AdaptiveQuality
 
 MS = 1e-3
@@ -63,3 +65,30 @@ def test_nothing_is_predicted_above_the_top_level() -> None:
     assert controller.predicted_seconds_above(1 * MS, 1 * MS) is None
     _run(controller, 300, 1.0, 1.0)
     assert controller.index == 0
+
+
+def test_a_climb_that_is_undone_needs_more_evidence_next_time() -> None:
+    """A machine where the prediction is wrong: 320x180 looks like it fits, then its frames are slow."""
+    controller = AdaptiveQuality()
+    climbs = []
+    for frame in range(3000):
+        if controller.index == 0:
+            controller.observe(31 * MS, FPS, mask_seconds=15 * MS)  # slow at the larger input
+        else:
+            controller.observe(17 * MS, FPS, mask_seconds=9 * MS)  # predicted 22 ms one level up
+            if controller.index == 0:
+                climbs.append(frame)
+    # climbs after 60, 240 and 960 frames of evidence (plus 15 slow frames each time), then not again in 3000
+    assert len(climbs) == 3
+    assert [b - a for a, b in itertools.pairwise(climbs)] == [15 + 240, 15 + 960]
+    assert controller.frames_needed_to_climb() == 60 * 4**3
+
+
+def test_a_climb_that_holds_keeps_the_normal_patience() -> None:
+    controller = AdaptiveQuality()
+    _run(controller, 60, 17.0, 9.0)
+    assert controller.index == 0
+    _run(controller, 400, 22.0, 14.0)  # holds for longer than the "soon" window
+    _run(controller, 15, 31.0, 20.0)  # later the machine gets busy: step down, not counted against the level
+    assert controller.index == 1
+    assert controller.frames_needed_to_climb() == 60

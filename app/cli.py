@@ -26,6 +26,32 @@ EXIT_USAGE = 2
 _USER_ERRORS = (BackgroundSpecError, BackgroundError, SourceError, SinkError, WeightsError, ValueError)
 
 
+def _positive_seconds(text: str) -> float:
+    """argparse type for ``--duration``: a number of seconds above 0."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def _frame_rate(text: str) -> float:
+    """argparse type for ``--fps``: 1 to 120 frames per second, the range the engine paces."""
+    value = _number(text)
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 120 frames per second, got {text}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value:  # NaN
+        raise argparse.ArgumentTypeError("expected a number, got NaN")
+    return value
+
+
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--background", default="blur", help="image or video path, blur, green, none or color:#RRGGBB (default: blur)"
@@ -71,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--vcam", action="store_true", help="send to the virtual camera")
     stream.add_argument("--vcam-device", default=None, help="virtual camera device (for example /dev/video10)")
     stream.add_argument("--record", type=Path, default=None, help="also record the output to this .mp4 file")
-    stream.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    stream.add_argument("--fps", type=float, default=30.0, help="output pace (default 30)")
+    stream.add_argument("--duration", type=_positive_seconds, default=None, help="stop after this many seconds")
+    stream.add_argument("--fps", type=_frame_rate, default=30.0, help="output pace, 1-120 (default 30)")
     _add_render_options(stream)
 
     commands.add_parser("cameras", help="list the cameras found")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import time
+from collections.abc import Iterator
 
 from app.assets import demo_clip
+from app.engine.backgrounds import make_background
 from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
@@ -27,8 +31,9 @@ _STATUS_EVERY_SECONDS = 2.0
 
 
 def render_settings_from(args: argparse.Namespace) -> RenderSettings:
-    """Typed settings from the shared render options (raises ``ValueError``/``BackgroundSpecError``)."""
-    return RenderSettings(
+    """Typed settings from the shared render options, with the background file opened once to check it can be used
+    (raises ``ValueError``, ``BackgroundSpecError`` or ``BackgroundError``, each saying what to do)."""
+    settings = RenderSettings(
         background=parse_background_spec(args.background),
         mirror=args.mirror,
         threshold=args.threshold,
@@ -37,6 +42,27 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
         quality=QualityMode(args.quality),
         target_fps=getattr(args, "fps", 30.0),
     )
+    background = make_background(settings.background)
+    if background is not None:
+        background.close()
+    return settings
+
+
+@contextlib.contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM and SIGHUP (a closed terminal, ``kill``) stop like Ctrl+C: as a KeyboardInterrupt,
+    so recordings are finalised and devices released instead of the process dying mid-write."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
+    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def print_event(event: EngineEvent) -> None:
@@ -122,25 +148,29 @@ def stream(args: argparse.Namespace) -> int:
     for sink in sinks:
         sink.start()
     started = last_status = time.monotonic()
-    try:
-        while args.duration is None or time.monotonic() - started < args.duration:
-            time.sleep(0.1)
-            if engine.source_ended:
-                break
-            if time.monotonic() - last_status >= _STATUS_EVERY_SECONDS:
-                last_status = time.monotonic()
-                print(f"greenroom: {engine.snapshot().summary()}", file=sys.stderr)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        engine.stop()
-        for sink in sinks:
-            sink.close()
+    with stop_signals_interrupt():
+        try:
+            while args.duration is None or time.monotonic() - started < args.duration:
+                time.sleep(0.1)
+                if engine.source_ended:
+                    break
+                if time.monotonic() - last_status >= _STATUS_EVERY_SECONDS:
+                    last_status = time.monotonic()
+                    print(f"greenroom: {engine.snapshot().summary()}", file=sys.stderr)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            engine.stop()
+            for sink in sinks:
+                sink.close()
     snapshot = engine.snapshot()
     stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
     print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")
     if args.record:
-        print(f"recorded {args.record}")
+        if args.record.is_file():
+            print(f"recorded {args.record}")
+        else:
+            print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
     return 0
 
 

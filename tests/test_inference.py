@@ -163,7 +163,7 @@ def test_cuda_without_a_gpu_is_refused() -> None:
 
 @pytest.mark.cuda
 def test_onnxruntime_on_cuda_is_refused() -> None:
-    with pytest.raises(ValueError, match="use backend='torch' for CUDA"):
+    with pytest.raises(ValueError, match="use the torch backend for CUDA"):
         resolve_device_and_backend("cuda", "onnxruntime", has_onnx=True)
 
 

@@ -50,9 +50,9 @@ class CaptureThread(threading.Thread):
     def _open(self) -> FrameSource | None:
         try:
             source = self._opener(self.spec)
-        except SourceError as error:
+        except Exception as error:  # a driver failure must not end the capture thread
             self._on_event(
-                EngineEvent(EventKind.ERROR, "capture", f"{error}; retrying every {self._retry_seconds:g} s")
+                EngineEvent(EventKind.ERROR, "capture", f"{_describe(error)}; retrying every {self._retry_seconds:g} s")
             )
             return None
         self.source_info = source.description
@@ -76,12 +76,14 @@ class CaptureThread(threading.Thread):
                 next_due = time.monotonic() + (0.0 if source.realtime else 1.0 / source.fps)
                 try:
                     frame = source.read()
-                except SourceError as error:
+                except Exception as error:  # a driver failure must not end the capture thread
                     source.close()
                     source = None
                     failing = True
                     self._on_event(
-                        EngineEvent(EventKind.ERROR, "capture", f"{error}; retrying every {self._retry_seconds:g} s")
+                        EngineEvent(
+                            EventKind.ERROR, "capture", f"{_describe(error)}; retrying every {self._retry_seconds:g} s"
+                        )
                     )
                     continue
                 if frame is None:
@@ -96,3 +98,10 @@ class CaptureThread(threading.Thread):
         finally:
             if source is not None:
                 source.close()
+
+
+def _describe(error: Exception) -> str:
+    """A ``SourceError`` already says what to do; anything else is named, since it is not one we expected."""
+    if isinstance(error, SourceError):
+        return str(error)
+    return f"the source failed ({type(error).__name__}: {error})"

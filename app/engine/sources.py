@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.engine.settings import SourceKind, SourceSpec
+from app.engine.settings import IMAGE_SUFFIXES, SourceKind, SourceSpec
 
 
 class SourceError(RuntimeError):
@@ -60,13 +60,17 @@ class CameraSource(FrameSource):
     realtime = True
 
     def __init__(self, camera: int | str, *, width: int, height: int, fps: float) -> None:
-        self._capture = cv2.VideoCapture(camera)
+        cannot_open = SourceError(
+            f"camera {camera} could not be opened: check that it is plugged in and not used by another app "
+            "(`greenroom cameras` lists the cameras found)"
+        )
+        try:
+            self._capture = cv2.VideoCapture(camera)
+        except (cv2.error, OverflowError) as error:  # e.g. an index too large for the driver API
+            raise cannot_open from error
         if not self._capture.isOpened():
             self._capture.release()
-            raise SourceError(
-                f"camera {camera} could not be opened: check that it is plugged in and not used by another app "
-                "(`greenroom cameras` lists the cameras found)"
-            )
+            raise cannot_open
         self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
         self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -93,8 +97,15 @@ class VideoFileSource(FrameSource):
     """A video file; ``loop`` restarts it at the end (streaming), otherwise ``read`` returns None at the end."""
 
     def __init__(self, path: Path, *, loop: bool) -> None:
+        if path.is_dir():
+            raise SourceError(f"{path} is a folder, not a video file; pick a video file")
         if not path.is_file():
             raise SourceError(f"video file not found: {path}; check the path")
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            raise SourceError(
+                f"{path.name} is a still image, not a video: use it as a background, and give a video file, a camera "
+                "or the test pattern as the source"
+            )
         self._path = path
         self._capture = cv2.VideoCapture(str(path))
         ok, bgr = self._capture.read() if self._capture.isOpened() else (False, None)

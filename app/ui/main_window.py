@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
             blur_sample=first_video_frame(self._services.demo_clip()),
         )
         self.gallery.add_files(self._store.user_backgrounds())
+        self._missing_backgrounds = self._store.missing_user_backgrounds()  # kept in the settings for their return
         self.source_panel = SourcePanel(
             list_cameras=self._services.list_cameras,
             demo_clip=self._services.demo_clip(),
@@ -166,9 +167,26 @@ class MainWindow(QMainWindow):
         self.controls.mask_view.blockSignals(False)
         if self._device != "auto":
             self.controls.show_device(self._device)
-        if not self.gallery.select(self._settings.background):
+        saved = self._settings.background
+        if not self.gallery.select(saved):
             self.gallery.select(BackgroundSpec())
             self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
+        missing = [path.name for path in self._missing_backgrounds]
+        if saved.path is not None and not saved.path.is_file():
+            self.banners.show_message(
+                EventKind.WARNING,
+                "saved-background",
+                f"your background {saved.path.name} was not found at {saved.path.parent}; using "
+                f"{self.gallery.current().describe()} until you pick another",
+                seconds=0,
+            )
+        elif missing:
+            self.banners.show_message(
+                EventKind.WARNING,
+                "saved-background",
+                f"not found, so not in the gallery: {', '.join(missing)}; they come back when the files do",
+                seconds=0,
+            )
         geometry = self._store.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1360, 860)
@@ -310,7 +328,9 @@ class MainWindow(QMainWindow):
         self._store.save_mask_view(self.controls.mask_view.isChecked())
         self._store.save_source(self.source_panel.current_spec())
         self._store.save_device(self._device)
-        self._store.save_user_backgrounds(self.gallery.user_files())
+        present = self.gallery.user_files()
+        still_missing = [path for path in self._missing_backgrounds if path not in present and not path.is_file()]
+        self._store.save_user_backgrounds(present + still_missing)
         self._store.save_geometry(self.saveGeometry())
         self._store.sync()
 

@@ -130,9 +130,16 @@ class SettingsStore:
 
     def user_backgrounds(self) -> list[Path]:
         """The user's own gallery files that still exist."""
+        return [path for path in self._listed_backgrounds() if path.is_file()]
+
+    def missing_user_backgrounds(self) -> list[Path]:
+        """The user's own gallery files that are not there now (a drive unplugged, a file moved)."""
+        return [path for path in self._listed_backgrounds() if not path.is_file()]
+
+    def _listed_backgrounds(self) -> list[Path]:
         value = self._settings.value("gallery/files", [])
         texts = [value] if isinstance(value, str) else list(value or [])
-        return [Path(text) for text in texts if text and Path(text).is_file()]
+        return [Path(text) for text in texts if text]
 
     def save_user_backgrounds(self, paths: list[Path]) -> None:
         self._settings.setValue("gallery/files", [str(path) for path in paths])

@@ -51,9 +51,11 @@ def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tup
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
     if device == "cuda" and not cuda_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible to torch; use device='cpu'")
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)")
     if backend == "onnxruntime" and device != "cpu":
-        raise ValueError("the onnxruntime backend runs on the CPU here; use backend='torch' for CUDA")
+        raise ValueError(
+            "the onnxruntime backend runs on the CPU here; use the torch backend for CUDA (--backend torch)"
+        )
     if backend == "auto":
         backend = "onnxruntime" if device == "cpu" and has_onnx and _onnxruntime_installed() else "torch"
     return device, backend

@@ -53,15 +53,68 @@ def test_stream_records_for_a_duration(capsys, tmp_path: Path) -> None:
             "no virtual camera available",
         ),
         (["process", "{clip}", "{tmp}/out.mp4", "--threshold", "3"], "threshold must be in [0, 1]"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}/notes.jpg"], "cannot read background image"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}/notes.mp4"], "cannot read background video"),
+        (["stream", "--source", "test", "--background", "{tmp}/notes.jpg", "--duration", "1"], "cannot read"),
+        (["stream", "--source", "{tmp}/notes.jpg", "--duration", "1"], "is a still image, not a video"),
+        (["stream", "--source", "{tmp}", "--duration", "1"], "is a folder, not a video file"),
+        (["stream", "--source", "4294967296", "--duration", "1"], "camera 4294967296 could not be opened"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(capsys, short_clip: Path, tmp_path: Path, args, expected) -> None:
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    (tmp_path / "notes.mp4").write_text("not a video")
+    planted = {tmp_path / "notes.mp4"}
     filled = [arg.format(clip=short_clip, tmp=tmp_path) for arg in args]
     code, _, err = _run_cli(capsys, *filled)
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("greenroom: ") and expected in lines[0]
-    assert not list(tmp_path.glob("*.mp4"))  # nothing half-written left behind
+    assert set(tmp_path.glob("*.mp4")) == planted  # nothing half-written left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--duration", "0"], "--duration: must be more than 0 seconds"),
+        (["--duration", "-1"], "--duration: must be more than 0 seconds"),
+        (["--fps", "0"], "--fps: must be between 1 and 120"),
+        (["--fps", "abc"], "--fps: expected a number"),
+    ],
+)
+def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["stream", "--source", "test", *args])
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_finalises_the_recording(tmp_path: Path, random_model_spec: Path, stop_signal: str) -> None:
+    """Closing the terminal (SIGHUP) or ``kill`` (SIGTERM) must leave a playable recording, as Ctrl+C does."""
+    import signal
+    import time
+
+    if not hasattr(signal, stop_signal):
+        pytest.skip(f"{stop_signal} does not exist on this platform")
+    record = tmp_path / "take.mp4"
+    command = [sys.executable, "-m", "app", "stream", "--source", "test", "--record", str(record)]
+    command += ["--model", str(random_model_spec)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (record.is_file() and record.stat().st_size > 50_000):
+            time.sleep(0.2)
+        process.send_signal(getattr(signal, stop_signal))
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert f"recorded {record}" in out
+    capture = cv2.VideoCapture(str(record))
+    assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) > 5
+    capture.release()
 
 
 def test_corrupt_model_file_is_reported_without_traceback(tmp_path: Path, random_model_spec: Path, short_clip):

@@ -105,6 +105,28 @@ def test_unplugged_camera_is_reported_retried_and_recovered(segmenter) -> None:
         engine.stop()
 
 
+def test_an_unexpected_driver_error_is_reported_and_retried_not_fatal(segmenter) -> None:
+    """OpenCV can raise its own errors (cv2.error) from a camera driver: the capture thread must survive them."""
+    attempts = {"count": 0}
+
+    def opener(spec):
+        attempts["count"] += 1
+        if attempts["count"] == 1:
+            raise RuntimeError("driver said no")
+        return FakeCamera()
+
+    events: list[EngineEvent] = []
+    engine = Engine(segmenter, on_event=events.append, source_opener=opener, capture_retry_seconds=0.05)
+    engine.start(CAMERA, RenderSettings())
+    try:
+        assert _wait_for(lambda: any(e.kind is EventKind.RECOVERED and e.source == "capture" for e in events), 15)
+        errors = [e.message for e in events if e.kind is EventKind.ERROR]
+        assert any("the source failed (RuntimeError: driver said no); retrying" in message for message in errors)
+        _newest(engine)
+    finally:
+        engine.stop()
+
+
 def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> None:
     class SlowSegmenter:
         info = segmenter.info

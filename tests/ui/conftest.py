@@ -51,7 +51,9 @@ class SegmenterFactory:
         if self.error is not None:
             raise self.error
         if device == "cuda" and not self.cuda:
-            raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible to torch; use device='cpu'")
+            raise ValueError(
+                "device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)"
+            )
         return self.segmenter
 
 

@@ -235,6 +235,43 @@ def test_settings_persist_between_runs(open_window, qtbot, store, services, fram
     assert again.session.engine.settings.background.kind is BackgroundKind.NONE  # the mask view is back on
 
 
+def test_backgrounds_that_went_missing_are_reported_and_kept_for_their_return(open_window, store, tmp_path):
+    """A gallery on a drive that is not plugged in: say so at start-up, and keep the entries in the settings."""
+    beach, city = tmp_path / "beach.png", tmp_path / "city.png"
+    for picture in (beach, city):
+        cv2.imwrite(str(picture), np.full((90, 160, 3), 120, np.uint8))
+    window = open_window()
+    window.gallery.add_files([beach, city])
+    chosen = next(spec for spec in window.gallery.specs() if spec.path is not None and spec.path.name == "beach.png")
+    window.gallery.select(chosen)
+    window.gallery.background_chosen.emit(chosen)
+    window.close()
+    moved = tmp_path / "away"
+    moved.mkdir()
+    for picture in (beach, city):
+        picture.rename(moved / picture.name)
+
+    again = open_window()
+    text = again.banners.visible_text()
+    assert "your background beach.png was not found" in text and "using blur" in text
+    assert again.gallery.current().kind is BackgroundKind.BLUR
+    assert [path.name for path in store.missing_user_backgrounds()] == ["beach.png", "city.png"]
+    again.close()
+    assert [path.name for path in store.missing_user_backgrounds()] == ["beach.png", "city.png"]  # not forgotten
+
+    for picture in (beach, city):
+        (moved / picture.name).rename(picture)
+    back = open_window()
+    assert {path.name for path in back.gallery.user_files()} == {"beach.png", "city.png"}
+    assert "not found" not in back.banners.visible_text()
+
+
+def test_missing_gallery_files_alone_get_a_short_notice(open_window, store, tmp_path):
+    store.save_user_backgrounds([tmp_path / "gone.png"])
+    window = open_window()
+    assert "not found, so not in the gallery: gone.png" in window.banners.visible_text()
+
+
 def test_start_up_source_choice():
     demo = Path("demo.mp4")
     webcam = SourceSpec(kind=SourceKind.CAMERA, camera=2, width=640, height=480)

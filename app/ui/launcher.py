@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec, parse_source_spec
+from app.engine.sources import SourceError, open_source
 from app.ui.main_window import MainWindow
 from app.ui.persistence import APPLICATION, ORGANIZATION, SettingsStore
 from app.ui.services import Services
@@ -64,7 +65,8 @@ def choose_source(
 def run_gui(source_text: str | None) -> int:
     """Open the Greenroom window on ``source_text`` (camera index, device path, video file or None) until closed.
 
-    Returns the exit code: 0 after a normal close, 2 when there is no display or the given video file is missing.
+    Returns the exit code: 0 after a normal close, 2 when there is no display or the given video file cannot be
+    used (missing, a folder, a still image, damaged).
     """
     if missing_display():
         print(f"greenroom: {NO_DISPLAY_MESSAGE}", file=sys.stderr)
@@ -72,9 +74,12 @@ def run_gui(source_text: str | None) -> int:
     services = Services()
     if source_text is not None:
         spec = parse_source_spec(source_text)
-        if spec.kind is SourceKind.VIDEO and (spec.path is None or not spec.path.is_file()):
-            print(f"greenroom: video file not found: {source_text}; check the path", file=sys.stderr)
-            return EXIT_USAGE
+        if spec.kind is SourceKind.VIDEO:
+            try:
+                open_source(spec).close()  # the same one-line messages as `greenroom stream`
+            except SourceError as error:
+                print(f"greenroom: {error}", file=sys.stderr)
+                return EXIT_USAGE
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

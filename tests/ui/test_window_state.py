@@ -300,6 +300,18 @@ def test_missing_source_file_exits_2_with_one_line(capsys):
     assert "video file not found: no-such-clip.mp4" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("photo.jpg", "is a still image, not a video"), ("clip.mp4", "cannot read video"), ("", "is a folder")],
+)
+def test_a_source_file_that_cannot_be_used_exits_2_with_one_line(capsys, tmp_path, name, expected):
+    if name:
+        (tmp_path / name).write_text("not media")
+    assert run_gui(str(tmp_path / name)) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0]
+
+
 def test_window_can_be_built_with_defaults_for_settings(qtbot, tmp_path, services, still_source):
     """A fresh store (first run) gives the default controls and the blur background."""
     from PySide6.QtCore import QSettings

@@ -88,8 +88,10 @@ def run_gui(source_text: str | None) -> int:
     source, notice = choose_source(source_text, store.last_source(), services.list_cameras(), services.demo_clip())
     window = MainWindow(store, source, services=services, notice=notice)
     window.show()
-    # Ctrl+C in the terminal closes the window the normal way; the timer lets Python run its signal handler.
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: window.close())
+    # Ctrl+C in the terminal, `kill` (SIGTERM) and a closed terminal (SIGHUP) close the window the normal way, which
+    # saves the settings and finalises a recording; the timer lets Python run its signal handlers.
+    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
+    previous = {name: signal.signal(getattr(signal, name), lambda *_: window.close()) for name in names}
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(200)
@@ -97,4 +99,5 @@ def run_gui(source_text: str | None) -> int:
         return app.exec()
     finally:
         wake.stop()
-        signal.signal(signal.SIGINT, previous_handler)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)

@@ -295,6 +295,40 @@ def test_without_a_display_greenroom_says_so_and_exits_2(monkeypatch, capsys):
     )
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_closes_the_window_the_normal_way(tmp_path, random_model_spec, stop_signal):
+    """``kill`` or a closed terminal: the window closes as with Ctrl+Q (settings saved, exit code 0)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not hasattr(signal, stop_signal):
+        pytest.skip(f"{stop_signal} does not exist on this platform")
+    environment = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+        "GREENROOM_MODEL": str(random_model_spec),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--source", "test"], env=environment, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(6)  # the window is up and streaming
+        assert process.poll() is None, process.communicate()[1]
+        process.send_signal(getattr(signal, stop_signal))
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    saved = list((tmp_path / "config").rglob("*.ini")) + list((tmp_path / "config").rglob("*.conf"))
+    assert saved and any("test" in path.read_text() for path in saved), saved
+
+
 def test_missing_source_file_exits_2_with_one_line(capsys):
     assert run_gui("no-such-clip.mp4") == 2
     assert "video file not found: no-such-clip.mp4" in capsys.readouterr().err

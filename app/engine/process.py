@@ -4,7 +4,8 @@ Four stages overlap on both cores: a decoder thread, segmentation (this thread),
 compositor thread) and an encoder thread, joined by queues of at most ``_QUEUE_DEPTH`` frames (back-pressure, so
 memory never grows). Nothing is dropped here. With this much parallel work, one inference thread
 (``PROCESS_INFERENCE_THREADS``) is faster than two: 75 vs 73 fps at 720p on a 2-core machine.
-A failure or an interruption removes the partial output file.
+A failure or an interruption removes the partial output file. The input's sound, if it has any, is then added to
+the output (``app.engine.audio``); if that fails the video is kept without it and the summary says why.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine.audio import SoundCopyError, copy_sound, has_sound
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
 from app.engine.sinks import VideoFileWriter
@@ -39,6 +41,7 @@ class ProcessSummary:
     fps_in: float
     stages: dict[str, StageStats]
     safe_frames: int
+    sound: str = "no sound in the input"
 
     @property
     def fps(self) -> float:
@@ -48,7 +51,8 @@ class ProcessSummary:
         stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in self.stages.items())
         return (
             f"{self.frames} frames ({self.width}x{self.height} @ {self.fps_in:.3g} fps) in {self.seconds:.1f} s: "
-            f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; safe frames: {self.safe_frames}"
+            f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; safe frames: {self.safe_frames}; "
+            f"{self.sound}"
         )
 
 
@@ -168,8 +172,21 @@ def process_video(
         source.close()
         renderer.close()
         writer.close(discard=not completed)
+    sound = "no sound in the input"
+    if has_sound(input_path):
+        try:
+            sound = copy_sound(input_path, output_path, frames / source.fps)
+        except SoundCopyError as error:
+            sound = f"{error}; the video was written without sound"
     return ProcessSummary(
-        frames, time.perf_counter() - started, source.width, source.height, source.fps, _stage_table(stats), safe_frames
+        frames,
+        time.perf_counter() - started,
+        source.width,
+        source.height,
+        source.fps,
+        _stage_table(stats),
+        safe_frames,
+        sound,
     )
 
 

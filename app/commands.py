@@ -90,7 +90,8 @@ def process(args: argparse.Namespace) -> int:
             print(f"\r{done}/{total} frames", end="", file=sys.stderr)
             last_shown[0] = now
 
-    summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
+    with stop_signals_interrupt():  # SIGTERM/SIGHUP stop like Ctrl+C: no partial output is left
+        summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
@@ -166,12 +167,15 @@ def stream(args: argparse.Namespace) -> int:
     snapshot = engine.snapshot()
     stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
     print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")
-    if args.record:
-        if args.record.is_file():
-            print(f"recorded {args.record}")
-        else:
-            print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
-    return 0
+    recorder_failed = any(sink.failure for sink in sinks if isinstance(sink, RecorderSink))
+    if args.record and recorder_failed:
+        kept = f"what was recorded is in {args.record}" if args.record.is_file() else "nothing was kept"
+        print(f"greenroom: the recording stopped early (see above); {kept}", file=sys.stderr)
+    elif args.record and args.record.is_file():
+        print(f"recorded {args.record}")
+    elif args.record:
+        print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
+    return 1 if any(sink.failure for sink in sinks) else 0
 
 
 def cameras(args: argparse.Namespace) -> int:

@@ -4,12 +4,15 @@ Four stages overlap on both cores: a decoder thread, segmentation (this thread),
 compositor thread) and an encoder thread, joined by queues of at most ``_QUEUE_DEPTH`` frames (back-pressure, so
 memory never grows). Nothing is dropped here. With this much parallel work, one inference thread
 (``PROCESS_INFERENCE_THREADS``) is faster than two: 75 vs 73 fps at 720p on a 2-core machine.
-A failure or an interruption removes the partial output file. The input's sound, if it has any, is then added to
-the output (``app.engine.audio``); if that fails the video is kept without it and the summary says why.
+The output is written to a hidden file beside it and moved into place only when complete, so a failure or an
+interruption leaves no partial file and never destroys an earlier file of the same name. The input's sound, if it
+has any, is added before the move (``app.engine.audio``); if that fails the video is kept without it and the
+summary says why.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -82,7 +85,12 @@ def process_video(
 ) -> ProcessSummary:
     """Composite every frame of ``input_path`` into ``output_path``; raises ``SourceError``/``SinkError`` early."""
     source = VideoFileSource(input_path, loop=False)
-    writer = VideoFileWriter(output_path, width=source.width, height=source.height, fps=source.fps)
+    staging = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
+    try:
+        writer = VideoFileWriter(staging, width=source.width, height=source.height, fps=source.fps)
+    except BaseException:
+        source.close()
+        raise
     renderer = FrameRenderer(segmenter, use_guard=False)
     stats = PipelineStats(window=None)
     decoded: queue.Queue = queue.Queue(_QUEUE_DEPTH)
@@ -173,11 +181,15 @@ def process_video(
         renderer.close()
         writer.close(discard=not completed)
     sound = "no sound in the input"
-    if has_sound(input_path):
-        try:
-            sound = copy_sound(input_path, output_path, frames / source.fps)
-        except SoundCopyError as error:
-            sound = f"{error}; the video was written without sound"
+    try:
+        if has_sound(input_path):
+            try:
+                sound = copy_sound(input_path, staging, frames / source.fps)
+            except SoundCopyError as error:
+                sound = f"{error}; the video was written without sound"
+        os.replace(staging, output_path)
+    finally:
+        staging.unlink(missing_ok=True)
     return ProcessSummary(
         frames,
         time.perf_counter() - started,

@@ -9,6 +9,7 @@ whose ``close()`` is idempotent; opening problems raise ``SinkError`` with a mes
 from __future__ import annotations
 
 import platform
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -59,10 +60,30 @@ def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     return canvas
 
 
+MIN_FREE_BYTES = 32 * 2**20  # below this much free space a writer stops, while the file can still be finished
+_SPACE_CHECK_EVERY = 30  # frames between free-space checks (about a second of video)
+
+
+def check_free_space(path: Path) -> None:
+    """Raise ``SinkError`` if the disk that holds ``path`` has less than ``MIN_FREE_BYTES`` free.
+
+    OpenCV's writer only logs a warning for each frame it fails to write, and a file cut off by a full disk has no
+    index and plays nowhere; stopping while there is room to finish the file keeps what was written.
+    """
+    free = shutil.disk_usage(path.parent).free
+    if free < MIN_FREE_BYTES:
+        raise SinkError(
+            f"the disk that holds {path} is nearly full ({free / 2**20:.0f} MB free); free some space or write "
+            "somewhere else"
+        )
+
+
 class VideoFileWriter:
     """An mp4 (MPEG-4 Part 2) writer for (H, W, 3) uint8 RGB frames of one size.
 
-    A writer that is closed with ``discard=True`` (or never received a frame) removes its partial file.
+    A writer that is closed with ``discard=True`` (or never received a frame) removes its partial file. It refuses
+    to start, and ``write`` raises ``SinkError``, when the disk is nearly full (``check_free_space``); what was
+    written until then is still finished into a playable file by ``close``.
     """
 
     def __init__(self, path: Path, *, width: int, height: int, fps: float) -> None:
@@ -70,6 +91,7 @@ class VideoFileWriter:
             raise SinkError(f"output must be an .mp4 file, got {path.name}")
         if not path.parent.exists():
             raise SinkError(f"cannot write {path}: the folder {path.parent} does not exist")
+        check_free_space(path)
         self.path, self.width, self.height = path, width, height
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
         if not self._writer.isOpened():
@@ -79,6 +101,8 @@ class VideoFileWriter:
         self._closed = False
 
     def write(self, rgb: np.ndarray) -> None:
+        if self.frames_written % _SPACE_CHECK_EVERY == 0:
+            check_free_space(self.path)
         self._writer.write(cv2.cvtColor(fit_to(rgb, self.width, self.height), cv2.COLOR_RGB2BGR))
         self.frames_written += 1
 
@@ -110,6 +134,7 @@ class PacedSink:
         self._thread = threading.Thread(target=self._run, name=f"greenroom-{self.name}", daemon=True)
         self.frames_sent = 0
         self.new_frames_sent = 0
+        self.failure: str | None = None  # why the sink stopped early, if it did
 
     def start(self) -> None:
         self._thread.start()
@@ -139,7 +164,8 @@ class PacedSink:
                 elif delay > 0:
                     self._stop_requested.wait(delay)
         except Exception as error:  # a sink failing must not take the stream down
-            self._on_event(EngineEvent(EventKind.ERROR, self.name, f"{self.name} stopped: {error}"))
+            self.failure = f"{self.name} stopped: {error}"
+            self._on_event(EngineEvent(EventKind.ERROR, self.name, self.failure))
 
     def close(self, timeout: float = 1.0) -> None:
         """Stop the thread and release the device or file; safe to call twice."""

@@ -17,9 +17,23 @@ _SINK_CLOSE_TIMEOUT = 0.5
 
 
 def recording_path(folder: Path, now: float | None = None) -> Path:
-    """``folder/greenroom-YYYYMMDD-HHMMSS.mp4`` for the local time ``now`` (default: the current time)."""
+    """A new ``folder/greenroom-YYYYMMDD-HHMMSS.mp4`` for the local time ``now`` (default: the current time), with
+    ``-2``, ``-3``, ... added when that name is taken.
+
+    The name is claimed by creating the file exclusively, so two recordings started in the same second, in one
+    window or in two, never get the same file. Raises ``SinkError`` if the folder cannot be written.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    return folder / f"greenroom-{stamp}.mp4"
+    for attempt in range(1, 1000):
+        candidate = folder / (f"greenroom-{stamp}.mp4" if attempt == 1 else f"greenroom-{stamp}-{attempt}.mp4")
+        try:
+            candidate.open("x").close()
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise SinkError(f"cannot write in the recordings folder {folder}: {error.strerror}") from None
+        return candidate
+    raise SinkError(f"cannot find a free recording name in {folder}; move some recordings away")
 
 
 class OutputSinks:
@@ -50,7 +64,12 @@ class OutputSinks:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SinkError(f"cannot create the recordings folder {folder}: {error.strerror}") from None
-        sink = RecorderSink(slot, recording_path(folder), width=width, height=height, fps=fps, on_event=self._on_event)
+        path = recording_path(folder)
+        try:
+            sink = RecorderSink(slot, path, width=width, height=height, fps=fps, on_event=self._on_event)
+        except SinkError:
+            path.unlink(missing_ok=True)  # the name was claimed with an empty file
+            raise
         sink.start()
         self.recorder = sink
         return sink.path

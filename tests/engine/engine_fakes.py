@@ -1,9 +1,11 @@
-"""Fake sources for engine tests: cameras that deliver generated frames and can be unplugged."""
+"""Fake sources for engine tests: cameras that deliver generated frames and can be unplugged, and generated clips."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from app.engine.sources import Frame, FrameSource, SourceError
@@ -32,3 +34,16 @@ class FakeCamera(FrameSource):
 
     def close(self) -> None:
         self.closed = True
+
+
+def write_clip(path: Path, *, frames: int, width: int = 320, height: int = 180, fps: float = 30.0) -> Path:
+    """A clip of a bright disc moving over a striped backdrop, RGB content written as mp4."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for index in range(frames):
+        rgb = np.zeros((height, width, 3), np.uint8)
+        rgb[:, :, 0] = (np.arange(width) * 255 // width).astype(np.uint8)
+        rgb[::8, :, 1] = 200
+        cv2.circle(rgb, (40 + index * 3 % (width - 80), height // 2), height // 4, (240, 220, 200), -1)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path

@@ -117,6 +117,58 @@ def test_a_stop_signal_finalises_the_recording(tmp_path: Path, random_model_spec
     capture.release()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_ends_process_like_ctrl_c(tmp_path: Path, random_model_spec: Path, stop_signal: str) -> None:
+    """No partial file, and an earlier output of the same name survives the interrupted run."""
+    import signal
+    import time
+
+    from engine_fakes import write_clip
+
+    if not hasattr(signal, stop_signal):
+        pytest.skip(f"{stop_signal} does not exist on this platform")
+    clip = write_clip(tmp_path / "long.mp4", frames=3000, width=640, height=360)
+    output = tmp_path / "out.mp4"
+    output.write_bytes(b"an earlier result")
+    partial = tmp_path / ".out.partial.mp4"
+    command = [sys.executable, "-m", "app", "process", str(clip), str(output), "--model", str(random_model_spec)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (partial.is_file() and partial.stat().st_size > 100_000):
+            time.sleep(0.05)
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(getattr(signal, stop_signal))
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "greenroom: interrupted" in err
+    assert output.read_bytes() == b"an earlier result" and not partial.exists()
+
+
+def test_a_recorder_stopped_by_a_full_disk_is_reported_with_exit_1(capsys, tmp_path: Path, monkeypatch) -> None:
+    from collections import namedtuple
+
+    checks = {"count": 0}
+
+    def disk_usage(path):
+        checks["count"] += 1
+        free = 10 * 2**30 if checks["count"] <= 2 else 2**20  # full after the first 30 frames
+        return namedtuple("usage", "total used free")(free, 0, free)
+
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", disk_usage)
+    record = tmp_path / "take.mp4"
+    code, out, err = _run_cli(capsys, "stream", "--source", "test", "--record", str(record), "--duration", "1.5")
+    assert code == 1
+    assert "recorder stopped: the disk that holds" in err and "nearly full" in err
+    assert f"the recording stopped early (see above); what was recorded is in {record}" in err
+    assert "recorded" not in out
+    capture = cv2.VideoCapture(str(record))
+    assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 30
+    capture.release()
+
+
 def test_corrupt_model_file_is_reported_without_traceback(tmp_path: Path, random_model_spec: Path, short_clip):
     for source in random_model_spec.parent.iterdir():
         (tmp_path / source.name).write_bytes(source.read_bytes())

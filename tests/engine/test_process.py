@@ -51,3 +51,39 @@ def test_a_failure_midway_removes_the_partial_output(segmenter, short_clip: Path
     with pytest.raises(OSError, match="disk full"):
         process_video(short_clip, output, RenderSettings(), segmenter, on_progress=fail_at_ten)
     assert not output.exists()
+
+
+def test_an_interrupted_run_leaves_an_earlier_output_untouched(segmenter, short_clip: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out.mp4"
+    output.write_bytes(b"an earlier result")
+
+    def interrupt_at_ten(done: int, total: int) -> None:
+        if done == 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        process_video(short_clip, output, RenderSettings(), segmenter, on_progress=interrupt_at_ten)
+    assert output.read_bytes() == b"an earlier result"
+    assert [path.name for path in tmp_path.iterdir()] == ["out.mp4"]  # no hidden partial file either
+    process_video(short_clip, output, RenderSettings(), segmenter)  # a finished run replaces it
+    assert _probe(output)[0] == 45
+
+
+def test_a_disk_filling_up_stops_with_a_clear_error_and_no_partial_file(
+    segmenter, short_clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from collections import namedtuple
+
+    from app.engine.sinks import SinkError
+
+    checks = {"count": 0}
+
+    def disk_usage(path):
+        checks["count"] += 1
+        free = 10 * 2**30 if checks["count"] == 1 else 2**20  # room at the start, then the disk fills
+        return namedtuple("usage", "total used free")(free, 0, free)
+
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", disk_usage)
+    with pytest.raises(SinkError, match="nearly full"):
+        process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
+    assert list(tmp_path.iterdir()) == []

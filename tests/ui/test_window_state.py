@@ -272,6 +272,16 @@ def test_missing_gallery_files_alone_get_a_short_notice(open_window, store, tmp_
     assert "not found, so not in the gallery: gone.png" in window.banners.visible_text()
 
 
+def test_recordings_started_in_the_same_second_get_their_own_files(tmp_path):
+    from app.ui.outputs import recording_path
+
+    now = 1_790_000_000.0
+    names = [recording_path(tmp_path, now).name for _ in range(3)]
+    stamp = names[0].removeprefix("greenroom-").removesuffix(".mp4")
+    assert names == [f"greenroom-{stamp}.mp4", f"greenroom-{stamp}-2.mp4", f"greenroom-{stamp}-3.mp4"]
+    assert all((tmp_path / name).is_file() for name in names)  # claimed, so another window cannot take them
+
+
 def test_start_up_source_choice():
     demo = Path("demo.mp4")
     webcam = SourceSpec(kind=SourceKind.CAMERA, camera=2, width=640, height=480)

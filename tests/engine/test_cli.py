@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from engine_fakes import FillingDisk, write_clip
 
 from app.cli import main
 
@@ -124,8 +125,6 @@ def test_a_stop_signal_ends_process_like_ctrl_c(tmp_path: Path, random_model_spe
     import signal
     import time
 
-    from engine_fakes import write_clip
-
     if not hasattr(signal, stop_signal):
         pytest.skip(f"{stop_signal} does not exist on this platform")
     clip = write_clip(tmp_path / "long.mp4", frames=3000, width=640, height=360)
@@ -148,16 +147,7 @@ def test_a_stop_signal_ends_process_like_ctrl_c(tmp_path: Path, random_model_spe
 
 
 def test_a_recorder_stopped_by_a_full_disk_is_reported_with_exit_1(capsys, tmp_path: Path, monkeypatch) -> None:
-    from collections import namedtuple
-
-    checks = {"count": 0}
-
-    def disk_usage(path):
-        checks["count"] += 1
-        free = 10 * 2**30 if checks["count"] <= 2 else 2**20  # full after the first 30 frames
-        return namedtuple("usage", "total used free")(free, 0, free)
-
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", disk_usage)
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
     record = tmp_path / "take.mp4"
     code, out, err = _run_cli(capsys, "stream", "--source", "test", "--record", str(record), "--duration", "1.5")
     assert code == 1

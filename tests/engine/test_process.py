@@ -4,6 +4,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from engine_fakes import FillingDisk
 
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
@@ -72,18 +73,9 @@ def test_an_interrupted_run_leaves_an_earlier_output_untouched(segmenter, short_
 def test_a_disk_filling_up_stops_with_a_clear_error_and_no_partial_file(
     segmenter, short_clip: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from collections import namedtuple
-
     from app.engine.sinks import SinkError
 
-    checks = {"count": 0}
-
-    def disk_usage(path):
-        checks["count"] += 1
-        free = 10 * 2**30 if checks["count"] == 1 else 2**20  # room at the start, then the disk fills
-        return namedtuple("usage", "total used free")(free, 0, free)
-
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", disk_usage)
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(1))  # room at the start only
     with pytest.raises(SinkError, match="nearly full"):
         process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
     assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import pyvirtualcam
+from engine_fakes import FillingDisk
 
 from app.engine.engine import OutputFrame
 from app.engine.sinks import RecorderSink, SinkError, VideoFileWriter, VirtualCameraSink, fit_to
@@ -139,39 +140,24 @@ def test_discarded_writer_leaves_no_partial_file(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-class _Disk:
-    """Stands in for ``shutil.disk_usage`` in ``app.engine.sinks``: ``free`` bytes left, changeable mid-test."""
-
-    def __init__(self, free: int) -> None:
-        self.free = free
-
-    def __call__(self, path):
-        from collections import namedtuple
-
-        return namedtuple("usage", "total used free")(10 * self.free, 9 * self.free, self.free)
-
-
 def test_a_nearly_full_disk_is_refused_before_writing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", _Disk(5 * 2**20))
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(0, free_after=5 * 2**20))
     with pytest.raises(SinkError, match=r"nearly full \(5 MB free\); free some space"):
         VideoFileWriter(tmp_path / "out.mp4", width=64, height=48, fps=30)
     assert not (tmp_path / "out.mp4").exists()
 
 
 def test_a_disk_filling_up_stops_the_recorder_and_keeps_a_playable_file(tmp_path: Path, monkeypatch) -> None:
-    disk = _Disk(10 * 2**30)
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", disk)
+    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
     events: list = []
     slot: LatestSlot[OutputFrame] = LatestSlot()
     slot.put(_output(120))
     path = tmp_path / "take.mp4"
     sink = RecorderSink(slot, path, width=64, height=48, fps=100, on_event=events.append)
     with sink:
-        time.sleep(0.2)
-        disk.free = 20 * 2**20  # the disk fills up while recording
-        time.sleep(0.6)
+        time.sleep(0.8)
     assert sink.failure is not None and "nearly full" in sink.failure
     assert any("recorder stopped" in event.message for event in events)
     capture = cv2.VideoCapture(str(path))
-    assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) in (30, 60)  # checked every 30 frames
+    assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 30  # checked every 30 frames
     capture.release()

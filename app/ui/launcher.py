@@ -23,6 +23,11 @@ NO_DISPLAY_MESSAGE = "no display found: run under a desktop session, or use `gre
 NO_CAMERA_NOTICE = "No camera found \N{EM DASH} showing the demo clip. Plug in a camera, then pick it under Source."
 
 
+SECOND_WINDOW_NOTICE = (
+    "Another Greenroom window is open and keeps the settings: changes made in this window are not saved."
+)
+
+
 def missing_display(environ: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
     """True on Linux/BSD when neither X11 nor Wayland is reachable and no Qt platform plugin is forced."""
     environ = os.environ if environ is None else environ
@@ -85,7 +90,10 @@ def run_gui(source_text: str | None) -> int:
     app.setApplicationName(APPLICATION)
     apply_theme(app)
     store = SettingsStore()
+    second_window = not store.claim()
     source, notice = choose_source(source_text, store.last_source(), services.list_cameras(), services.demo_clip())
+    if second_window:
+        notice = " ".join(filter(None, [notice, SECOND_WINDOW_NOTICE]))
     window = MainWindow(store, source, services=services, notice=notice)
     window.show()
     # Ctrl+C in the terminal, `kill` (SIGTERM) and a closed terminal (SIGHUP) close the window the normal way, which

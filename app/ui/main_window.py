@@ -324,6 +324,8 @@ class MainWindow(QMainWindow):
 
     # --- shutdown -----------------------------------------------------------------------------------------------
     def save_settings(self) -> None:
+        if self._store.read_only:  # another window saves the settings (see SettingsStore.claim)
+            return
         self._store.save_render_settings(self._settings)
         self._store.save_mask_view(self.controls.mask_view.isChecked())
         self._store.save_source(self.source_panel.current_spec())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QLockFile, QSettings
 
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings, SourceKind, SourceSpec
 
@@ -42,10 +42,28 @@ def source_from_text(text: str) -> SourceSpec | None:
 
 
 class SettingsStore:
-    """Typed access to the persisted values."""
+    """Typed access to the persisted values.
+
+    With two windows open, the last one closed would overwrite everything the other saved. ``claim()`` takes a lock
+    file beside the settings; a store that could not claim it is ``read_only`` and its window does not save.
+    """
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self._settings = settings if settings is not None else default_qsettings()
+        self._lock: QLockFile | None = None
+        self.read_only = False
+
+    def claim(self) -> bool:
+        """Become the store that saves (True), or find another running window holds the settings (False).
+
+        The lock is released when this process ends; a lock left by a process that crashed is taken over.
+        """
+        path = Path(self._settings.fileName()).with_suffix(".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = QLockFile(str(path))
+        self._lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+        self.read_only = not self._lock.tryLock(0)
+        return not self.read_only
 
     def sync(self) -> None:
         self._settings.sync()

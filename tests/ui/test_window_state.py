@@ -282,6 +282,18 @@ def test_recordings_started_in_the_same_second_get_their_own_files(tmp_path):
     assert all((tmp_path / name).is_file() for name in names)  # claimed, so another window cannot take them
 
 
+def test_a_second_window_on_the_same_settings_does_not_save_over_the_first(open_window, store, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    assert store.claim() and not store.read_only
+    second = SettingsStore(QSettings(str(tmp_path / "greenroom.ini"), QSettings.Format.IniFormat))
+    assert not second.claim() and second.read_only
+    window = open_window(store=second)
+    window.controls.mirror.click()
+    window.close()
+    assert not store.render_settings().mirror  # the first window's settings are as they were
+
+
 def test_start_up_source_choice():
     demo = Path("demo.mp4")
     webcam = SourceSpec(kind=SourceKind.CAMERA, camera=2, width=640, height=480)

@@ -41,8 +41,9 @@ def copy_sound(source: Path, video_only: Path, seconds: float) -> str:
         written = _mux(source, video_only, staging, seconds)
         os.replace(staging, video_only)
     except (av.FFmpegError, OSError, ValueError) as error:
-        staging.unlink(missing_ok=True)
         raise SoundCopyError(f"the sound of {source.name} could not be copied ({error})") from error
+    finally:
+        staging.unlink(missing_ok=True)  # gone after the replace; removed after a failure or an interruption
     return written
 
 

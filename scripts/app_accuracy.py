@@ -17,7 +17,7 @@ import numpy as np
 from app.engine.refine import GuidedUpsampler, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
-from segmentation.inference.preprocess import resize_for_model
+from segmentation.inference.preprocess import resize_for_model, upsample_mask
 from segmentation.metrics import boundary_f_score, iou
 from segmentation.training.config import default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
@@ -47,7 +47,7 @@ def main() -> None:
         for item in items:
             small = resize_for_model(item.rgb, budget)
             probability = segmenter.at_input_size(small)
-            raw = segmenter(item.rgb)
+            raw = upsample_mask(probability, item.rgb.shape[1], item.rgb.shape[0])  # what segmenter(rgb) returns
             alpha = upsample(
                 probability, to_grey(small), to_grey(item.rgb), threshold=args.threshold, feather=args.feather
             )

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 import time
-from collections.abc import Iterator
 
 from app.assets import demo_clip
 from app.engine.backgrounds import make_background
@@ -25,6 +22,7 @@ from app.engine.settings import (
 )
 from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink
 from app.engine.sources import SourceError, open_source
+from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
 from segmentation import load_segmenter
 
 _STATUS_EVERY_SECONDS = 2.0
@@ -46,23 +44,6 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
     if background is not None:
         background.close()
     return settings
-
-
-@contextlib.contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
-    """Inside the block, SIGTERM and SIGHUP (a closed terminal, ``kill``) stop like Ctrl+C: as a KeyboardInterrupt,
-    so recordings are finalised and devices released instead of the process dying mid-write."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
-    previous = {name: signal.signal(getattr(signal, name), interrupt) for name in names}
-    try:
-        yield
-    finally:
-        for name, handler in previous.items():
-            signal.signal(getattr(signal, name), handler)
 
 
 def print_event(event: EngineEvent) -> None:
@@ -90,7 +71,7 @@ def process(args: argparse.Namespace) -> int:
             print(f"\r{done}/{total} frames", end="", file=sys.stderr)
             last_shown[0] = now
 
-    with stop_signals_interrupt():  # SIGTERM/SIGHUP stop like Ctrl+C: no partial output is left
+    with on_stop_signals(raise_keyboard_interrupt):  # SIGTERM/SIGHUP stop like Ctrl+C: no partial output is left
         summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -149,7 +130,7 @@ def stream(args: argparse.Namespace) -> int:
     for sink in sinks:
         sink.start()
     started = last_status = time.monotonic()
-    with stop_signals_interrupt():
+    with on_stop_signals(raise_keyboard_interrupt):
         try:
             while args.duration is None or time.monotonic() - started < args.duration:
                 time.sleep(0.1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec, parse_source_spec
 from app.engine.sources import SourceError, open_source
+from app.stop_signals import on_stop_signals
 from app.ui.main_window import MainWindow
 from app.ui.persistence import APPLICATION, ORGANIZATION, SettingsStore
 from app.ui.services import Services
@@ -96,16 +96,13 @@ def run_gui(source_text: str | None) -> int:
         notice = " ".join(filter(None, [notice, SECOND_WINDOW_NOTICE]))
     window = MainWindow(store, source, services=services, notice=notice)
     window.show()
-    # Ctrl+C in the terminal, `kill` (SIGTERM) and a closed terminal (SIGHUP) close the window the normal way, which
-    # saves the settings and finalises a recording; the timer lets Python run its signal handlers.
-    names = [name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]  # Windows has no SIGHUP
-    previous = {name: signal.signal(getattr(signal, name), lambda *_: window.close()) for name in names}
+    # Ctrl+C, `kill` and a closed terminal close the window the normal way (settings saved, recording finalised);
+    # the timer lets Python run its signal handlers while Qt's event loop runs.
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(200)
     try:
-        return app.exec()
+        with on_stop_signals(window.close):
+            return app.exec()
     finally:
         wake.stop()
-        for name, handler in previous.items():
-            signal.signal(getattr(signal, name), handler)

@@ -24,6 +24,7 @@ from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
 from app.engine.sinks import VideoFileWriter
 from app.engine.sources import VideoFileSource
+from app.engine.stats import StatsSnapshot
 from segmentation import load_segmenter
 
 BENCH_SIZE = (1280, 720)
@@ -72,23 +73,16 @@ def mediapipe_loop(clip: Path, output: Path, max_frames: int) -> float | None:
     return frames / (time.perf_counter() - started)
 
 
-def stream_latency(clip: Path, seconds: float) -> tuple[float, float, float, int, int, str]:
-    """(fps, latency p50 ms, latency p95 ms, frames, dropped, quality level) of the live engine on ``clip`` paced at
-    its fps, in the default (adaptive) quality mode; the level is the one it holds at the end, e.g.
-    ``"adaptive: model input 320x180, new mask every frame"``."""
+def stream_snapshot(clip: Path, seconds: float) -> StatsSnapshot:
+    """The live engine's stats after ``seconds`` on ``clip`` paced at its fps, in the default (adaptive) quality mode:
+    fps, latency, frames, dropped, and ``quality``, the level it holds at the end (e.g. ``"adaptive: model input
+    320x176, new mask every frame"``)."""
     engine = Engine(load_segmenter())
     engine.start(SourceSpec(kind=SourceKind.VIDEO, path=clip, loop=True), _BLUR)
     time.sleep(seconds)
     snapshot = engine.snapshot()
     engine.stop()
-    return (
-        snapshot.fps,
-        snapshot.latency.p50_ms,
-        snapshot.latency.p95_ms,
-        snapshot.frames,
-        snapshot.dropped,
-        snapshot.quality,
-    )
+    return snapshot
 
 
 def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool, rounds: int = 3) -> int:
@@ -113,7 +107,7 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
                 peer_available = False  # skipped once (no teacher here): skipped for good
             else:
                 peer_runs.append(peer)
-        fps, p50, p95, streamed, dropped, quality = stream_latency(clip, seconds)
+        stream = stream_snapshot(clip, seconds)
     process_fps = statistics.median(s.fps for s in summaries)
     summary = sorted(summaries, key=lambda s: s.fps)[len(summaries) // 2]  # its per-stage times are printed
     peer_fps = statistics.median(peer_runs) if peer_runs else None
@@ -129,9 +123,9 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
     rows.append(
         (
             "stream (ours, paced at clip fps)",
-            f"{fps:.1f} fps",
-            f"latency p50 {p50:.1f} ms, p95 {p95:.1f} ms; {streamed} frames, {dropped} dropped; "
-            f"ended at {quality or 'no frame rendered'}",
+            f"{stream.fps:.1f} fps",
+            f"latency p50 {stream.latency.p50_ms:.1f} ms, p95 {stream.latency.p95_ms:.1f} ms; {stream.frames} "
+            f"frames, {stream.dropped} dropped; ended at {stream.quality or 'no frame rendered'}",
         )
     )
     width = max(len(row[0]) for row in rows)
@@ -144,7 +138,7 @@ def run_bench(*, clip: Path | None, seconds: float, frames: int, with_peer: bool
     )
     targets = [
         f"process >= 30 fps: {'met' if process_fps >= 30 else 'NOT met'}",
-        f"stream latency p95 < 70 ms: {'met' if p95 < 70 else 'NOT met'}",
+        f"stream latency p95 < 70 ms: {'met' if stream.latency.p95_ms < 70 else 'NOT met'}",
     ]
     if peer_fps is not None:
         targets.append(f"at least as fast as the MediaPipe loop: {'met' if process_fps >= peer_fps else 'NOT met'}")

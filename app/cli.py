@@ -12,12 +12,13 @@ Bad input ends with one line on stderr that says what is wrong and what to do, a
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from app.engine.backgrounds import BackgroundError
-from app.engine.settings import BackgroundSpecError, QualityMode, RenderSettings
+from app.engine.settings import MAX_FPS, MIN_FPS, BackgroundSpecError, QualityMode, RenderSettings
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
 from segmentation import WeightsError
@@ -35,10 +36,10 @@ def _positive_seconds(text: str) -> float:
 
 
 def _frame_rate(text: str) -> float:
-    """argparse type for ``--fps``: 1 to 120 frames per second, the range the engine paces."""
+    """argparse type for ``--fps``: the range ``RenderSettings.target_fps`` accepts, named after the flag."""
     value = _number(text)
-    if not 1 <= value <= 120:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 120 frames per second, got {text}")
+    if not MIN_FPS <= value <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be between {MIN_FPS:g} and {MAX_FPS:g} frames per second, got {text}")
     return value
 
 
@@ -47,7 +48,7 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value:  # NaN
+    if math.isnan(value):
         raise argparse.ArgumentTypeError("expected a number, got NaN")
     return value
 

@@ -70,13 +70,11 @@ class AdaptiveQuality:
         """This frame's cost one level up the ladder (``None`` at the top, or before any mask was timed)."""
         if self.index == 0:
             return None
-        known_mask_seconds = mask_seconds if mask_seconds is not None else self._mask_seconds
-        if known_mask_seconds is None:
+        new_mask_seconds = mask_seconds if mask_seconds is not None else self._mask_seconds
+        if new_mask_seconds is None:
             return None
         growth = LADDER[self.index - 1].pixel_budget / LADDER[self.index].pixel_budget
-        if mask_seconds is not None:
-            return work_seconds + mask_seconds * (growth - 1.0)
-        return work_seconds + known_mask_seconds * growth
+        return work_seconds - (mask_seconds or 0.0) + new_mask_seconds * growth  # this frame's model time, replaced
 
     def observe(self, work_seconds: float, target_fps: float, *, mask_seconds: float | None) -> None:
         budget = 1.0 / target_fps

@@ -77,6 +77,9 @@ def parse_background_spec(text: str) -> BackgroundSpec:
     return BackgroundSpec(kind=BackgroundKind.IMAGE if suffix in IMAGE_SUFFIXES else BackgroundKind.VIDEO, path=path)
 
 
+MIN_FPS, MAX_FPS = 1.0, 120.0  # the output paces the engine and the sinks hold
+
+
 class QualityMode(Enum):
     ADAPTIVE = "adaptive"  # hold target_fps by trading model input size and mask refresh rate
     QUALITY = "quality"  # largest input, a new mask every frame
@@ -106,8 +109,8 @@ class RenderSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if not 1.0 <= self.target_fps <= 120.0:
-            raise ValueError(f"target_fps must be in [1, 120], got {self.target_fps}")
+        if not MIN_FPS <= self.target_fps <= MAX_FPS:
+            raise ValueError(f"target_fps must be in [{MIN_FPS:g}, {MAX_FPS:g}], got {self.target_fps}")
 
 
 class SourceKind(Enum):

@@ -331,8 +331,7 @@ class MainWindow(QMainWindow):
         self._store.save_source(self.source_panel.current_spec())
         self._store.save_device(self._device)
         present = self.gallery.user_files()
-        still_missing = [path for path in self._missing_backgrounds if path not in present and not path.is_file()]
-        self._store.save_user_backgrounds(present + still_missing)
+        self._store.save_user_backgrounds(present + [path for path in self._missing_backgrounds if path not in present])
         self._store.save_geometry(self.saveGeometry())
         self._store.sync()
 

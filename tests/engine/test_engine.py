@@ -80,51 +80,42 @@ def test_mirror_flips_the_captured_image(segmenter) -> None:
         engine.stop()
 
 
-def test_unplugged_camera_is_reported_retried_and_recovered(segmenter) -> None:
-    attempts = {"count": 0}
+def _run_until_the_camera_is_back(segmenter, openings) -> list[str]:
+    """Start on a camera whose opener returns or raises ``openings`` in turn (then healthy cameras), wait until the
+    capture reports it recovered and frames flow again; returns the error messages seen."""
+    attempts = iter(openings)
 
     def opener(spec):
-        attempts["count"] += 1
-        if attempts["count"] == 1:
-            return FakeCamera(frames_before_unplug=5)
-        if attempts["count"] == 2:
-            raise SourceError("camera 0 could not be opened: check that it is plugged in")
-        return FakeCamera()
+        opening = next(attempts, None)
+        if isinstance(opening, Exception):
+            raise opening
+        return opening or FakeCamera()
 
     events: list[EngineEvent] = []
     engine = Engine(segmenter, on_event=events.append, source_opener=opener, capture_retry_seconds=0.05)
     engine.start(CAMERA, RenderSettings())
     try:
         assert _wait_for(lambda: any(e.kind is EventKind.RECOVERED and e.source == "capture" for e in events), 15)
-        errors = [e.message for e in events if e.kind is EventKind.ERROR]
-        assert any("unplugged" in message for message in errors)
-        assert any("retrying" in message for message in errors)
         _, version = engine.output.peek()
         _newest(engine, version)  # frames flow again
     finally:
         engine.stop()
+    return [e.message for e in events if e.kind is EventKind.ERROR]
+
+
+def test_unplugged_camera_is_reported_retried_and_recovered(segmenter) -> None:
+    unplugged = FakeCamera(frames_before_unplug=5)
+    errors = _run_until_the_camera_is_back(
+        segmenter, [unplugged, SourceError("camera 0 could not be opened: check that it is plugged in")]
+    )
+    assert any("unplugged" in message for message in errors)
+    assert any("retrying" in message for message in errors)
 
 
 def test_an_unexpected_driver_error_is_reported_and_retried_not_fatal(segmenter) -> None:
     """OpenCV can raise its own errors (cv2.error) from a camera driver: the capture thread must survive them."""
-    attempts = {"count": 0}
-
-    def opener(spec):
-        attempts["count"] += 1
-        if attempts["count"] == 1:
-            raise RuntimeError("driver said no")
-        return FakeCamera()
-
-    events: list[EngineEvent] = []
-    engine = Engine(segmenter, on_event=events.append, source_opener=opener, capture_retry_seconds=0.05)
-    engine.start(CAMERA, RenderSettings())
-    try:
-        assert _wait_for(lambda: any(e.kind is EventKind.RECOVERED and e.source == "capture" for e in events), 15)
-        errors = [e.message for e in events if e.kind is EventKind.ERROR]
-        assert any("the source failed (RuntimeError: driver said no); retrying" in message for message in errors)
-        _newest(engine)
-    finally:
-        engine.stop()
+    errors = _run_until_the_camera_is_back(segmenter, [RuntimeError("driver said no")])
+    assert any("the source failed (RuntimeError: driver said no); retrying" in message for message in errors)
 
 
 def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> None:

@@ -90,12 +90,18 @@ def test_speed_levels_reuse_masks_between_refreshes() -> None:
     assert renderer.level is not None and renderer.level.mask_interval == 2
 
 
-def test_adaptive_quality_steps_down_when_frames_are_slow() -> None:
+def _render_slow_frames(mode: QualityMode) -> tuple[FrameRenderer, ScriptedSegmenter, int]:
+    """20 frames of 30 ms at a 60 fps target in ``mode``: (renderer, segmenter, the ladder index before)."""
     segmenter = ScriptedSegmenter("stall", delay=0.03)
     renderer = FrameRenderer(segmenter, use_guard=False)
     start_index = renderer.quality.index
     for _ in range(20):
-        renderer.render(_room(), RenderSettings(quality=QualityMode.ADAPTIVE, target_fps=60))
+        renderer.render(_room(), RenderSettings(quality=mode, target_fps=60))
+    return renderer, segmenter, start_index
+
+
+def test_adaptive_quality_steps_down_when_frames_are_slow() -> None:
+    renderer, segmenter, start_index = _render_slow_frames(QualityMode.ADAPTIVE)
     assert renderer.quality.index > start_index
     assert segmenter.pixel_budget < 256 * 144
 
@@ -132,10 +138,6 @@ def test_an_unexpected_error_gives_a_safe_frame_not_a_dead_render_thread() -> No
 
 
 def test_a_fixed_quality_mode_leaves_the_adaptive_ladder_alone() -> None:
-    segmenter = ScriptedSegmenter("stall", delay=0.03)
-    renderer = FrameRenderer(segmenter, use_guard=False)
-    start_index = renderer.quality.index
-    for _ in range(20):
-        renderer.render(_room(), RenderSettings(quality=QualityMode.QUALITY, target_fps=60))
+    renderer, segmenter, start_index = _render_slow_frames(QualityMode.QUALITY)
     assert renderer.quality.index == start_index
     assert segmenter.pixel_budget == 320 * 180

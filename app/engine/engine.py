@@ -125,11 +125,14 @@ class Engine:
         self._stop_requested.set()
         self._stop_capture(max(0.0, deadline - time.monotonic()))
         self._frames.close()
+        still_rendering = False
         if self._render_thread is not None:
             self._render_thread.join(max(0.0, deadline - time.monotonic()))
+            still_rendering = self._render_thread.is_alive()
             self._render_thread = None
         self.output.close()
-        self._renderer.close()
+        if not still_rendering:  # a render stuck past the timeout keeps its renderer: closing it underneath could crash
+            self._renderer.close()
 
     def snapshot(self) -> StatsSnapshot:
         return self.stats.snapshot(dropped=self._frames.dropped)

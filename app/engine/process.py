@@ -33,6 +33,7 @@ from segmentation import Segmenter
 _QUEUE_DEPTH = 4
 PROCESS_INFERENCE_THREADS = 1
 _END = object()
+_STOP_TIMEOUT_SECONDS = 10.0  # far above one frame's work; a stage still busy after this is stuck
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,13 @@ class ProcessSummary:
 
 
 class _Stage(threading.Thread):
-    """A daemon thread that records the first exception it meets instead of dying silently."""
+    """A daemon thread that records the first exception it meets instead of dying silently, and then sets
+    ``cancel`` so that the other stages stop instead of waiting for it."""
 
-    def __init__(self, target: Callable[[], None], name: str) -> None:
+    def __init__(self, target: Callable[[], None], name: str, cancel: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self._work = target
+        self._cancel = cancel
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -72,6 +75,7 @@ class _Stage(threading.Thread):
             self._work()
         except BaseException as error:  # re-raised in the caller's thread by process_video
             self.error = error
+            self._cancel.set()
 
 
 def process_video(
@@ -121,9 +125,18 @@ def process_video(
             count += 1
         put(decoded, _END)
 
+    def take(source_queue: queue.Queue) -> np.ndarray | Rendered | object:
+        """Next item of ``source_queue``, or ``_END`` once the run is cancelled."""
+        while not cancel.is_set():
+            try:
+                return source_queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return _END
+
     def encode() -> None:
         while True:
-            item = rendered.get()
+            item = take(rendered)
             if item is _END:
                 return
             started = time.perf_counter()
@@ -135,7 +148,7 @@ def process_video(
     def finish() -> None:
         nonlocal safe_frames
         while True:
-            item = masked.get()
+            item = take(masked)
             if item is _END:
                 put(rendered, _END)
                 return
@@ -147,9 +160,9 @@ def process_video(
                 return
 
     stages = [
-        _Stage(decode, "greenroom-decode"),
-        _Stage(finish, "greenroom-composite"),
-        _Stage(encode, "greenroom-encode"),
+        _Stage(decode, "greenroom-decode", cancel),
+        _Stage(finish, "greenroom-composite", cancel),
+        _Stage(encode, "greenroom-encode", cancel),
     ]
     decoder, finisher, encoder = stages
     started = time.perf_counter()
@@ -176,10 +189,12 @@ def process_video(
         completed = True
     finally:
         cancel.set()
-        decoder.join(timeout=2.0)
-        source.close()
-        renderer.close()
-        writer.close(discard=not completed)
+        if _all_stopped(stages, timeout=_STOP_TIMEOUT_SECONDS):
+            source.close()
+            renderer.close()
+            writer.close(discard=not completed)
+        else:  # a stage is stuck in a native call: releasing what it uses under it could crash the process
+            staging.unlink(missing_ok=True)
     sound = "no sound in the input"
     try:
         if has_sound(input_path):
@@ -212,6 +227,14 @@ def _get(source_queue: queue.Queue, producer: _Stage) -> np.ndarray | object:
                 raise producer.error from None
             if not producer.is_alive() and source_queue.empty():
                 return _END
+
+
+def _all_stopped(stages: list[_Stage], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds in all for the stage threads to end; True if they all did."""
+    deadline = time.monotonic() + timeout
+    for stage in stages:
+        stage.join(timeout=max(0.0, deadline - time.monotonic()))
+    return not any(stage.is_alive() for stage in stages)
 
 
 def _stage_table(stats: PipelineStats) -> dict[str, StageStats]:

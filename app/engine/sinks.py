@@ -146,6 +146,12 @@ class PacedSink:
         raise NotImplementedError
 
     def _run(self) -> None:
+        try:
+            self._send_until_stopped()
+        finally:  # released by this thread only, so never while a frame is being sent
+            self._release()
+
+    def _send_until_stopped(self) -> None:
         last_version = -1
         next_due = time.monotonic()
         try:
@@ -167,12 +173,15 @@ class PacedSink:
             self.failure = f"{self.name} stopped: {error}"
             self._on_event(EngineEvent(EventKind.ERROR, self.name, self.failure))
 
-    def close(self, timeout: float = 1.0) -> None:
-        """Stop the thread and release the device or file; safe to call twice."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the thread, which then releases the device or file; safe to call twice. Waits up to ``timeout``
+        seconds for it (one frame takes milliseconds); a thread stuck in the driver for longer releases when it
+        returns, and the wait is cut short rather than releasing the device under it."""
         self._stop_requested.set()
-        if self._thread.is_alive():
+        if self._thread.ident is None:  # never started
+            self._release()
+        else:
             self._thread.join(timeout)
-        self._release()
 
     def __enter__(self) -> PacedSink:
         self.start()

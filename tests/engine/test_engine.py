@@ -138,6 +138,33 @@ def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> 
         engine.stop()
 
 
+def test_stopping_during_a_long_render_leaves_its_renderer_open(segmenter) -> None:
+    """A render still running when ``stop`` gives up waiting must not have its background or model closed under it."""
+    in_model = threading.Event()
+
+    class StuckSegmenter:
+        info = segmenter.info
+        pixel_budget = segmenter.pixel_budget
+
+        def at_input_size(self, small):
+            in_model.set()
+            time.sleep(1.0)
+            in_model.clear()
+            return segmenter.at_input_size(small)
+
+    engine = Engine(StuckSegmenter(), source_opener=lambda spec: FakeCamera())
+    closed_while_rendering = []
+    close_renderer = engine._renderer.close
+    engine._renderer.close = lambda: (closed_while_rendering.append(in_model.is_set()), close_renderer())
+    engine.start(CAMERA, RenderSettings())
+    assert _wait_for(in_model.is_set)
+    render_thread = engine._render_thread
+    engine.stop(timeout=0.2)
+    render_thread.join(5.0)
+    assert not render_thread.is_alive()  # it ended after its render, as asked
+    assert closed_while_rendering == []
+
+
 def test_source_switch_keeps_the_render_thread(segmenter, short_clip) -> None:
     def opener(spec: SourceSpec):
         return FakeCamera() if spec.kind is SourceKind.CAMERA else open_source(spec)

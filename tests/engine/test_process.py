@@ -1,5 +1,7 @@
 """Offline processing: every frame, same size and fps; failures leave no partial file."""
 
+import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -8,6 +10,7 @@ from engine_fakes import FillingDisk
 
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
+from app.engine.sinks import SinkError, VideoFileWriter
 from app.engine.sources import SourceError
 
 
@@ -73,9 +76,74 @@ def test_an_interrupted_run_leaves_an_earlier_output_untouched(segmenter, short_
 def test_a_disk_filling_up_stops_with_a_clear_error_and_no_partial_file(
     segmenter, short_clip: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from app.engine.sinks import SinkError
-
     monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(1))  # room at the start only
     with pytest.raises(SinkError, match="nearly full"):
         process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
+    assert list(tmp_path.iterdir()) == []
+
+
+class _SlowWriter(VideoFileWriter):
+    """A writer whose frames take ``seconds`` each, that notes a ``close`` arriving while a frame is being written
+    (what crashes the native writer) and raises ``fail_with`` on write number ``fail_at``."""
+
+    seconds = 0.1
+    fail_at: int | None = None
+    fail_with = SinkError("the disk is nearly full")
+    closed_during_a_write = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.writing = False
+        self.writes = 0
+
+    def write(self, rgb) -> None:
+        self.writing = True
+        self.writes += 1
+        time.sleep(self.seconds)
+        self.writing = False
+        if self.writes == self.fail_at:
+            raise self.fail_with
+        super().write(rgb)
+
+    def close(self, *, discard: bool = False) -> None:
+        type(self).closed_during_a_write |= self.writing
+        super().close(discard=discard)
+
+
+def test_an_interrupt_waits_for_the_frame_being_written_before_closing_the_writer(
+    segmenter, short_clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    writer_class = type("Writer", (_SlowWriter,), {})
+    monkeypatch.setattr("app.engine.process.VideoFileWriter", writer_class)
+
+    def interrupt_at_ten(done: int, total: int) -> None:
+        if done == 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter, on_progress=interrupt_at_ten)
+    assert not writer_class.closed_during_a_write
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_encoder_failing_behind_full_queues_ends_the_run_with_its_error(
+    segmenter, short_clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The encoder is slow enough for every queue to fill before it fails: the other stages must not wait for it."""
+    writer_class = type("Writer", (_SlowWriter,), {"seconds": 0.3, "fail_at": 3})
+    monkeypatch.setattr("app.engine.process.VideoFileWriter", writer_class)
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "process_video hung after its encoder failed"
+    assert isinstance(outcome[0], SinkError) and "nearly full" in str(outcome[0])
     assert list(tmp_path.iterdir()) == []

@@ -45,14 +45,40 @@ class AbsentDeviceBackend(RecordingBackend):
         raise RuntimeError("device /dev/video10 does not exist")
 
 
+class SlowDeviceBackend(RecordingBackend):
+    """A device whose driver takes 1.5 s per frame, and notes a ``close`` that arrives while a frame is being sent."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.sending = False
+        self.closed_while_sending = False
+
+    def send(self, frame: np.ndarray) -> None:
+        self.sending = True
+        time.sleep(1.5)
+        super().send(frame)
+        self.sending = False
+
+    def close(self) -> None:
+        self.closed_while_sending |= self.sending
+        super().close()
+
+
+_TEST_BACKENDS = {
+    "greenroom-test": RecordingBackend,
+    "greenroom-absent": AbsentDeviceBackend,
+    "greenroom-slow": SlowDeviceBackend,
+}
+
+
 @pytest.fixture(autouse=True)
 def test_backends():
-    pyvirtualcam.register_backend("greenroom-test", RecordingBackend)
-    pyvirtualcam.register_backend("greenroom-absent", AbsentDeviceBackend)
+    for name, backend in _TEST_BACKENDS.items():
+        pyvirtualcam.register_backend(name, backend)
     RecordingBackend.instances.clear()
     yield
-    pyvirtualcam.camera.BACKENDS.pop("greenroom-test", None)
-    pyvirtualcam.camera.BACKENDS.pop("greenroom-absent", None)
+    for name in _TEST_BACKENDS:
+        pyvirtualcam.camera.BACKENDS.pop(name, None)
 
 
 def _output(value: int, width: int = 64, height: int = 48) -> OutputFrame:
@@ -92,6 +118,18 @@ def test_a_source_of_another_shape_is_fitted_without_stretching() -> None:
     assert portrait.shape == (36, 64, 3) and portrait[:, 32].min() == 50 and portrait[:, 0].max() == 0
     assert fit_to(_output(7).rgb, 32, 24).shape == (24, 32, 3)  # the same shape is scaled, no bars
     assert fit_to(_output(7).rgb, 32, 24).min() == 7
+
+
+def test_closing_waits_for_the_frame_being_sent_before_releasing_the_device() -> None:
+    slot: LatestSlot[OutputFrame] = LatestSlot()
+    slot.put(_output(10))
+    sink = VirtualCameraSink(slot, width=64, height=48, fps=30, backend="greenroom-slow")
+    sink.start()
+    time.sleep(0.2)  # the first frame is now in the driver
+    sink.close()
+    backend = RecordingBackend.instances[0]
+    assert backend.closed and not backend.closed_while_sending
+    assert len(backend.frames) == 1
 
 
 def test_absent_virtual_camera_is_a_clear_message() -> None:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from segmentation.model import build_deeplabv3plus
-from segmentation.training.augment import crop_around_person
+from segmentation.training.augment import crop_around_person, paste_occluder
 from segmentation.training.config import TrainConfig
 from segmentation.training.dataset import MixtureWeights, TrainingMaterial, TrainingMixture
 from segmentation.training.sources import LabelledImage
@@ -98,3 +98,44 @@ def test_crop_min_area_one_keeps_the_whole_window_in_view() -> None:
     assert all(abs(area - mask.mean()) < 0.1 * mask.mean() + 0.01 for area in areas)
     _, zoomed = crop_around_person(image, mask, (256, 144), np.random.default_rng(5), min_area=0.2)
     assert float(zoomed.mean()) > mask.mean()  # a small crop around the person magnifies it
+
+
+def test_an_occluder_is_background_where_it_covers_the_person_and_leaves_the_rest_alone() -> None:
+    image = np.full((144, 256, 3), 10, np.uint8)
+    mask = np.zeros((144, 256), np.float32)
+    mask[20:144, 90:170] = 1.0
+    texture = np.full((360, 640, 3), 250, np.uint8)  # a bright person-free photo, so the patch is easy to find
+    covered_person = []
+    for seed in range(40):
+        pasted, new_mask = paste_occluder(image, mask, texture, np.random.default_rng(seed))
+        assert pasted.shape == image.shape and pasted.dtype == np.uint8
+        assert new_mask.shape == mask.shape and new_mask.dtype == np.float32
+        patch = pasted[:, :, 0] > 130  # more than half patch
+        untouched = pasted[:, :, 0] == 10
+        assert patch.any() and untouched.any()
+        assert (new_mask <= mask + 1e-6).all()  # it only ever takes person away
+        assert (new_mask[patch] < 0.5).all()  # where the patch is opaque the label is background
+        assert np.allclose(new_mask[untouched], mask[untouched], atol=1 / 240)  # alpha below half a grey level
+        covered_person.append(bool((patch & (mask > 0.5)).any()))
+    assert 0.5 < np.mean(covered_person) < 1.0  # mostly beside or over the person, now and then elsewhere
+
+
+def test_occluders_come_with_their_probability_and_only_on_samples_with_people() -> None:
+    material = _material()
+    plain = TrainingMixture(material, length=64, seed=7)
+    never = TrainingMixture(material, length=64, seed=7, occluder_probability=0.0)
+    always = TrainingMixture(material, length=64, seed=7, occluder_probability=1.0)
+    changed = 0
+    for index in range(64):
+        assert torch.equal(plain[index][0], never[index][0])
+        with_occluder = always[index]
+        if float(plain[index][1].max()) > 0:
+            changed += int(float(with_occluder[1].sum()) < float(plain[index][1].sum()) - 1.0)
+    assert changed > 32
+    only_negatives = TrainingMixture(
+        material, length=8, seed=2, mixture=MixtureWeights(0.0, 0.0, 0.0, 1.0), occluder_probability=1.0
+    )
+    plain_negatives = TrainingMixture(material, length=8, seed=2, mixture=MixtureWeights(0.0, 0.0, 0.0, 1.0))
+    assert all(torch.equal(only_negatives[i][0], plain_negatives[i][0]) for i in range(8))
+    with pytest.raises(ValueError, match="occluder_probability"):
+        TrainingMixture(material, length=4, seed=0, occluder_probability=1.5)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from segmentation.training.augment import crop_around_person, paste_person, webcam_photometric
+from segmentation.training.augment import crop_around_person, paste_occluder, paste_person, webcam_photometric
 from segmentation.training.sources import LabelledImage
 
 
@@ -55,13 +55,16 @@ class TrainingMixture(Dataset):
         samples_per_batch: int = 1,
         crop_min_area: float = 0.35,
         sample_scale_range: tuple[float, float] = (1.0, 1.0),
+        occluder_probability: float = 0.0,
     ) -> None:
         """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
         the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
         consecutive indices into one batch, which must share one shape; crops of photos and backgrounds cover
         ``crop_min_area`` to all of the largest window of the sample's aspect; each batch scales ``sample_size`` by
         a factor drawn uniformly from ``sample_scale_range`` (sides rounded to multiples of 16, at least 32), so the
-        model sees people at more sizes in pixels than one input size gives (mixed input-size training)."""
+        model sees people at more sizes in pixels than one input size gives (mixed input-size training);
+        ``occluder_probability`` of the samples with people get an object-like patch beside or over a person,
+        labelled background (``augment.paste_occluder``)."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -76,6 +79,9 @@ class TrainingMixture(Dataset):
         if not 0.0 < low <= high:
             raise ValueError(f"sample_scale_range must satisfy 0 < low <= high, got {sample_scale_range}")
         self.sample_scale_range = (low, high)
+        if not 0.0 <= occluder_probability <= 1.0:
+            raise ValueError(f"occluder_probability must be in [0, 1], got {occluder_probability}")
+        self.occluder_probability = occluder_probability
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
@@ -117,6 +123,9 @@ class TrainingMixture(Dataset):
                     mask = np.maximum(mask, second)
             else:
                 image, mask = background, np.zeros(background.shape[:2], np.float32)
+        if kind != 3 and rng.random() < self.occluder_probability:
+            texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
+            image, mask = paste_occluder(image, mask, texture, rng)
         image = webcam_photometric(np.ascontiguousarray(image), rng)
         return (
             torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0),

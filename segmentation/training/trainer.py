@@ -150,6 +150,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         samples_per_batch=config.batch_size * world_size,
         crop_min_area=config.crop_min_area,
         sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
+        occluder_probability=config.occluder_probability,
         mixture=MixtureWeights(
             config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
         ),

@@ -19,9 +19,9 @@ from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
 from segmentation.inference.preprocess import resize_for_model, upsample_mask
 from segmentation.metrics import boundary_f_score, iou
-from segmentation.training.config import default_data_root
+from segmentation.training.config import TrainConfig, default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
-from segmentation.training.sources import is_validation, load_labelled
+from segmentation.training.sources import load_held_out
 
 
 def main() -> None:
@@ -33,8 +33,7 @@ def main() -> None:
     parser.add_argument("--feather", type=float, default=RenderSettings().feather)
     parser.add_argument("--threshold", type=float, default=RenderSettings().threshold)
     args = parser.parse_args()
-    labelled = load_labelled(args.images, args.masks, soft=False, max_side=100_000)
-    items = [item for item in labelled if is_validation(item.name, 0.2)]
+    items = load_held_out(args.images, args.masks, TrainConfig.val_fraction)
     if not items:
         raise SystemExit(f"no held-out photo with a mask found in {args.images} and {args.masks}")
     segmenter = load_segmenter()

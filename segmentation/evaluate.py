@@ -25,7 +25,7 @@ from segmentation.inference import load_segmenter
 from segmentation.metrics import boundary_f_score, iou, static_flicker
 from segmentation.training.config import default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
-from segmentation.training.sources import is_validation, load_labelled, video_frames
+from segmentation.training.sources import load_held_out, load_labelled, video_frames
 from segmentation.weights import load_spec
 
 _SHEET_ROWS = 8
@@ -42,9 +42,10 @@ class PhotoScore:
 
 def score_photos(images: Path, masks: Path, *, validation_only: bool, val_fraction: float, segmenter, teacher):
     """Per-photo scores plus the (name -> image, mask, ours, teacher) data needed for the sheet."""
-    items = load_labelled(images, masks, soft=False, max_side=100_000)
     if validation_only:
-        items = [item for item in items if is_validation(item.name, val_fraction)]
+        items = load_held_out(images, masks, val_fraction)
+    else:
+        items = load_labelled(images, masks, soft=False, max_side=100_000)
     if not items:
         raise ValueError(f"no image in {images} has a mask of the same stem in {masks}")
     scores, predictions = [], {}

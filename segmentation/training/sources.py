@@ -66,6 +66,12 @@ def load_labelled(images_dir: Path, masks_dir: Path, *, soft: bool, max_side: in
     return items
 
 
+def load_held_out(images_dir: Path, masks_dir: Path, val_fraction: float) -> list[LabelledImage]:
+    """The labelled images of the held-out split (``is_validation``), at full size with hard masks, sorted by name."""
+    labelled = load_labelled(images_dir, masks_dir, soft=False, max_side=100_000)
+    return [item for item in labelled if is_validation(item.name, val_fraction)]
+
+
 def is_validation(name: str, fraction: float) -> bool:
     """Stable split by a hash of the file stem: the same images are held out on every machine and run."""
     digest = hashlib.sha256(name.encode()).digest()

@@ -13,7 +13,9 @@ from app.engine.events import EventCallback
 from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink
 from app.engine.slot import LatestSlot
 
-_SINK_CLOSE_TIMEOUT = 0.5
+# A sink ends within one frame period (33 ms at 30 fps); a longer wait happens only when the disk or the driver stalls,
+# and then finishing the recording matters more than a button that answers at once.
+_SINK_CLOSE_TIMEOUT = 5.0
 
 
 def recording_path(folder: Path, now: float | None = None) -> Path:

@@ -1,5 +1,5 @@
 """Held-out IoU and boundary F of the alpha the app composites (guided upsampling on), next to the raw model's
-bilinear upsampling: ``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5]``.
+bilinear upsampling: ``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5] [--spec SPEC]``.
 
 ``segmentation.evaluate`` scores the model's own mask, upsampled bilinearly to the photo's size. The app instead
 upsamples with the fast guided filter (``app.engine.refine``), which moves the outline onto the image's edges; this
@@ -32,11 +32,12 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[256 * 144, 320 * 180], help="model input pixels")
     parser.add_argument("--feather", type=float, default=RenderSettings().feather)
     parser.add_argument("--threshold", type=float, default=RenderSettings().threshold)
+    parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
     args = parser.parse_args()
     items = load_held_out(args.images, args.masks, TrainConfig.val_fraction)
     if not items:
         raise SystemExit(f"no held-out photo with a mask found in {args.images} and {args.masks}")
-    segmenter = load_segmenter()
+    segmenter = load_segmenter(spec_path=args.spec)
     upsample = GuidedUpsampler()
     print(f"{len(items)} held-out photos, model {segmenter.info.model_name} on {segmenter.info.backend}")
     print(f"{'input pixels':<14}{'raw IoU':>9}{'raw BF':>9}{'app IoU':>9}{'app BF':>9}   (without the reviewed masks)")

@@ -1,10 +1,12 @@
 """Static-edge flicker of the alpha the app actually composites (temporal smoothing and guided upsampling on),
 next to the raw model, on the demo clip: ``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5]
-[--pixel-budget 57600]`` (model input pixels; default the model's own, 256x144 for 16:9)."""
+[--pixel-budget 57600] [--spec SPEC]`` (model input pixels, default the model's own, 256x144 for 16:9; a model spec,
+default the shipped model)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.assets import demo_clip
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
@@ -21,8 +23,9 @@ def main() -> None:
     parser.add_argument("--smoothing", type=float, default=RenderSettings().smoothing)
     parser.add_argument("--feather", type=float, default=RenderSettings().feather)
     parser.add_argument("--pixel-budget", type=int, default=None, help="model input pixels (default: the model's)")
+    parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
     args = parser.parse_args()
-    segmenter = load_segmenter(pixel_budget=args.pixel_budget)
+    segmenter = load_segmenter(spec_path=args.spec, pixel_budget=args.pixel_budget)
     smoother, upsample = TemporalSmoother(), GuidedUpsampler()
     frames = video_frames(demo_clip(), 1, 100_000)[: args.frames]
     raw, in_app = [], []

@@ -230,10 +230,11 @@ def _get(source_queue: queue.Queue, producer: _Stage) -> np.ndarray | object:
 
 
 def _all_stopped(stages: list[_Stage], timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds in all for the stage threads to end; True if they all did."""
+    """Wait up to ``timeout`` seconds in all for the started stage threads to end; True if they all did."""
     deadline = time.monotonic() + timeout
     for stage in stages:
-        stage.join(timeout=max(0.0, deadline - time.monotonic()))
+        if stage.ident is not None:
+            stage.join(timeout=max(0.0, deadline - time.monotonic()))
     return not any(stage.is_alive() for stage in stages)
 
 

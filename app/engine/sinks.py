@@ -149,7 +149,10 @@ class PacedSink:
         try:
             self._send_until_stopped()
         finally:  # released by this thread only, so never while a frame is being sent
-            self._release()
+            try:
+                self._release()
+            except Exception as error:  # a driver failing to close must not leave a traceback on the console
+                self._on_event(EngineEvent(EventKind.ERROR, self.name, f"{self.name} did not close cleanly: {error}"))
 
     def _send_until_stopped(self) -> None:
         last_version = -1

@@ -199,3 +199,23 @@ def test_a_disk_filling_up_stops_the_recorder_and_keeps_a_playable_file(tmp_path
     capture = cv2.VideoCapture(str(path))
     assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 30  # checked every 30 frames
     capture.release()
+
+
+def test_a_device_that_fails_to_close_is_reported_not_raised() -> None:
+    class FailingClose(RecordingBackend):
+        def close(self) -> None:
+            if not self.closed:  # only the first time: pyvirtualcam closes it again when it is collected
+                self.closed = True
+                raise RuntimeError("driver gone")
+
+    pyvirtualcam.register_backend("greenroom-failing-close", FailingClose)
+    events = []
+    try:
+        sink = VirtualCameraSink(
+            LatestSlot(), width=64, height=48, fps=30, backend="greenroom-failing-close", on_event=events.append
+        )
+        sink.start()
+        sink.close()
+    finally:
+        pyvirtualcam.camera.BACKENDS.pop("greenroom-failing-close", None)
+    assert [event.message for event in events] == ["virtual-camera did not close cleanly: driver gone"]

@@ -185,6 +185,7 @@ def save_weights(model, spec_template: ModelSpec, directory: Path) -> ModelSpec:
         if value.is_floating_point()
     }
     save_file(state, str(directory / weights_file), metadata={"name": spec_template.name, "dtype": "float16"})
+    (directory / weights_file).chmod(0o644)  # safetensors writes it owner-only (0600); model files are for all
     spec = replace(spec_template, weights_file=weights_file, weights_sha256=sha256_of(directory / weights_file))
     (directory / f"{spec.name}.json").write_text(spec.to_json() + "\n", encoding="utf-8")
     return spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +62,8 @@ def test_save_writes_float16_safetensors_and_a_spec_with_its_checksum(saved) -> 
     assert spec.architecture == ArchitectureConfig(backbone="mobilenet_v2")
     tensors = load_file(str(directory / spec.weights_file))
     assert {tensor.dtype for tensor in tensors.values()} == {torch.float16}
+    if os.name == "posix":  # readable by every user, as the other model files are
+        assert (directory / spec.weights_file).stat().st_mode & 0o777 == 0o644
 
 
 def test_reloaded_model_equals_the_float16_rounded_model(saved) -> None:

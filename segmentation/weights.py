@@ -29,7 +29,7 @@ def _assets_models_dir() -> Path:
 
 
 ASSETS_MODELS_DIR = _assets_models_dir()
-DEFAULT_MODEL_NAME = "greenroom-person-v5"
+DEFAULT_MODEL_NAME = "greenroom-person-v4"
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
 
 

@@ -148,15 +148,15 @@ def stream(args: argparse.Namespace) -> int:
     snapshot = engine.snapshot()
     stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
     print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")
-    recorder_failed = any(sink.failure for sink in sinks if isinstance(sink, RecorderSink))
-    if args.record and recorder_failed:
+    failed = [sink for sink in sinks if sink.failure]
+    if args.record and any(isinstance(sink, RecorderSink) for sink in failed):
         kept = f"what was recorded is in {args.record}" if args.record.is_file() else "nothing was kept"
         print(f"greenroom: the recording stopped early (see above); {kept}", file=sys.stderr)
     elif args.record and args.record.is_file():
         print(f"recorded {args.record}")
     elif args.record:
         print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
-    return 1 if any(sink.failure for sink in sinks) else 0
+    return 1 if failed else 0
 
 
 def cameras(args: argparse.Namespace) -> int:

@@ -52,11 +52,15 @@ def paired_difference(base: dict[str, float], candidate: dict[str, float], margi
     )
 
 
-def _per_photo(path: Path, key: str) -> tuple[dict[str, float], int]:
+def _read_report(path: Path) -> dict:
     report = json.loads(path.read_text())
     if "per_photo" not in report:
         raise ValueError(f"{path} has no per-photo scores; write it with python -m segmentation.evaluate --json")
-    return {photo["name"]: float(photo[key]) for photo in report["per_photo"]}, int(report.get("pixel_budget", 0))
+    return report
+
+
+def _per_photo(report: dict, key: str) -> dict[str, float]:
+    return {photo["name"]: float(photo[key]) for photo in report["per_photo"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,13 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--margin", type=float, default=0.005, help="a photo counts as better/worse beyond this")
     args = parser.parse_args(argv)
     try:
-        rows = []
-        for label, key in (("IoU", "iou"), ("boundary F", "boundary_f")):
-            base, base_budget = _per_photo(args.base, key)
-            candidate, candidate_budget = _per_photo(args.candidate, key)
-            if base_budget != candidate_budget:
-                raise ValueError(f"pixel budgets differ ({base_budget} vs {candidate_budget}); compare like with like")
-            rows.append((label, paired_difference(base, candidate, args.margin)))
+        base, candidate = _read_report(args.base), _read_report(args.candidate)
+        base_budget, candidate_budget = base.get("pixel_budget", 0), candidate.get("pixel_budget", 0)
+        if base_budget != candidate_budget:
+            raise ValueError(f"pixel budgets differ ({base_budget} vs {candidate_budget}); compare like with like")
+        rows = [
+            (label, paired_difference(_per_photo(base, key), _per_photo(candidate, key), args.margin))
+            for label, key in (("IoU", "iou"), ("boundary F", "boundary_f"))
+        ]
     except (OSError, ValueError, KeyError) as error:
         parser.exit(2, f"compare: {error}\n")
     print(f"{rows[0][1].photos} photos, pixel budget {base_budget}; difference = candidate - base")

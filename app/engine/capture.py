@@ -47,13 +47,15 @@ class CaptureThread(threading.Thread):
     def stop(self) -> None:
         self._stop_requested.set()
 
+    def _report_failure(self, error: Exception) -> None:
+        message = f"{_describe(error)}; retrying every {self._retry_seconds:g} s"
+        self._on_event(EngineEvent(EventKind.ERROR, "capture", message))
+
     def _open(self) -> FrameSource | None:
         try:
             source = self._opener(self.spec)
         except Exception as error:  # a driver failure must not end the capture thread
-            self._on_event(
-                EngineEvent(EventKind.ERROR, "capture", f"{_describe(error)}; retrying every {self._retry_seconds:g} s")
-            )
+            self._report_failure(error)
             return None
         self.source_info = source.description
         self._on_event(EngineEvent(EventKind.INFO, "capture", f"opened {source.description}"))
@@ -80,11 +82,7 @@ class CaptureThread(threading.Thread):
                     source.close()
                     source = None
                     failing = True
-                    self._on_event(
-                        EngineEvent(
-                            EventKind.ERROR, "capture", f"{_describe(error)}; retrying every {self._retry_seconds:g} s"
-                        )
-                    )
+                    self._report_failure(error)
                     continue
                 if frame is None:
                     self.ended.set()

@@ -164,7 +164,7 @@ def process_video(
         _Stage(finish, "greenroom-composite", cancel),
         _Stage(encode, "greenroom-encode", cancel),
     ]
-    decoder, finisher, encoder = stages
+    _, finisher, encoder = stages
     started = time.perf_counter()
     frames = 0
     completed = False
@@ -172,10 +172,8 @@ def process_video(
         for stage in stages:
             stage.start()
         while True:
-            item = _get(decoded, decoder)
-            if item is _END:
-                break
-            if not put(masked, renderer.segment(item, settings)) or finisher.error or encoder.error:
+            item = take(decoded)  # _END at the end of the input, or once a stage failed (it cancels the run)
+            if item is _END or not put(masked, renderer.segment(item, settings)):
                 break
             frames += 1
             if on_progress is not None:
@@ -215,18 +213,6 @@ def process_video(
         safe_frames,
         sound,
     )
-
-
-def _get(source_queue: queue.Queue, producer: _Stage) -> np.ndarray | object:
-    """Next decoded frame; raises the decoder's error if it died."""
-    while True:
-        try:
-            return source_queue.get(timeout=0.1)
-        except queue.Empty:
-            if producer.error is not None:
-                raise producer.error from None
-            if not producer.is_alive() and source_queue.empty():
-                return _END
 
 
 def _all_stopped(stages: list[_Stage], timeout: float) -> bool:

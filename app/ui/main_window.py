@@ -172,21 +172,16 @@ class MainWindow(QMainWindow):
             self.gallery.select(BackgroundSpec())
             self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
         missing = [path.name for path in self._missing_backgrounds]
+        warning = None
         if saved.path is not None and not saved.path.is_file():
-            self.banners.show_message(
-                EventKind.WARNING,
-                "saved-background",
+            warning = (
                 f"your background {saved.path.name} was not found at {saved.path.parent}; using "
-                f"{self.gallery.current().describe()} until you pick another",
-                seconds=0,
+                f"{self.gallery.current().describe()} until you pick another"
             )
         elif missing:
-            self.banners.show_message(
-                EventKind.WARNING,
-                "saved-background",
-                f"not found, so not in the gallery: {', '.join(missing)}; they come back when the files do",
-                seconds=0,
-            )
+            warning = f"not found, so not in the gallery: {', '.join(missing)}; they come back when the files do"
+        if warning is not None:
+            self.banners.show_message(EventKind.WARNING, "saved-background", warning, seconds=0)
         geometry = self._store.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1360, 860)

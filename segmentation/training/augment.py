@@ -139,10 +139,7 @@ def paste_person(
     if w > 0 and h > 0:
         canvas_alpha[dy0 : dy0 + h, dx0 : dx0 + w] = person_alpha[sy0 : sy0 + h, sx0 : sx0 + w]
         canvas_rgb[dy0 : dy0 + h, dx0 : dx0 + w] = person_rgb[sy0 : sy0 + h, sx0 : sx0 + w]
-    # Match the person's brightness loosely to the new scene so the paste edge is not a giveaway.
-    alpha3 = canvas_alpha[:, :, None]
-    image = canvas_rgb.astype(np.float32) * alpha3 + background.astype(np.float32) * (1.0 - alpha3)
-    return np.clip(image, 0, 255).astype(np.uint8), canvas_alpha
+    return _blend(canvas_rgb, background, canvas_alpha), canvas_alpha
 
 
 def paste_occluder(
@@ -154,7 +151,8 @@ def paste_occluder(
     It stands for the bags, benches, books and pushchairs that touch people in real photos, which copy-paste
     composites never show: without it, whatever stands in front of the scene next to a person tends to be taken
     for part of them. The blob is a random star-shaped polygon 15-50% of the frame height across with a 1-3 px soft
-    edge; 75% of the time it is centred within one blob size of a person pixel. ``texture_source``: any (h, w, 3)
+    edge; 75% of the time its centre is a person pixel moved by a normal offset (standard deviation half the blob
+    size, kept in the frame), otherwise anywhere. Its texture is a random crop of ``texture_source``, any (h, w, 3)
     uint8 RGB photo without people. Returns ``(image, mask)`` of the input's shapes and dtypes.
     """
     height, width = mask.shape
@@ -175,17 +173,13 @@ def paste_occluder(
     cv2.fillPoly(blob, [np.round(points).astype(np.int32)], 255)
     soft_edge = 2 * int(rng.integers(1, 4)) + 1
     alpha = cv2.GaussianBlur(blob.astype(np.float32) / 255.0, (soft_edge, soft_edge), 0)
-    texture = _random_window(texture_source, width, height, rng)
+    no_person = np.zeros(texture_source.shape[:2], np.float32)  # so the crop is placed anywhere in the photo
+    texture, _ = crop_around_person(texture_source, no_person, (width, height), rng, min_area=0.25)
+    return _blend(texture, image, alpha), (mask * (1.0 - alpha)).astype(np.float32)
+
+
+def _blend(front: np.ndarray, back: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``front`` over ``back`` (both (H, W, 3) uint8) with ``alpha`` (H, W) float32 in [0, 1]; uint8 result."""
     alpha3 = alpha[:, :, None]
-    blended = texture.astype(np.float32) * alpha3 + image.astype(np.float32) * (1.0 - alpha3)
-    return np.clip(blended, 0, 255).astype(np.uint8), (mask * (1.0 - alpha)).astype(np.float32)
-
-
-def _random_window(rgb: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A random (height, width, 3) window of ``rgb`` at 50-100% of the largest that fits, resized to that size."""
-    source_h, source_w = rgb.shape[:2]
-    scale = min(source_w / width, source_h / height) * rng.uniform(0.5, 1.0)
-    crop_w, crop_h = max(1, int(width * scale)), max(1, int(height * scale))
-    x0 = int(rng.integers(0, source_w - crop_w + 1))
-    y0 = int(rng.integers(0, source_h - crop_h + 1))
-    return cv2.resize(rgb[y0 : y0 + crop_h, x0 : x0 + crop_w], (width, height), interpolation=cv2.INTER_AREA)
+    blended = front.astype(np.float32) * alpha3 + back.astype(np.float32) * (1.0 - alpha3)
+    return np.clip(blended, 0, 255).astype(np.uint8)

@@ -118,16 +118,23 @@ def test_an_unexpected_driver_error_is_reported_and_retried_not_fatal(segmenter)
     assert any("the source failed (RuntimeError: driver said no); retrying" in message for message in errors)
 
 
+class SlowSegmenter:
+    """Wraps a segmenter so that each mask takes ``seconds`` longer; ``in_model`` is set while one is being made."""
+
+    def __init__(self, segmenter, seconds: float) -> None:
+        self._segmenter, self._seconds = segmenter, seconds
+        self.info, self.pixel_budget = segmenter.info, segmenter.pixel_budget
+        self.in_model = threading.Event()
+
+    def at_input_size(self, small):
+        self.in_model.set()
+        time.sleep(self._seconds)
+        self.in_model.clear()
+        return self._segmenter.at_input_size(small)
+
+
 def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> None:
-    class SlowSegmenter:
-        info = segmenter.info
-        pixel_budget = segmenter.pixel_budget
-
-        def at_input_size(self, small):
-            time.sleep(0.05)
-            return segmenter.at_input_size(small)
-
-    engine = Engine(SlowSegmenter(), source_opener=lambda spec: FakeCamera(fps=200))
+    engine = Engine(SlowSegmenter(segmenter, 0.05), source_opener=lambda spec: FakeCamera(fps=200))
     engine.start(CAMERA, RenderSettings())
     try:
         assert _wait_for(lambda: engine.snapshot().frames >= 10, 15)
@@ -140,19 +147,9 @@ def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> 
 
 def test_stopping_during_a_long_render_leaves_its_renderer_open(segmenter) -> None:
     """A render still running when ``stop`` gives up waiting must not have its background or model closed under it."""
-    in_model = threading.Event()
-
-    class StuckSegmenter:
-        info = segmenter.info
-        pixel_budget = segmenter.pixel_budget
-
-        def at_input_size(self, small):
-            in_model.set()
-            time.sleep(1.0)
-            in_model.clear()
-            return segmenter.at_input_size(small)
-
-    engine = Engine(StuckSegmenter(), source_opener=lambda spec: FakeCamera())
+    stuck = SlowSegmenter(segmenter, 1.0)
+    in_model = stuck.in_model
+    engine = Engine(stuck, source_opener=lambda spec: FakeCamera())
     closed_while_rendering = []
     close_renderer = engine._renderer.close
     engine._renderer.close = lambda: (closed_while_rendering.append(in_model.is_set()), close_renderer())

@@ -147,3 +147,24 @@ def test_an_encoder_failing_behind_full_queues_ends_the_run_with_its_error(
     assert not worker.is_alive(), "process_video hung after its encoder failed"
     assert isinstance(outcome[0], SinkError) and "nearly full" in str(outcome[0])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_decoder_failing_midway_ends_the_run_with_its_error(
+    segmenter, short_clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from app.engine.sources import VideoFileSource
+
+    read = VideoFileSource.read
+    reads = []
+
+    def failing_read(self):
+        reads.append(1)
+        if len(reads) == 20:
+            raise SourceError("the file is damaged from frame 20")
+        return read(self)
+
+    monkeypatch.setattr(VideoFileSource, "read", failing_read)
+    output = tmp_path / "out.mp4"
+    with pytest.raises(SourceError, match="damaged from frame 20"):
+        process_video(short_clip, output, RenderSettings(), segmenter)
+    assert list(tmp_path.iterdir()) == []

@@ -68,7 +68,9 @@ def check_free_space(path: Path) -> None:
     """Raise ``SinkError`` if the disk that holds ``path`` has less than ``MIN_FREE_BYTES`` free.
 
     OpenCV's writer only logs a warning for each frame it fails to write, and a file cut off by a full disk has no
-    index and plays nowhere; stopping while there is room to finish the file keeps what was written.
+    index and plays nowhere; stopping while there is room to finish the file keeps what was written. Nor does the
+    file's size tell a failing write from a working one: the muxer buffers, and 20 s of a still black 640x360
+    picture did not grow the file at all, so a quota or a removed drive goes unnoticed until ``close``.
     """
     free = shutil.disk_usage(path.parent).free
     if free < MIN_FREE_BYTES:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from app.engine.events import EngineEvent, EventKind
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
 from app.engine.sinks import SinkError, virtual_camera_help
 from app.ui.actions import create_actions, shortcuts_table
+from app.ui.autosave import AutoSave
 from app.ui.banner import BannerArea
 from app.ui.bridge import BackgroundCall, EngineBridge
 from app.ui.controls import ControlsPanel
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.bridge.event_received.connect(self._on_event)
         self.session = StreamSession(self._services.load_segmenter, self.bridge, self)
         self.outputs = OutputSinks(self.bridge.post)
+        self.autosave = AutoSave(self.save_settings, parent=self)
         self._build(source)
         self.window_actions = create_actions(self)
         self.shortcut_hint.setText(shortcuts_table(self.window_actions))
@@ -159,6 +161,22 @@ class MainWindow(QMainWindow):
         self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
         self.window_actions.record.triggered.connect(self.output_panel.record.toggle)
         self.window_actions.quit.triggered.connect(self.close)
+        self._connect_autosave()
+
+    def _connect_autosave(self) -> None:
+        """Every change the settings keep is written shortly after it is made, not only on a clean quit."""
+        for signal in (
+            self.controls.changed,
+            self.controls.device_requested,
+            self.gallery.background_chosen,
+            self.gallery.list_widget().model().rowsInserted,
+            self.source_panel.source_chosen,
+        ):
+            signal.connect(self._schedule_save)
+
+    def _schedule_save(self, *_args: object) -> None:
+        if not self._store.read_only:  # another window saves the settings (see SettingsStore.claim)
+            self.autosave.schedule()
 
     def _restore(self) -> None:
         self.controls.load_from(self._settings)
@@ -330,8 +348,17 @@ class MainWindow(QMainWindow):
         self._store.save_geometry(self.saveGeometry())
         self._store.sync()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._schedule_save()
+
+    def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 (Qt override)
+        super().moveEvent(event)
+        self._schedule_save()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Save, stop the timers, release the sinks, then stop the engine threads (joined, within the timeout)."""
+        self.autosave.cancel()
         self.save_settings()
         self._preview_timer.stop()
         self._status_timer.stop()

@@ -1,0 +1,59 @@
+"""Settings reach the disk shortly after each change, so a killed or crashed window loses nothing."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.ui import SettingsStore
+from app.ui.autosave import SAVE_DELAY_MS
+
+pytestmark = pytest.mark.gui
+
+
+def _on_disk(path: Path) -> configparser.ConfigParser:
+    """The INI file as written to disk now (not QSettings' in-memory view of it)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path)
+    return parser
+
+
+def test_changes_are_on_disk_shortly_after_they_are_made_without_closing(open_window, qtbot, tmp_path):
+    ini = tmp_path / "greenroom.ini"
+    window = open_window()
+    qtbot.waitUntil(lambda: not window.autosave.pending, timeout=5_000)
+    before = window.render_settings.background
+    window.controls.mirror.click()
+    window.window_actions.next_background.trigger()
+    assert window.render_settings.background != before
+    assert _on_disk(ini).get("render", "mirror", fallback="false") == "false"  # debounced, not written per change
+
+    qtbot.waitUntil(lambda: _on_disk(ini).get("render", "mirror", fallback="") == "true", timeout=5_000)
+    saved = SettingsStore(QSettings(str(ini), QSettings.Format.IniFormat)).render_settings()
+    assert saved.mirror and saved.background == window.render_settings.background
+    assert window.isVisible()  # saved while the window is still open: a crash now loses nothing
+
+
+def test_a_slider_drag_is_written_once_after_it_settles(open_window, qtbot, store, monkeypatch):
+    window = open_window()
+    qtbot.waitUntil(lambda: not window.autosave.pending, timeout=5_000)
+    writes = []
+    monkeypatch.setattr(store, "sync", lambda: writes.append(window.controls.threshold.value()))
+    for value in range(50, 80):
+        window.controls.threshold.slider.setValue(value)
+    assert writes == []
+    qtbot.waitUntil(lambda: writes == [pytest.approx(0.79)], timeout=5_000)
+
+
+def test_a_second_window_does_not_save_even_after_the_save_delay(open_window, qtbot, store, tmp_path):
+    assert store.claim()
+    second = SettingsStore(QSettings(str(tmp_path / "greenroom.ini"), QSettings.Format.IniFormat))
+    assert not second.claim()
+    window = open_window(store=second)
+    window.controls.mirror.click()
+    assert not window.autosave.pending
+    qtbot.wait(SAVE_DELAY_MS + 300)
+    assert _on_disk(tmp_path / "greenroom.ini").get("render", "mirror", fallback="false") == "false"

@@ -151,6 +151,10 @@ class BackgroundGallery(QWidget):
     def list_widget(self) -> QListWidget:
         return self._list
 
+    def custom_color(self) -> tuple[int, int, int]:
+        """The colour of the Colour tile (the user's last pick, or the default), RGB 0-255."""
+        return self._color_item.data(_SPEC_ROLE).color
+
     # --- changes ------------------------------------------------------------------------------------------------
     def select(self, spec: BackgroundSpec) -> bool:
         """Select the item showing ``spec`` without emitting (a colour spec also sets the colour); False if absent."""
@@ -165,6 +169,10 @@ class BackgroundGallery(QWidget):
                     self._quiet = False
                 return True
         return False
+
+    def set_custom_color(self, rgb: tuple[int, int, int]) -> None:
+        """Give the Colour tile ``rgb`` (RGB 0-255) without selecting it or emitting."""
+        self._set_color(rgb)
 
     def step(self, offset: int) -> BackgroundSpec:
         """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it."""

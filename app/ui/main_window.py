@@ -185,6 +185,9 @@ class MainWindow(QMainWindow):
         self.controls.mask_view.blockSignals(False)
         if self._device != "auto":
             self.controls.show_device(self._device)
+        picked = self._store.custom_color()
+        if picked is not None:
+            self.gallery.set_custom_color(picked)
         saved = self._settings.background
         if not self.gallery.select(saved):
             self.gallery.select(BackgroundSpec())
@@ -341,6 +344,7 @@ class MainWindow(QMainWindow):
             return
         self._store.save_render_settings(self._settings)
         self._store.save_mask_view(self.controls.mask_view.isChecked())
+        self._store.save_custom_color(self.gallery.custom_color())
         self._store.save_source(self.source_panel.current_spec())
         self._store.save_device(self._device)
         present = self.gallery.user_files()

@@ -131,6 +131,17 @@ class SettingsStore:
         self._settings.setValue("background/path", str(spec.path) if spec.path else "")
         self._settings.setValue("background/color", "#{:02X}{:02X}{:02X}".format(*spec.color))
 
+    def custom_color(self) -> tuple[int, int, int] | None:
+        """The colour last picked for the Colour background (whichever background is active), or None if never."""
+        picked = _parse_color(str(self._settings.value("gallery/color", "")))
+        if picked is not None:
+            return picked
+        saved = self.background()  # settings written before the colour had its own key
+        return saved.color if saved.kind is BackgroundKind.COLOR else None
+
+    def save_custom_color(self, rgb: tuple[int, int, int]) -> None:
+        self._settings.setValue("gallery/color", "#{:02X}{:02X}{:02X}".format(*rgb))
+
     def mask_view(self) -> bool:
         return self._bool("view/mask", False)
 

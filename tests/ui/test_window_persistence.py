@@ -1,13 +1,15 @@
-"""Settings reach the disk shortly after each change, so a killed or crashed window loses nothing."""
+"""Settings reach the disk shortly after each change (a killed window loses nothing) and the picked colour is kept."""
 
 from __future__ import annotations
 
 import configparser
+import dataclasses
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
 
+from app.engine.settings import BackgroundKind
 from app.ui import SettingsStore
 from app.ui.autosave import SAVE_DELAY_MS
 
@@ -57,3 +59,18 @@ def test_a_second_window_does_not_save_even_after_the_save_delay(open_window, qt
     assert not window.autosave.pending
     qtbot.wait(SAVE_DELAY_MS + 300)
     assert _on_disk(tmp_path / "greenroom.ini").get("render", "mirror", fallback="false") == "false"
+
+
+def test_the_picked_colour_is_kept_when_another_background_is_active_at_quit(open_window, services):
+    window = open_window(services=dataclasses.replace(services, pick_color=lambda *_: (255, 0, 255)))
+    window.gallery.color_button.click()
+    assert window.render_settings.background.color == (255, 0, 255)
+    window.window_actions.next_background.trigger()
+    assert window.render_settings.background.kind is not BackgroundKind.COLOR
+    window.close()
+
+    again = open_window()
+    colour = next(spec for spec in again.gallery.specs() if spec.kind is BackgroundKind.COLOR)
+    assert colour.color == (255, 0, 255)
+    assert again.gallery.custom_color() == (255, 0, 255)
+    assert again.gallery.current().kind is not BackgroundKind.COLOR  # the active background is kept too

@@ -16,6 +16,7 @@ rendering run on the engine's threads. Closing the window stops everything coope
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
@@ -299,6 +300,8 @@ class MainWindow(QMainWindow):
         """Engine and sink events, delivered on the GUI thread: problems become banners, never dialogs."""
         if event.kind in (EventKind.ERROR, EventKind.WARNING):
             self.banners.show_message(event.kind, event.source, event.message)
+            if event.kind is EventKind.ERROR and event.source == "capture":
+                self._show_no_signal(event.message)
             if event.kind is EventKind.ERROR and event.source == "virtual-camera":
                 self.outputs.stop_virtual_camera()
                 self.output_panel.show_virtual_camera(False, f"Stopped: {event.message}")
@@ -312,9 +315,16 @@ class MainWindow(QMainWindow):
             self.status.showMessage(event.message, 5000)
             self.source_panel.show_description(self.session.source_description)
 
+    def _show_no_signal(self, reason: str) -> None:
+        """The source delivers nothing (it failed and is being retried): say so instead of freezing on a stale frame."""
+        source = self.session.source
+        name = "the source" if source is None else source.path.name if source.path is not None else source.describe()
+        self.preview.show_no_signal(f"No picture from {name}\n\n{reason}", since=time.monotonic())
+        self.status.show_snapshot(None)
+
     def _on_backend_ready(self, info: BackendInfo) -> None:
         self.controls.show_backend(info)
-        if self.preview.image is None:  # first load; a device switch keeps the picture going
+        if self.preview.image is None and not self.preview.signal_lost:  # first load; a device switch keeps the picture
             self.preview.set_placeholder("Waiting for the first frame\N{HORIZONTAL ELLIPSIS}")
 
     def _on_model_failed(self, message: str) -> None:
@@ -328,10 +338,10 @@ class MainWindow(QMainWindow):
         frame, version = self.session.latest_frame()
         if frame is not None and version != self._last_version:
             self._last_version = version
-            self.preview.show_frame(frame.rgb)
+            self.preview.show_frame(frame.rgb, frame.captured_at)
 
     def _refresh_status(self) -> None:
-        self.status.show_snapshot(self.session.snapshot())
+        self.status.show_snapshot(None if self.preview.signal_lost else self.session.snapshot())
         if self.session.streaming:
             self.source_panel.show_description(self.session.source_description)
             info = self.session.backend

@@ -28,12 +28,17 @@ def fit_rect(image_width: int, image_height: int, area_width: int, area_height: 
 
 
 class PreviewWidget(QWidget):
-    """Shows the last frame given to ``show_frame``; before the first one, a centred placeholder message."""
+    """Shows the last frame given to ``show_frame``; before the first one, a centred placeholder message.
+
+    After ``show_no_signal`` it shows the "no signal" text instead, and ignores frames captured before the signal was
+    lost (frames still on their way through the pipeline), so a stale picture is never passed off as live.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._image: QImage | None = None
         self._placeholder = "Starting\N{HORIZONTAL ELLIPSIS}"
+        self._lost_since: float | None = None
         self.frames_shown = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(QSize(320, 180))
@@ -46,17 +51,39 @@ class PreviewWidget(QWidget):
     def image(self) -> QImage | None:
         return self._image
 
-    def show_frame(self, rgb: np.ndarray) -> None:
-        """Display an (H, W, 3) uint8 RGB frame (copied); repaints once."""
+    @property
+    def placeholder(self) -> str:
+        """The text shown while there is no frame."""
+        return self._placeholder
+
+    @property
+    def signal_lost(self) -> bool:
+        """True from ``show_no_signal`` until a frame captured after it is shown."""
+        return self._lost_since is not None
+
+    def show_frame(self, rgb: np.ndarray, captured_at: float | None = None) -> bool:
+        """Display an (H, W, 3) uint8 RGB frame (copied) and repaint; False (nothing shown) while the signal is lost
+        and the frame was captured (``captured_at``, monotonic s) before it was."""
+        if self._lost_since is not None:
+            if captured_at is None or captured_at <= self._lost_since:
+                return False
+            self._lost_since = None
         self._image = rgb_to_qimage(rgb)
         self.frames_shown += 1
         self.update()
+        return True
 
     def set_placeholder(self, text: str) -> None:
         """Text shown while there is no frame (and the frame is dropped, so the text is visible)."""
         self._placeholder = text
         self._image = None
         self.update()
+
+    def show_no_signal(self, text: str, *, since: float) -> None:
+        """The source has delivered nothing since ``since`` (monotonic s): show ``text`` on the dark backdrop until a
+        frame captured after ``since`` arrives."""
+        self._lost_since = since
+        self.set_placeholder(text)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)

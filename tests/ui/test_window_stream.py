@@ -177,3 +177,26 @@ def test_close_while_streaming_and_recording_stops_everything_within_two_seconds
     capture = cv2.VideoCapture(str(path))
     assert capture.isOpened() and capture.read()[0]
     capture.release()
+
+
+def test_a_source_that_delivers_nothing_shows_no_signal_instead_of_the_last_frame(
+    open_window, qtbot, frames, still_source, tmp_path
+):
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_text("not a video")
+    window = open_window()
+    frames.fresh(window)
+    qtbot.waitUntil(lambda: window.preview.image is not None)
+
+    window.source_panel.choose(SourceSpec(kind=SourceKind.VIDEO, path=corrupt))
+    qtbot.waitUntil(lambda: "cannot read video" in window.banners.visible_text(), timeout=10_000)
+    qtbot.wait(600)  # frames of the old source still in the pipeline, and a status refresh
+    assert window.preview.image is None and window.preview.signal_lost
+    assert window.preview.placeholder.startswith("No picture from corrupt.mp4")
+    assert "cannot read video" in window.preview.placeholder
+    assert window.status.fps.text() == "\N{EN DASH} fps"  # no frame rate shown for a stream that is not there
+
+    window.source_panel.choose(still_source)
+    qtbot.waitUntil(lambda: window.preview.image is not None, timeout=10_000)
+    assert not window.preview.signal_lost
+    qtbot.waitUntil(lambda: window.status.fps.text() != "\N{EN DASH} fps", timeout=5_000)

@@ -1,4 +1,4 @@
-"""Sound for ``greenroom process``: OpenCV writes pictures only, so the input's sound is added afterwards.
+"""Sound for ``greenroom process``: the video writer encodes pictures only, so the input's sound is added afterwards.
 
 ``copy_sound(source, video_only, seconds)`` reads the first audio track of ``source`` with PyAV (FFmpeg), re-encodes
 it to AAC (every player and video call app reads AAC in mp4, whatever the input used: PCM, Opus, MP3, ...), cuts it

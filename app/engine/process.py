@@ -25,7 +25,7 @@ import numpy as np
 from app.engine.audio import SoundCopyError, copy_sound, has_sound
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
-from app.engine.sinks import VideoFileWriter
+from app.engine.sinks import VideoFileWriter, check_output_path
 from app.engine.sources import VideoFileSource
 from app.engine.stats import PipelineStats, StageStats, percentiles
 from segmentation import Segmenter
@@ -88,6 +88,7 @@ def process_video(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ProcessSummary:
     """Composite every frame of ``input_path`` into ``output_path``; raises ``SourceError``/``SinkError`` early."""
+    check_output_path(output_path)  # its errors name the user's file, not the hidden one written first
     source = VideoFileSource(input_path, loop=False)
     staging = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
     try:

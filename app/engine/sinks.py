@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import platform
 import shutil
+import tempfile
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -62,15 +65,36 @@ def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 MIN_FREE_BYTES = 32 * 2**20  # below this much free space a writer stops, while the file can still be finished
 _SPACE_CHECK_EVERY = 30  # frames between free-space checks (about a second of video)
+_BITS_PER_PIXEL = 0.12  # MPEG-4 Part 2 bit rate per pixel and frame: 3.3 Mbit/s at 1280x720, 30 fps
+_KEYFRAME_EVERY = 12  # frames; a fragment ends at each key frame, so a crash loses at most this many
+_FRAGMENTED_MP4 = "frag_keyframe+empty_moov+default_base_moof"
+
+
+def check_output_path(path: Path) -> None:
+    """Raise ``SinkError``, saying what to do, unless ``path`` names an .mp4 file that can be created in an existing
+    folder this process may write to (a probe file is created and removed there)."""
+    if path.name in ("", ".", ".."):
+        raise SinkError("no output file given; give an .mp4 file, for example out.mp4")
+    if path.is_dir():
+        raise SinkError(f"{path} is a folder; give an .mp4 file in it, for example {path / 'out.mp4'}")
+    if path.suffix.lower() != ".mp4":
+        raise SinkError(f"output must be an .mp4 file, got {path.name}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise SinkError(f"cannot write {path}: the folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".greenroom-write-test-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise SinkError(f"cannot write to the folder {folder} ({reason}); choose a folder you can write to") from error
 
 
 def check_free_space(path: Path) -> None:
     """Raise ``SinkError`` if the disk that holds ``path`` has less than ``MIN_FREE_BYTES`` free.
 
-    OpenCV's writer only logs a warning for each frame it fails to write, and a file cut off by a full disk has no
-    index and plays nowhere; stopping while there is room to finish the file keeps what was written. Nor does the
-    file's size tell a failing write from a working one: the muxer buffers, and 20 s of a still black 640x360
-    picture did not grow the file at all, so a quota or a removed drive goes unnoticed until ``close``.
+    Stopping while there is room to finish the file keeps what was written playable; a failed write itself raises
+    too (``VideoFileWriter.write``), but by then the disk may have no room left for the file's end.
     """
     free = shutil.disk_usage(path.parent).free
     if free < MIN_FREE_BYTES:
@@ -81,40 +105,72 @@ def check_free_space(path: Path) -> None:
 
 
 class VideoFileWriter:
-    """An mp4 (MPEG-4 Part 2) writer for (H, W, 3) uint8 RGB frames of one size.
+    """An mp4 (MPEG-4 Part 2 video, PyAV/FFmpeg) writer for (H, W, 3) uint8 RGB frames of one size.
 
-    A writer that is closed with ``discard=True`` (or never received a frame) removes its partial file. It refuses
-    to start, and ``write`` raises ``SinkError``, when the disk is nearly full (``check_free_space``); what was
-    written until then is still finished into a playable file by ``close``.
+    With ``crash_safe=True`` the file is a fragmented mp4 (a fragment per key frame, every ``_KEYFRAME_EVERY``
+    frames): if the process is killed or the power fails, everything up to the last fragment still plays. Frames
+    are encoded at ``width`` and ``height`` rounded down to even numbers (the YUV 4:2:0 the codec needs).
+
+    A writer that is closed with ``discard=True`` (or never received a frame) removes its partial file. Opening
+    raises ``SinkError`` for a path that cannot be written (``check_output_path``) or a nearly full disk
+    (``check_free_space``); ``write`` raises it when the disk fills up or writing fails (a removed drive, a
+    quota), and what was written until then is still finished into a playable file by ``close`` where the disk
+    allows.
     """
 
-    def __init__(self, path: Path, *, width: int, height: int, fps: float) -> None:
-        if path.suffix.lower() != ".mp4":
-            raise SinkError(f"output must be an .mp4 file, got {path.name}")
-        if not path.parent.exists():
-            raise SinkError(f"cannot write {path}: the folder {path.parent} does not exist")
+    def __init__(self, path: Path, *, width: int, height: int, fps: float, crash_safe: bool = False) -> None:
+        check_output_path(path)
         check_free_space(path)
-        self.path, self.width, self.height = path, width, height
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-        if not self._writer.isOpened():
+        self.path = path
+        self.width, self.height = max(2, width - width % 2), max(2, height - height % 2)
+        # Each fragment goes to the disk as soon as it is complete, not when 32 KB have gathered in the buffer.
+        options = {"movflags": _FRAGMENTED_MP4, "flush_packets": "1"} if crash_safe else {}
+        try:
+            self._container = av.open(str(path), "w", format="mp4", options=options)
+            self._stream = self._container.add_stream("mpeg4", rate=Fraction(fps).limit_denominator(1001))
+        except (av.FFmpegError, OSError) as error:
             path.unlink(missing_ok=True)
-            raise SinkError(f"cannot write {path}: check that the folder is writable and the disk is not full")
+            raise SinkError(f"cannot write {path} ({error}); check the folder and the disk") from error
+        self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
+        self._stream.bit_rate = round(_BITS_PER_PIXEL * self.width * self.height * fps)
+        self._stream.codec_context.gop_size = _KEYFRAME_EVERY
         self.frames_written = 0
         self._closed = False
 
     def write(self, rgb: np.ndarray) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame (fitted to the writer's size if it differs)."""
         if self.frames_written % _SPACE_CHECK_EVERY == 0:
             check_free_space(self.path)
-        self._writer.write(cv2.cvtColor(fit_to(rgb, self.width, self.height), cv2.COLOR_RGB2BGR))
+        # OpenCV's RGB to I420 is several times faster than FFmpeg's own conversion from rgb24.
+        yuv = cv2.cvtColor(fit_to(rgb, self.width, self.height), cv2.COLOR_RGB2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame.pts = self.frames_written
+        try:
+            self._container.mux(self._stream.encode(frame))
+        except (av.FFmpegError, OSError) as error:
+            raise SinkError(
+                f"writing {self.path} failed ({error}); the disk may be full, read-only or removed"
+            ) from error
         self.frames_written += 1
 
     def close(self, *, discard: bool = False) -> None:
+        """Finish the file, or remove it with ``discard``; safe to call twice. Raises ``SinkError`` if the file
+        cannot be finished (its disk is full or gone): with ``crash_safe`` it still plays up to its last fragment."""
         if self._closed:
             return
         self._closed = True
-        self._writer.release()
-        if discard or self.frames_written == 0:
-            self.path.unlink(missing_ok=True)
+        try:
+            try:
+                if not discard and self.frames_written:
+                    self._container.mux(self._stream.encode(None))  # the frames still inside the encoder
+            finally:
+                self._container.close()
+        except (av.FFmpegError, OSError) as error:
+            if not discard:
+                raise SinkError(f"{self.path} could not be finished ({error}); check the disk") from error
+        finally:
+            if discard or self.frames_written == 0:
+                self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoFileWriter:
         return self
@@ -252,7 +308,7 @@ class RecorderSink(PacedSink):
         on_event: EventCallback = ignore_event,
     ) -> None:
         super().__init__(slot, fps=fps, on_event=on_event)
-        self._writer = VideoFileWriter(path, width=width, height=height, fps=fps)
+        self._writer = VideoFileWriter(path, width=width, height=height, fps=fps, crash_safe=True)
         self.path = path
 
     def _emit(self, rgb: np.ndarray) -> None:

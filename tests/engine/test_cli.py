@@ -60,12 +60,17 @@ def test_stream_records_for_a_duration(capsys, tmp_path: Path) -> None:
         (["stream", "--source", "{tmp}/notes.jpg", "--duration", "1"], "is a still image, not a video"),
         (["stream", "--source", "{tmp}", "--duration", "1"], "is a folder, not a video file"),
         (["stream", "--source", "4294967296", "--duration", "1"], "camera 4294967296 could not be opened"),
+        (["process", "{clip}", "{tmp}/folder.mp4"], "folder.mp4 is a folder; give an .mp4 file in it"),
+        (["process", "{clip}", "{tmp}/out.avi"], "output must be an .mp4 file, got out.avi"),
+        (["process", "{clip}", ""], "no output file given"),
+        (["stream", "--source", "test", "--record", "{tmp}/folder.mp4", "--duration", "1"], "is a folder"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(capsys, short_clip: Path, tmp_path: Path, args, expected) -> None:
     (tmp_path / "notes.jpg").write_text("not a picture")
     (tmp_path / "notes.mp4").write_text("not a video")
-    planted = {tmp_path / "notes.mp4"}
+    (tmp_path / "folder.mp4").mkdir()
+    planted = {tmp_path / "notes.mp4", tmp_path / "folder.mp4"}
     filled = [arg.format(clip=short_clip, tmp=tmp_path) for arg in args]
     code, _, err = _run_cli(capsys, *filled)
     assert code == 2

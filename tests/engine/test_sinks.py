@@ -1,6 +1,9 @@
 """Virtual camera through pyvirtualcam's own backend registry, and the mp4 recorder."""
 
 import platform
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -11,7 +14,14 @@ import pyvirtualcam
 from engine_fakes import FillingDisk
 
 from app.engine.engine import OutputFrame
-from app.engine.sinks import RecorderSink, SinkError, VideoFileWriter, VirtualCameraSink, fit_to
+from app.engine.sinks import (
+    RecorderSink,
+    SinkError,
+    VideoFileWriter,
+    VirtualCameraSink,
+    check_output_path,
+    fit_to,
+)
 from app.engine.slot import LatestSlot
 
 
@@ -166,8 +176,75 @@ def test_recorder_writes_a_playable_mp4(tmp_path: Path) -> None:
 def test_unwritable_or_wrong_output_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SinkError, match="does not exist"):
         VideoFileWriter(tmp_path / "missing" / "out.mp4", width=64, height=48, fps=30)
-    with pytest.raises(SinkError, match=r"\.mp4"):
+    with pytest.raises(SinkError, match=r"must be an \.mp4 file, got out\.avi"):
         VideoFileWriter(tmp_path / "out.avi", width=64, height=48, fps=30)
+    (tmp_path / "folder.mp4").mkdir()
+    with pytest.raises(SinkError, match=r"folder.mp4 is a folder; give an \.mp4 file in it"):
+        check_output_path(tmp_path / "folder.mp4")
+    with pytest.raises(SinkError, match="no output file given"):
+        check_output_path(Path(""))
+    assert list(tmp_path.iterdir()) == [tmp_path / "folder.mp4"]  # the write probe is gone again
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="/sys is Linux's")
+def test_a_folder_nobody_may_write_is_named_as_such() -> None:
+    with pytest.raises(SinkError, match=r"cannot write to the folder /sys \(Permission denied\); choose a folder"):
+        check_output_path(Path("/sys/out.mp4"))
+
+
+def _run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_recording_cut_off_by_a_crash_still_plays(tmp_path: Path) -> None:
+    """The process is killed (SIGKILL: nothing of ours runs) after 60 frames; all but the last fragment play."""
+    result = _run_python(
+        """
+        import os, signal
+        from pathlib import Path
+        import numpy as np
+        from app.engine.sinks import VideoFileWriter
+        writer = VideoFileWriter(Path("take.mp4"), width=160, height=120, fps=30, crash_safe=True)
+        for index in range(60):
+            writer.write(np.full((120, 160, 3), index * 4, np.uint8))
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == -9
+    capture = cv2.VideoCapture(str(tmp_path / "take.mp4"))
+    readable = 0
+    while capture.read()[0]:
+        readable += 1
+    capture.release()
+    assert readable >= 60 - 2 * 12  # up to one open fragment (12 frames) and the encoder's delay are lost
+
+
+@pytest.mark.skipif(platform.system() == "Windows", reason="file size limits (RLIMIT_FSIZE) are POSIX")
+def test_a_write_that_fails_stops_the_writer_with_a_message(tmp_path: Path) -> None:
+    """The disk refusing more bytes (here a file size limit, as a quota or a full disk would) raises at once."""
+    result = _run_python(
+        """
+        import resource, signal
+        from pathlib import Path
+        import numpy as np
+        from app.engine.sinks import SinkError, VideoFileWriter
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+        writer = VideoFileWriter(Path("take.mp4"), width=320, height=240, fps=30, crash_safe=True)
+        noise = np.random.default_rng(0).integers(0, 255, (200, 240, 320, 3), np.uint8)
+        try:
+            for index, frame in enumerate(noise):
+                writer.write(frame)
+        except SinkError as error:
+            print(f"stopped at frame {index}: {error}")
+        """,
+        tmp_path,
+    )
+    assert "stopped at frame" in result.stdout, result.stdout + result.stderr
+    assert "the disk may be full, read-only or removed" in result.stdout
 
 
 def test_discarded_writer_leaves_no_partial_file(tmp_path: Path) -> None:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import cv2
 
 from app.engine.backgrounds import BackgroundError
 from app.engine.settings import MAX_FPS, MIN_FPS, BackgroundSpecError, QualityMode, RenderSettings
@@ -117,8 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_library_logs() -> None:
+    """Keep OpenCV's warnings and FFmpeg's log lines ("moov atom not found", "can't open camera by index") off the
+    console: every failure they describe reaches the user as one of our own messages that says what to do. Setting
+    ``OPENCV_LOG_LEVEL`` or ``OPENCV_FFMPEG_LOGLEVEL`` in the environment keeps the libraries' own choice."""
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET, read when the FFmpeg backend starts
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_library_logs()
     try:
         if args.command is None:
             from app.ui import run_gui

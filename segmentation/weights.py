@@ -72,7 +72,8 @@ class ModelSpec:
     def from_json_file(cls, path: Path) -> ModelSpec:
         """Parse a spec file; raises ``WeightsError`` if it is missing or malformed."""
         if not path.is_file():
-            raise WeightsError(f"model description not found: {path}; {_REINSTALL_HINT}")
+            hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the path of the model's .json file"
+            raise WeightsError(f"model description not found: {path}; {hint}")
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             raw["architecture"] = ArchitectureConfig(**raw["architecture"])

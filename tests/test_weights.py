@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from segmentation import load_segmenter
 from segmentation.model import ArchitectureConfig, build_deeplabv3plus
 from segmentation.weights import (
+    ASSETS_MODELS_DIR,
     ModelSpec,
     WeightsError,
     build_model_from_spec,
@@ -83,8 +84,13 @@ def test_reloaded_model_equals_the_float16_rounded_model(saved) -> None:
 
 def test_missing_spec(tmp_path) -> None:
     with pytest.raises(WeightsError, match="model description not found") as error:
-        load_spec(tmp_path / "nowhere.json")
+        load_spec(ASSETS_MODELS_DIR / "nowhere.json")
     _assert_helpful(error, "nowhere.json")
+
+
+def test_missing_spec_the_user_named_asks_to_check_the_path(tmp_path) -> None:
+    with pytest.raises(WeightsError, match=r"nowhere.json; check the path of the model's .json file"):
+        load_spec(tmp_path / "nowhere.json")
 
 
 def test_malformed_json_spec(copy_of_saved) -> None:

@@ -33,8 +33,8 @@ def virtual_camera_help() -> str:
     system = platform.system()
     if system == "Linux":
         return (
-            "install v4l2loopback and load it with: sudo modprobe v4l2loopback devices=1 exclusive_caps=1 "
-            'card_label="Greenroom"'
+            "install v4l2loopback (Debian/Ubuntu: sudo apt install v4l2loopback-dkms) and load it with: "
+            'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="Greenroom"'
         )
     if system in ("Windows", "Darwin"):
         return "install OBS Studio (version 26.1 or newer) and start its Virtual Camera once so the device exists"
@@ -277,7 +277,7 @@ class VirtualCameraSink(PacedSink):
             )
         except Exception as error:  # pyvirtualcam raises RuntimeError listing every backend's failure
             reason = " / ".join(line.strip() for line in str(error).splitlines() if line.strip()) or "no backend"
-            raise SinkError(f"no virtual camera available ({reason}); {virtual_camera_help()}") from None
+            raise SinkError(f"no virtual camera available: {virtual_camera_help()} (details: {reason})") from None
         self.width, self.height = width, height
         self.device = self._camera.device
         self.backend = self._camera.backend

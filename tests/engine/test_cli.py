@@ -189,6 +189,23 @@ def test_corrupt_model_file_is_reported_without_traceback(tmp_path: Path, random
     assert weights.name in result.stderr and "reinstall" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["process", "{tmp}/notes.mp4", "{tmp}/out.mp4"], "cannot read video"),
+        (["stream", "--source", "9", "--duration", "1"], "camera 9 could not be opened"),
+    ],
+)
+def test_library_log_lines_do_not_come_before_the_message(tmp_path: Path, args, expected) -> None:
+    """OpenCV and FFmpeg write to the process's stderr themselves, which only a separate process shows."""
+    (tmp_path / "notes.mp4").write_text("not a video")
+    filled = [arg.format(tmp=tmp_path) for arg in args]
+    result = subprocess.run([sys.executable, "-m", "app", *filled], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("greenroom: ") and expected in lines[0], result.stderr
+
+
 def test_cameras_lists_or_says_none(capsys) -> None:
     code, out, _ = _run_cli(capsys, "cameras")
     assert code == 0 and out.strip()

@@ -126,6 +126,12 @@ def stream(args: argparse.Namespace) -> int:
         f"on {segmenter.info.backend} ({segmenter.info.device}); Ctrl+C stops",
         file=sys.stderr,
     )
+    if not sinks:
+        print(
+            "greenroom: no --vcam or --record given, so the output goes nowhere (a dry run that prints timings); "
+            "add --vcam to send it to video call apps",
+            file=sys.stderr,
+        )
     engine.start(source_spec, settings, opened=opened)
     for sink in sinks:
         sink.start()
@@ -153,7 +159,8 @@ def stream(args: argparse.Namespace) -> int:
         kept = f"what was recorded is in {args.record}" if args.record.is_file() else "nothing was kept"
         print(f"greenroom: the recording stopped early (see above); {kept}", file=sys.stderr)
     elif args.record and args.record.is_file():
-        print(f"recorded {args.record}")
+        recorder = next(sink for sink in sinks if isinstance(sink, RecorderSink))
+        print(f"recorded {args.record}: {recorder.frames_sent} frames at a steady {args.fps:g} fps")
     elif args.record:
         print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
     return 1 if failed else 0

@@ -53,10 +53,12 @@ class ProcessSummary:
 
     def text(self) -> str:
         stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in self.stages.items())
+        hidden = (
+            f"{self.safe_frames} frames hidden behind a blur because segmentation failed; " if self.safe_frames else ""
+        )
         return (
-            f"{self.frames} frames ({self.width}x{self.height} @ {self.fps_in:.3g} fps) in {self.seconds:.1f} s: "
-            f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; safe frames: {self.safe_frames}; "
-            f"{self.sound}"
+            f"{self.frames} frames ({self.width}x{self.height} @ {self.fps_in:.4g} fps) in {self.seconds:.1f} s: "
+            f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; {hidden}{self.sound}"
         )
 
 

@@ -39,6 +39,16 @@ def test_stream_records_for_a_duration(capsys, tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "streamed" in out and "latency" in out and record.stat().st_size > 0
+    capture = cv2.VideoCapture(str(record))
+    frames_in_file = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    assert f"recorded {record}: {frames_in_file} frames at a steady 30 fps" in out
+    assert "goes nowhere" not in err
+
+
+def test_stream_without_an_output_says_where_its_frames_go(capsys) -> None:
+    code, _, err = _run_cli(capsys, "stream", "--source", "test", "--duration", "0.5")
+    assert code == 0 and "no --vcam or --record given, so the output goes nowhere" in err
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Offline processing: every frame, same size and fps; failures leave no partial file."""
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -33,7 +34,8 @@ def test_every_frame_is_processed_at_the_input_size_and_fps(segmenter, short_cli
     assert summary.frames == 45 and summary.safe_frames == 0
     assert _probe(output) == (45, 320, 180, pytest.approx(30.0, abs=0.01))
     assert set(summary.stages) >= {"decode", "segment", "refine", "composite", "encode"}
-    assert "45 frames" in summary.text()
+    assert "45 frames" in summary.text() and "blur" not in summary.text()
+    assert "frames hidden behind a blur" in dataclasses.replace(summary, safe_frames=3).text()
 
 
 def test_corrupt_input_is_refused_before_any_output(segmenter, tmp_path: Path) -> None:

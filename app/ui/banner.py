@@ -3,14 +3,19 @@
 One banner per message source (``capture``, ``render``, ``virtual-camera``, ...): a new message from the same
 source replaces the text instead of stacking. Banners hide themselves after a few seconds, when dismissed with their
 close button, or when the source reports that it recovered.
+
+The banners sit in a scroll area as tall as their wrapped text at the current width, up to ``MAX_HEIGHT``; beyond
+that they scroll. The window reserves ``MAX_HEIGHT`` in its minimum size, so banners never push other widgets into
+each other and no message is cut off.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from app.engine.events import EventKind
 
@@ -29,10 +34,13 @@ _LOOKS = {
     EventKind.INFO: _Look("#1d3a55", "#3d7fc1", "\N{INFORMATION SOURCE}", 8.0),
     EventKind.RECOVERED: _Look("#1d4a2e", "#3fa463", "\N{CHECK MARK}", 4.0),
 }
+MAX_HEIGHT = 200  # pixels of banners shown at once (two long ones at the minimum width); more scroll
 
 
 class Banner(QFrame):
-    """One coloured strip: icon, word-wrapped message, close button."""
+    """One coloured strip: icon, word-wrapped message, close button; ``shown_or_hidden`` fires on either."""
+
+    shown_or_hidden = Signal()
 
     def __init__(self, source: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +72,11 @@ class Banner(QFrame):
     def text(self) -> str:
         return self._text.text()
 
+    @property
+    def label(self) -> QLabel:
+        """The word-wrapped message."""
+        return self._text
+
     def show_message(self, kind: EventKind, message: str, seconds: float | None = None) -> None:
         """Show ``message`` styled for ``kind``; hide after ``seconds`` (default per kind, 0 = stay)."""
         look = _LOOKS[kind]
@@ -80,26 +93,35 @@ class Banner(QFrame):
         else:
             self._timer.stop()
         self.show()
+        self.shown_or_hidden.emit()
 
     def dismiss(self) -> None:
         self._timer.stop()
         self.hide()
+        self.shown_or_hidden.emit()
 
 
-class BannerArea(QWidget):
-    """A column of banners; ``show_message`` adds or updates the banner of ``source``."""
+class BannerArea(QScrollArea):
+    """A column of banners; ``show_message`` adds or updates the banner of ``source``. Hidden when none is shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QVBoxLayout(self)
+        column = QWidget()
+        self._layout = QVBoxLayout(column)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
         self._banners: dict[str, Banner] = {}
+        self.setWidget(column)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit()
 
     def show_message(self, kind: EventKind, source: str, message: str, *, seconds: float | None = None) -> None:
         banner = self._banners.get(source)
         if banner is None:
-            banner = Banner(source, self)
+            banner = Banner(source, self.widget())
+            banner.shown_or_hidden.connect(self._fit)
             self._banners[source] = banner
             self._layout.addWidget(banner)
         banner.show_message(kind, message, seconds)
@@ -119,3 +141,17 @@ class BannerArea(QWidget):
 
     def visible_text(self) -> str:
         return "\n".join(banner.text for banner in self.visible_banners())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():  # the text wraps differently
+            self._fit()
+
+    def _fit(self) -> None:
+        """As tall as the visible banners' wrapped text at the current width (at most ``MAX_HEIGHT``), or hidden."""
+        if not self.visible_banners():
+            self.hide()
+            return
+        needed = self._layout.heightForWidth(self.width())  # the width of the last layout (before it, a default)
+        self.setFixedHeight(min(needed if needed > 0 else self._layout.sizeHint().height(), MAX_HEIGHT))
+        self.show()

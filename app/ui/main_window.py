@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScro
 from app.engine.events import EngineEvent, EventKind
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
 from app.engine.sinks import SinkError, virtual_camera_help
+from app.ui import banner
 from app.ui.actions import create_actions, shortcuts_table
 from app.ui.autosave import AutoSave
 from app.ui.banner import BannerArea
@@ -114,11 +115,16 @@ class MainWindow(QMainWindow):
         self.controls.set_cuda_available(False)
         self.output_panel = OutputPanel()
 
-        left = QVBoxLayout()
+        left_column = QWidget()
+        left = QVBoxLayout(left_column)
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.banners)
         left.addWidget(self.preview, 1)
-        left.addWidget(_group("Background", self.gallery))
+        gallery_group = _group("Background", self.gallery)
+        left.addWidget(gallery_group)
+        # Room for the tallest banner area too, so that banners appearing never squeeze the preview or the gallery.
+        reserved = banner.MAX_HEIGHT + self.preview.minimumHeight() + gallery_group.minimumSizeHint().height()
+        left_column.setMinimumHeight(reserved + 2 * left.spacing())
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 4, 0)
@@ -138,7 +144,7 @@ class MainWindow(QMainWindow):
         columns = QHBoxLayout(central)
         columns.setContentsMargins(10, 10, 10, 6)
         columns.setSpacing(10)
-        columns.addLayout(left, 1)
+        columns.addWidget(left_column, 1)
         columns.addWidget(scroll)
         self.setCentralWidget(central)
         self.status = StreamStatusBar()

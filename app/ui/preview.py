@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _BACKDROP = QColor(18, 18, 20)
 _PLACEHOLDER_TEXT = QColor(170, 170, 175)
+MINIMUM_SIZE = QSize(480, 180)  # wide enough that a banner above it wraps a shell command onto a few lines
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -41,7 +42,7 @@ class PreviewWidget(QWidget):
         self._lost_since: float | None = None
         self.frames_shown = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(QSize(320, 180))
+        self.setMinimumSize(MINIMUM_SIZE)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)

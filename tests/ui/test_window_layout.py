@@ -1,0 +1,72 @@
+"""The window at the smallest size it allows: with long banners shown, nothing overlaps and no text is cut off."""
+
+from __future__ import annotations
+
+import itertools
+import platform
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from app.ui import MainWindow
+from app.ui.banner import MAX_HEIGHT
+from app.ui.launcher import NO_CAMERA_NOTICE
+
+pytestmark = pytest.mark.gui
+
+
+def _rect(widget: QWidget, window: MainWindow) -> QRect:
+    """``widget``'s rectangle in the window's coordinates."""
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def _assert_apart(window: MainWindow, widgets: dict[str, QWidget]) -> None:
+    for (first, a), (second, b) in itertools.combinations(widgets.items(), 2):
+        assert not _rect(a, window).intersects(_rect(b, window)), f"{first} overlaps {second}"
+
+
+def _assert_whole(label: QLabel) -> None:
+    """A word-wrapped label is as tall as its text needs at its width."""
+    assert label.height() >= label.heightForWidth(label.width()), label.text()
+
+
+@pytest.fixture
+def smallest_window_with_two_banners(open_window, qtbot, frames) -> MainWindow:
+    window = open_window(notice=NO_CAMERA_NOTICE)
+    frames.fresh(window)
+    qtbot.mouseClick(window.output_panel.virtual_camera, Qt.MouseButton.LeftButton)  # none here: a long banner
+    assert len(window.banners.visible_banners()) == 2
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    QApplication.processEvents()
+    return window
+
+
+def test_banners_preview_and_gallery_do_not_overlap_at_the_minimum_size(smallest_window_with_two_banners):
+    window = smallest_window_with_two_banners
+    gallery_group = window.gallery.parentWidget()
+    _assert_apart(window, {"banners": window.banners, "preview": window.preview, "gallery": gallery_group})
+    bottom = window.centralWidget().geometry().bottom()
+    assert _rect(gallery_group, window).bottom() <= bottom
+    assert window.preview.height() >= window.preview.minimumHeight()
+
+
+def test_banner_text_is_never_cut_off_at_the_minimum_size(smallest_window_with_two_banners):
+    window = smallest_window_with_two_banners
+    for banner in window.banners.visible_banners():
+        _assert_whole(banner.label)
+    if window.banners.verticalScrollBar().maximum() > 0:  # more than fits at once: they scroll, never clip
+        assert window.banners.height() == MAX_HEIGHT
+    if platform.system() == "Linux":  # the command to type stays on screen (or a scroll away), whole
+        assert "sudo modprobe v4l2loopback" in window.banners.visible_text()
+
+
+def test_output_panel_text_is_not_clipped_at_the_minimum_size(smallest_window_with_two_banners):
+    window = smallest_window_with_two_banners
+    panel = window.output_panel
+    _assert_whole(panel.virtual_camera_state)
+    _assert_apart(
+        window,
+        {"state": panel.virtual_camera_state, "record": panel.record, "record state": panel.record_state},
+    )

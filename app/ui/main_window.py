@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.source_panel.source_chosen.connect(self._on_source_chosen)
         self.output_panel.virtual_camera_toggled.connect(self._set_virtual_camera)
         self.output_panel.recording_toggled.connect(self._set_recording)
+        self.output_panel.folder_requested.connect(self._services.open_folder)
         self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
         self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))
         self.window_actions.previous_background.triggered.connect(lambda: self.gallery.step(-1))
@@ -281,7 +282,10 @@ class MainWindow(QMainWindow):
     def _set_recording(self, on: bool) -> None:
         if not on:
             path = self.outputs.stop_recording()
-            self.output_panel.show_recording(False, f"Saved {path}" if path else "Not recording")
+            if path is None:
+                self.output_panel.show_recording(False, "Not recording")
+            else:
+                self.output_panel.show_saved(path)
             return
         size = self._output_size()
         if size is None or self.session.output is None:
@@ -299,7 +303,7 @@ class MainWindow(QMainWindow):
             self.output_panel.show_recording(False, f"Cannot record: {error}")
             self.banners.show_message(EventKind.ERROR, "recorder", str(error))
             return
-        self.output_panel.show_recording(True, f"Recording to {path}")
+        self.output_panel.show_recording(True, f"Recording to {path.name}", detail=str(path))
 
     # --- engine feedback ----------------------------------------------------------------------------------------
     def _on_event(self, event: EngineEvent) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QStandardPaths, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QWidget
 
 from app.assets import bundled_backgrounds, demo_clip
@@ -66,6 +66,11 @@ def ask_color(parent: QWidget, current: tuple[int, int, int]) -> tuple[int, int,
     return (color.red(), color.green(), color.blue()) if color.isValid() else None
 
 
+def open_folder(folder: Path) -> None:
+    """Show ``folder`` in the system's file manager (on a user's click)."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
 @dataclass(frozen=True)
 class Services:
     """Replaceable collaborators of ``MainWindow`` (the defaults are the real ones)."""
@@ -79,3 +84,4 @@ class Services:
     pick_background_files: Callable[[QWidget], list[Path]] = ask_background_files
     pick_video: Callable[[QWidget], Path | None] = ask_video_file
     pick_color: Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None] = ask_color
+    open_folder: Callable[[Path], None] = open_folder

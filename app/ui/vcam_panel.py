@@ -1,13 +1,17 @@
 """Output switches: the virtual camera and recording to a file, each with a line that says its state.
 
-The panel only shows state and reports clicks (``virtual_camera_toggled(bool)``, ``recording_toggled(bool)``); the
-window opens or closes the sinks and calls ``show_virtual_camera``/``show_recording`` with the outcome, so a switch
-that could not be turned on falls back to off and says why.
+The panel only shows state and reports clicks (``virtual_camera_toggled(bool)``, ``recording_toggled(bool)``,
+``folder_requested(Path)`` from the "Open folder" link of a saved recording); the window opens or closes the sinks and
+calls ``show_virtual_camera``/``show_recording``/``show_saved`` with the outcome, so a switch that could not be turned
+on falls back to off and says why.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
 
 _ON_STYLE = "QPushButton:checked { background: #2f7d4f; color: white; border: 1px solid #3fa463; }"
@@ -19,6 +23,7 @@ class OutputPanel(QWidget):
 
     virtual_camera_toggled = Signal(bool)
     recording_toggled = Signal(bool)
+    folder_requested = Signal(object)  # Path of the folder to show in the file manager
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +37,10 @@ class OutputPanel(QWidget):
         self.record.setToolTip("Record the picture to an .mp4 file in your Videos folder (R)")
         self.record.setStyleSheet(_RECORD_STYLE)
         self.record_state = _state_label("Not recording")
+        self.record_state.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.record_state.linkActivated.connect(lambda link: self.folder_requested.emit(Path(QUrl(link).toLocalFile())))
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setColumnStretch(1, 1)
@@ -49,10 +58,23 @@ class OutputPanel(QWidget):
         self.virtual_camera_state.setText(text)
         self.virtual_camera_state.setToolTip(detail or text)
 
-    def show_recording(self, on: bool, text: str) -> None:
+    def show_recording(self, on: bool, text: str, *, detail: str = "") -> None:
+        """Set the switch without emitting, and the state text; ``detail`` (for example a full path) is the tooltip."""
         _set_quietly(self.record, on)
+        self.record_state.setTextFormat(Qt.TextFormat.PlainText)
         self.record_state.setText(text)
-        self.record_state.setToolTip(text)
+        self.record_state.setToolTip(detail or text)
+
+    def show_saved(self, path: Path) -> None:
+        """Recording off: the file's name with an "Open folder" link (emits ``folder_requested``); the full path in
+        the tooltip."""
+        _set_quietly(self.record, False)
+        folder = QUrl.fromLocalFile(str(path.parent)).toString()
+        self.record_state.setTextFormat(Qt.TextFormat.RichText)
+        self.record_state.setText(
+            f'Saved {html.escape(path.name)} \N{EM DASH} <a href="{html.escape(folder)}">Open folder</a>'
+        )
+        self.record_state.setToolTip(str(path))
 
 
 def _state_label(text: str) -> QLabel:

@@ -108,6 +108,7 @@ def services(tmp_path: Path, segmenter_factory: SegmenterFactory) -> Services:
         pick_background_files=_no_dialog,
         pick_video=_no_dialog,
         pick_color=_no_dialog,
+        open_folder=_no_dialog,
     )
 
 

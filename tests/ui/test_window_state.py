@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import re
 import threading
 from pathlib import Path
 
@@ -72,17 +73,24 @@ def test_virtual_camera_unavailable_explains_how_to_get_one_and_switch_returns_o
     frames.fresh(window)
 
 
-def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot, frames, tmp_path):
-    window = open_window()
+def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot, services, frames, tmp_path):
+    opened = []
+    window = open_window(services=dataclasses.replace(services, open_folder=opened.append))
     frames.fresh(window)
     window.window_actions.record.trigger()
     assert window.output_panel.record.isChecked()
-    assert "Recording to" in window.output_panel.record_state.text()
+    assert "Recording to greenroom-" in window.output_panel.record_state.text()
     qtbot.waitUntil(lambda: window.outputs.recorder.frames_sent >= 10, timeout=10_000)
     window.window_actions.record.trigger()
     assert not window.output_panel.record.isChecked()
     [path] = (tmp_path / "Videos").glob("greenroom-*.mp4")
-    assert window.output_panel.record_state.text() == f"Saved {path}"
+    state = window.output_panel.record_state
+    shown = re.sub(r"<[^>]+>", "", state.text())
+    assert shown == f"Saved {path.name} \N{EM DASH} Open folder"  # short: the name, not the whole path
+    assert state.toolTip() == str(path)
+    [link] = re.findall(r'href="([^"]+)"', state.text())
+    state.linkActivated.emit(link)  # what a click on "Open folder" does
+    assert opened == [path.parent]
     capture = cv2.VideoCapture(str(path))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) >= 10
     capture.release()

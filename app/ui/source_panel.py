@@ -90,6 +90,7 @@ class SourcePanel(QWidget):
         form.addRow("Source", picker)
         form.addRow("Format", request)
         form.addRow("", self.description)
+        self._form = form
         self.refresh()
 
     # --- entries ------------------------------------------------------------------------------------------------
@@ -131,9 +132,8 @@ class SourcePanel(QWidget):
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)
-        is_camera = spec.kind is SourceKind.CAMERA
-        self.size.setEnabled(is_camera)
-        self.fps.setEnabled(is_camera)
+        # Only a camera can be asked for a format; a video plays at its own size and rate (the line below says which).
+        self._form.setRowVisible(1, spec.kind is SourceKind.CAMERA)
 
     # --- state --------------------------------------------------------------------------------------------------
     def current_spec(self) -> SourceSpec:

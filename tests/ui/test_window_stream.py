@@ -124,6 +124,7 @@ def test_source_can_be_switched_while_streaming(open_window, qtbot, frames):
     assert first.shape == (180, 320, 3) and switched.shape == (720, 1280, 3)
     assert window.session.engine is engine
     qtbot.waitUntil(lambda: "test pattern" in window.source_panel.description.text())
+    assert not window.source_panel.size.isVisible()  # a camera format would not apply, so none is shown
 
 
 def test_camera_picker_lists_cameras_by_name(open_window, services):
@@ -137,7 +138,7 @@ def test_camera_picker_lists_cameras_by_name(open_window, services):
     combo.activated.emit(labels.index("USB Camera (2)"))
     spec = window.source_panel.current_spec()
     assert (spec.camera, spec.width, spec.height, spec.fps) == (2, 1280, 720, 30.0)
-    assert window.source_panel.size.isEnabled() and window.source_panel.fps.isEnabled()
+    assert window.source_panel.size.isVisible() and window.source_panel.fps.isVisible()
     assert window.session.source == spec
     window.source_panel.size.setCurrentIndex(0)
     window.source_panel.size.activated.emit(0)  # ask the camera for 640x480 instead

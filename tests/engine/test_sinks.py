@@ -247,6 +247,19 @@ def test_a_write_that_fails_stops_the_writer_with_a_message(tmp_path: Path) -> N
     assert "the disk may be full, read-only or removed" in result.stdout
 
 
+def test_odd_frame_sizes_are_written_at_the_nearest_even_size(tmp_path: Path) -> None:
+    """YUV 4:2:0 needs even sides: a 65x49 source is written at 64x48, with its picture kept."""
+    path = tmp_path / "odd.mp4"
+    with VideoFileWriter(path, width=65, height=49, fps=25) as writer:
+        for _ in range(5):
+            writer.write(np.full((49, 65, 3), 200, np.uint8))
+    capture = cv2.VideoCapture(str(path))
+    ok, frame = capture.read()
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    assert ok and frame.shape == (48, 64, 3) and count == 5 and abs(float(frame.mean()) - 200) < 3
+
+
 def test_discarded_writer_leaves_no_partial_file(tmp_path: Path) -> None:
     path = tmp_path / "partial.mp4"
     writer = VideoFileWriter(path, width=64, height=48, fps=30)

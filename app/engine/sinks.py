@@ -68,6 +68,10 @@ _SPACE_CHECK_EVERY = 30  # frames between free-space checks (about a second of v
 _BITS_PER_PIXEL = 0.12  # MPEG-4 Part 2 bit rate per pixel and frame: 3.3 Mbit/s at 1280x720, 30 fps
 _KEYFRAME_EVERY = 12  # frames; a fragment ends at each key frame, so a crash loses at most this many
 _FRAGMENTED_MP4 = "frag_keyframe+empty_moov+default_base_moof"
+# One encoder thread: every writer already runs on a thread of its own beside the render pipeline. FFmpeg's default
+# (a thread per core) made `process` 2% slower (67.2 against 68.8 fps, 4 alternating rounds) and the live latency no
+# different while recording (p50 21-22 ms either way).
+ENCODER_THREADS = 1
 
 
 def check_output_path(path: Path) -> None:
@@ -134,6 +138,7 @@ class VideoFileWriter:
         self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
         self._stream.bit_rate = round(_BITS_PER_PIXEL * self.width * self.height * fps)
         self._stream.codec_context.gop_size = _KEYFRAME_EVERY
+        self._stream.codec_context.thread_count = ENCODER_THREADS
         self.frames_written = 0
         self._closed = False
 

@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         self.window_actions.mask_view.triggered.connect(self.controls.mask_view.toggle)
         self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
         self.window_actions.record.triggered.connect(self.output_panel.record.toggle)
-        self.window_actions.quit.triggered.connect(self.close)
+        self.window_actions.quit.triggered.connect(self._request_quit)
         self._connect_autosave()
 
     def _connect_autosave(self) -> None:
@@ -379,6 +379,13 @@ class MainWindow(QMainWindow):
     def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 (Qt override)
         super().moveEvent(event)
         self._schedule_save()
+
+    def _request_quit(self) -> None:
+        """Quit from the menu or Ctrl+Q, asking first while a recording runs. A stop signal or the window's close
+        button closes at once; either way the recording is finished and kept."""
+        question = "A recording is running. Stop it, keep the file and quit?"
+        if self.outputs.recorder is None or self._services.confirm(self, "Quit Greenroom", question):
+            self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Save, stop the timers, release the sinks, then stop the engine threads (joined, within the timeout)."""

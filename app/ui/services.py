@@ -1,6 +1,7 @@
 """What the window needs from the outside world, gathered so tests can replace any of it.
 
-Dialogs here are opened only on a user's request (adding a file, picking a colour); errors never use dialogs.
+Dialogs here are opened only on a user's request (adding a file, picking a colour, quitting while recording);
+errors never use dialogs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, QUrl
 from PySide6.QtGui import QColor, QDesktopServices
-from PySide6.QtWidgets import QColorDialog, QFileDialog, QWidget
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMessageBox, QWidget
 
 from app.assets import bundled_backgrounds, demo_clip
 from app.engine.cameras import CameraInfo, list_cameras
@@ -66,6 +67,13 @@ def ask_color(parent: QWidget, current: tuple[int, int, int]) -> tuple[int, int,
     return (color.red(), color.green(), color.blue()) if color.isValid() else None
 
 
+def ask_to_confirm(parent: QWidget, title: str, question: str) -> bool:
+    """A Yes/No question (No is the default button); True if the user answered Yes."""
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    answer = QMessageBox.question(parent, title, question, buttons, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def open_folder(folder: Path) -> None:
     """Show ``folder`` in the system's file manager (on a user's click)."""
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -85,3 +93,4 @@ class Services:
     pick_video: Callable[[QWidget], Path | None] = ask_video_file
     pick_color: Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None] = ask_color
     open_folder: Callable[[Path], None] = open_folder
+    confirm: Callable[[QWidget, str, str], bool] = ask_to_confirm

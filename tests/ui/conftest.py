@@ -109,6 +109,7 @@ def services(tmp_path: Path, segmenter_factory: SegmenterFactory) -> Services:
         pick_video=_no_dialog,
         pick_color=_no_dialog,
         open_folder=_no_dialog,
+        confirm=_no_dialog,
     )
 
 

@@ -201,3 +201,33 @@ def test_a_source_that_delivers_nothing_shows_no_signal_instead_of_the_last_fram
     qtbot.waitUntil(lambda: window.preview.image is not None, timeout=10_000)
     assert not window.preview.signal_lost
     qtbot.waitUntil(lambda: window.status.fps.text() != "\N{EN DASH} fps", timeout=5_000)
+
+
+def test_quitting_while_recording_asks_first_and_keeps_the_file(open_window, qtbot, frames, services):
+    answers: list[bool] = [False, True]
+    asked: list[str] = []
+
+    def confirm(_parent, _title: str, question: str) -> bool:
+        asked.append(question)
+        return answers.pop(0)
+
+    window = open_window(services=dataclasses.replace(services, confirm=confirm))
+    frames.fresh(window)
+    window.output_panel.record.click()
+    path = window.outputs.recorder.path
+    qtbot.waitUntil(lambda: window.outputs.recorder.frames_sent >= 5, timeout=10_000)
+    window.window_actions.quit.trigger()  # answered No: nothing stops
+    assert window.isVisible() and window.outputs.recorder is not None
+    window.window_actions.quit.trigger()  # answered Yes
+    assert not window.isVisible() and window.outputs.recorder is None
+    assert len(asked) == 2 and "A recording is running" in asked[0]
+    capture = cv2.VideoCapture(str(path))
+    assert capture.isOpened() and capture.read()[0]
+    capture.release()
+
+
+def test_quitting_without_a_recording_does_not_ask(open_window, frames):
+    window = open_window()  # its services raise if any dialog opens
+    frames.fresh(window)
+    window.window_actions.quit.trigger()
+    assert not window.isVisible()

@@ -92,7 +92,8 @@ def stream(args: argparse.Namespace) -> int:
     opened = open_source(source_spec)  # SourceError reaches the user before anything starts
     segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
     engine = Engine(segmenter, on_event=print_event)
-    sinks = []
+    sinks: list[VirtualCameraSink | RecorderSink] = []
+    recorder: RecorderSink | None = None
     try:
         if args.vcam:
             camera = VirtualCameraSink(
@@ -106,16 +107,10 @@ def stream(args: argparse.Namespace) -> int:
             sinks.append(camera)
             print(f"greenroom: virtual camera {camera.device} ({camera.backend}) at {opened.width}x{opened.height}")
         if args.record:
-            sinks.append(
-                RecorderSink(
-                    engine.output,
-                    args.record,
-                    width=opened.width,
-                    height=opened.height,
-                    fps=args.fps,
-                    on_event=print_event,
-                )
+            recorder = RecorderSink(
+                engine.output, args.record, width=opened.width, height=opened.height, fps=args.fps, on_event=print_event
             )
+            sinks.append(recorder)
     except SinkError:
         opened.close()
         for sink in sinks:
@@ -154,16 +149,14 @@ def stream(args: argparse.Namespace) -> int:
     snapshot = engine.snapshot()
     stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
     print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")
-    failed = [sink for sink in sinks if sink.failure]
-    if args.record and any(isinstance(sink, RecorderSink) for sink in failed):
+    if recorder is not None and recorder.failure:
         kept = f"what was recorded is in {args.record}" if args.record.is_file() else "nothing was kept"
         print(f"greenroom: the recording stopped early (see above); {kept}", file=sys.stderr)
-    elif args.record and args.record.is_file():
-        recorder = next(sink for sink in sinks if isinstance(sink, RecorderSink))
+    elif recorder is not None and args.record.is_file():
         print(f"recorded {args.record}: {recorder.frames_sent} frames at a steady {args.fps:g} fps")
-    elif args.record:
+    elif recorder is not None:
         print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if any(sink.failure for sink in sinks) else 0
 
 
 def cameras(args: argparse.Namespace) -> int:

@@ -62,8 +62,9 @@ class GuidedUpsampler:
     are reused between frames of one size (fresh ones cost more in page faults than the arithmetic).
 
     Where the guide has no contrast (a white coat against a white wall) the fit has nothing to follow and the edge
-    is the mask's, blurred by the window. Radius 1 narrows that blur (held-out IoU +0.001, boundary F within 0.003),
-    but the app's static-edge flicker on the demo clip rose from 0.0164 to 0.0179 at 256x144, so radius 2 stays.
+    is the mask's, blurred by the window. Radius 1 narrows that blur (held-out IoU +0.001, boundary F -0.003 at
+    256x144), but the app's static-edge flicker on the demo clip rose from 0.0164 to 0.0179 there, so radius 2
+    stays.
     """
 
     def __init__(self, radius: int = 2, eps: float = 1e-3) -> None:

@@ -135,6 +135,10 @@ class SourceSpec:
     fps: float = 30.0
     loop: bool = True
 
+    def label(self) -> str:
+        """How the window names the source: a video by its file name, anything else by ``describe()``."""
+        return self.path.name if self.kind is SourceKind.VIDEO and self.path is not None else self.describe()
+
     def describe(self) -> str:
         if self.kind is SourceKind.CAMERA:
             return f"camera {self.camera}"

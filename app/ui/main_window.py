@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
     def _show_no_signal(self, reason: str) -> None:
         """The source delivers nothing (it failed and is being retried): say so instead of freezing on a stale frame."""
         source = self.session.source
-        name = "the source" if source is None else source.path.name if source.path is not None else source.describe()
+        name = "the source" if source is None else source.label()
         self.preview.show_no_signal(f"No picture from {name}\n\n{reason}", since=time.monotonic())
         self.status.show_snapshot(None)
 

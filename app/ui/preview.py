@@ -62,17 +62,16 @@ class PreviewWidget(QWidget):
         """True from ``show_no_signal`` until a frame captured after it is shown."""
         return self._lost_since is not None
 
-    def show_frame(self, rgb: np.ndarray, captured_at: float | None = None) -> bool:
-        """Display an (H, W, 3) uint8 RGB frame (copied) and repaint; False (nothing shown) while the signal is lost
-        and the frame was captured (``captured_at``, monotonic s) before it was."""
+    def show_frame(self, rgb: np.ndarray, captured_at: float | None = None) -> None:
+        """Display an (H, W, 3) uint8 RGB frame (copied) and repaint; nothing is shown while the signal is lost and
+        the frame was captured (``captured_at``, monotonic s) before it was."""
         if self._lost_since is not None:
             if captured_at is None or captured_at <= self._lost_since:
-                return False
+                return
             self._lost_since = None
         self._image = rgb_to_qimage(rgb)
         self.frames_shown += 1
         self.update()
-        return True
 
     def set_placeholder(self, text: str) -> None:
         """Text shown while there is no frame (and the frame is dropped, so the text is visible)."""

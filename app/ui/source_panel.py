@@ -126,9 +126,8 @@ class SourcePanel(QWidget):
         spec = self._selected
         index = self._index_of(spec)
         if index < 0:  # a camera that is not listed (unplugged, or a device path) or a user's video file
-            label = spec.path.name if spec.path is not None else spec.describe()
             index = self.combo.count() - 1
-            self.combo.insertItem(index, label, spec)
+            self.combo.insertItem(index, spec.label(), spec)
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(index)
         self.combo.blockSignals(False)

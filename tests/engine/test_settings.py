@@ -7,6 +7,7 @@ from app.engine.settings import (
     BackgroundSpecError,
     RenderSettings,
     SourceKind,
+    SourceSpec,
     parse_background_spec,
     parse_source_spec,
 )
@@ -51,3 +52,9 @@ def test_sources() -> None:
 def test_render_settings_validate_ranges(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         RenderSettings(**{field: 1.5})
+
+
+def test_a_source_is_labelled_by_its_file_name_or_its_description() -> None:
+    assert SourceSpec(kind=SourceKind.VIDEO, path=Path("/clips/talk.mp4")).label() == "talk.mp4"
+    assert SourceSpec(kind=SourceKind.CAMERA, camera=2).label() == "camera 2"
+    assert SourceSpec(kind=SourceKind.TEST_PATTERN).label() == "test pattern"

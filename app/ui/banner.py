@@ -34,7 +34,7 @@ _LOOKS = {
     EventKind.INFO: _Look("#1d3a55", "#3d7fc1", "\N{INFORMATION SOURCE}", 8.0),
     EventKind.RECOVERED: _Look("#1d4a2e", "#3fa463", "\N{CHECK MARK}", 4.0),
 }
-MAX_HEIGHT = 200  # pixels of banners shown at once (two long ones at the minimum width); more scroll
+MAX_HEIGHT = 130  # pixels of banners shown at once (one long one at the minimum width); more scroll
 
 
 class Banner(QFrame):

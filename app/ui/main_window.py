@@ -24,7 +24,6 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScro
 
 from app.engine.events import EngineEvent, EventKind
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
-from app.engine.sinks import SinkError, virtual_camera_help
 from app.ui import banner
 from app.ui.actions import create_actions, shortcuts_table
 from app.ui.autosave import AutoSave
@@ -32,7 +31,7 @@ from app.ui.banner import BannerArea
 from app.ui.bridge import BackgroundCall, EngineBridge
 from app.ui.controls import ControlsPanel
 from app.ui.gallery import BackgroundGallery
-from app.ui.outputs import OutputSinks
+from app.ui.output_control import OutputControl
 from app.ui.persistence import SettingsStore
 from app.ui.preview import PreviewWidget
 from app.ui.services import Services
@@ -71,9 +70,16 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(self)
         self.bridge.event_received.connect(self._on_event)
         self.session = StreamSession(self._services.load_segmenter, self.bridge, self)
-        self.outputs = OutputSinks(self.bridge.post)
         self.autosave = AutoSave(self.save_settings, parent=self)
         self._build(source)
+        self.outputs = OutputControl(
+            self.output_panel,
+            self.session,
+            self.banners,
+            on_event=self.bridge.post,
+            recordings_folder=self._services.recordings_folder,
+            target_fps=lambda: self._settings.target_fps,
+        )
         self.window_actions = create_actions(self)
         self.shortcut_hint.setText(shortcuts_table(self.window_actions))
         self._connect()
@@ -158,8 +164,6 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self._push_settings)
         self.controls.device_requested.connect(self._on_device_requested)
         self.source_panel.source_chosen.connect(self._on_source_chosen)
-        self.output_panel.virtual_camera_toggled.connect(self._set_virtual_camera)
-        self.output_panel.recording_toggled.connect(self._set_recording)
         self.output_panel.folder_requested.connect(self._services.open_folder)
         self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
         self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))
@@ -250,61 +254,6 @@ class MainWindow(QMainWindow):
         self.controls.show_backend(None, f"switching to {device}\N{HORIZONTAL ELLIPSIS}")
         self.session.set_device(device)
 
-    # --- outputs ------------------------------------------------------------------------------------------------
-    def _output_size(self) -> tuple[int, int] | None:
-        frame, _ = self.session.latest_frame()
-        return None if frame is None else (frame.rgb.shape[1], frame.rgb.shape[0])
-
-    def _set_virtual_camera(self, on: bool) -> None:
-        if not on:
-            self.outputs.stop_virtual_camera()
-            self.output_panel.show_virtual_camera(False, "Off")
-            return
-        size = self._output_size()
-        if size is None or self.session.output is None:
-            self.output_panel.show_virtual_camera(False, "Off: no picture yet; try again when the preview runs")
-            return
-        try:
-            device = self.outputs.start_virtual_camera(
-                self.session.output, width=size[0], height=size[1], fps=self._settings.target_fps
-            )
-        except SinkError as error:
-            self.output_panel.show_virtual_camera(
-                False,
-                f"Unavailable: no virtual camera device was found. To get one, {virtual_camera_help()}.",
-                detail=str(error),
-            )
-            self.banners.show_message(EventKind.WARNING, "virtual-camera", str(error))
-            return
-        self.output_panel.show_virtual_camera(True, f"On: {device}, {size[0]}x{size[1]}")
-        self.banners.dismiss("virtual-camera")
-
-    def _set_recording(self, on: bool) -> None:
-        if not on:
-            path = self.outputs.stop_recording()
-            if path is None:
-                self.output_panel.show_recording(False, "Not recording")
-            else:
-                self.output_panel.show_saved(path)
-            return
-        size = self._output_size()
-        if size is None or self.session.output is None:
-            self.output_panel.show_recording(False, "Not recording: no picture yet")
-            return
-        try:
-            path = self.outputs.start_recording(
-                self.session.output,
-                self._services.recordings_folder(),
-                width=size[0],
-                height=size[1],
-                fps=self._settings.target_fps,
-            )
-        except SinkError as error:
-            self.output_panel.show_recording(False, f"Cannot record: {error}")
-            self.banners.show_message(EventKind.ERROR, "recorder", str(error))
-            return
-        self.output_panel.show_recording(True, f"Recording to {path.name}", detail=str(path))
-
     # --- engine feedback ----------------------------------------------------------------------------------------
     def _on_event(self, event: EngineEvent) -> None:
         """Engine and sink events, delivered on the GUI thread: problems become banners, never dialogs."""
@@ -312,13 +261,7 @@ class MainWindow(QMainWindow):
             self.banners.show_message(event.kind, event.source, event.message)
             if event.kind is EventKind.ERROR and event.source == "capture":
                 self._show_no_signal(event.message)
-            if event.kind is EventKind.ERROR and event.source == "virtual-camera":
-                self.outputs.stop_virtual_camera()
-                self.output_panel.show_virtual_camera(False, f"Stopped: {event.message}")
-            elif event.kind is EventKind.ERROR and event.source == "recorder":
-                path = self.outputs.stop_recording()
-                kept = f"; kept {path}" if path else ""
-                self.output_panel.show_recording(False, f"Stopped: {event.message}{kept}")
+            self.outputs.handle_failure(event)
         elif event.kind is EventKind.RECOVERED:
             self.banners.recovered(event.source, event.message)
         elif event.source != "render":  # the render thread's quality changes have their own status label
@@ -384,7 +327,7 @@ class MainWindow(QMainWindow):
         """Quit from the menu or Ctrl+Q, asking first while a recording runs. A stop signal or the window's close
         button closes at once; either way the recording is finished and kept."""
         question = "A recording is running. Stop it, keep the file and quit?"
-        if self.outputs.recorder is None or self._services.confirm(self, "Quit Greenroom", question):
+        if not self.outputs.recording or self._services.confirm(self, "Quit Greenroom", question):
             self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)

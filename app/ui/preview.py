@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _BACKDROP = QColor(18, 18, 20)
 _PLACEHOLDER_TEXT = QColor(170, 170, 175)
-MINIMUM_SIZE = QSize(480, 180)  # wide enough that a banner above it wraps a shell command onto a few lines
+MINIMUM_SIZE = QSize(480, 160)  # wide enough that a banner above it wraps a shell command onto a few lines
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:

@@ -70,3 +70,13 @@ def test_output_panel_text_is_not_clipped_at_the_minimum_size(smallest_window_wi
         window,
         {"state": panel.virtual_camera_state, "record": panel.record, "record state": panel.record_state},
     )
+
+
+SMALL_SCREEN = (1024, 600)  # a common small laptop screen
+WINDOW_FRAME_AND_PANEL = 32 + 40  # a title bar and a desktop panel take this much of its height
+
+
+def test_the_whole_window_fits_a_1024x600_screen(open_window):
+    minimum = open_window().minimumSize()
+    assert minimum.width() <= SMALL_SCREEN[0]
+    assert minimum.height() <= SMALL_SCREEN[1] - WINDOW_FRAME_AND_PANEL, minimum

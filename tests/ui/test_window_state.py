@@ -80,7 +80,7 @@ def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot
     window.window_actions.record.trigger()
     assert window.output_panel.record.isChecked()
     assert "Recording to greenroom-" in window.output_panel.record_state.text()
-    qtbot.waitUntil(lambda: window.outputs.recorder.frames_sent >= 10, timeout=10_000)
+    qtbot.waitUntil(lambda: window.outputs.sinks.recorder.frames_sent >= 10, timeout=10_000)
     window.window_actions.record.trigger()
     assert not window.output_panel.record.isChecked()
     [path] = (tmp_path / "Videos").glob("greenroom-*.mp4")

@@ -162,8 +162,8 @@ def test_close_while_streaming_and_recording_stops_everything_within_two_seconds
     window = open_window()
     frames.fresh(window)
     window.output_panel.record.click()
-    assert window.outputs.recorder is not None
-    path = window.outputs.recorder.path
+    assert window.outputs.sinks.recorder is not None
+    path = window.outputs.sinks.recorder.path
     qtbot.wait(300)
     engine = window.session.engine
 
@@ -172,7 +172,7 @@ def test_close_while_streaming_and_recording_stops_everything_within_two_seconds
     elapsed = time.monotonic() - started
 
     assert elapsed < 2.0
-    assert not engine.running and window.outputs.recorder is None
+    assert not engine.running and window.outputs.sinks.recorder is None
     alive = {thread.name for thread in threading.enumerate() if thread.is_alive()}
     assert not alive & {"greenroom-capture", "greenroom-render", "greenroom-recorder", "greenroom-virtual-camera"}
     capture = cv2.VideoCapture(str(path))
@@ -214,12 +214,12 @@ def test_quitting_while_recording_asks_first_and_keeps_the_file(open_window, qtb
     window = open_window(services=dataclasses.replace(services, confirm=confirm))
     frames.fresh(window)
     window.output_panel.record.click()
-    path = window.outputs.recorder.path
-    qtbot.waitUntil(lambda: window.outputs.recorder.frames_sent >= 5, timeout=10_000)
+    path = window.outputs.sinks.recorder.path
+    qtbot.waitUntil(lambda: window.outputs.sinks.recorder.frames_sent >= 5, timeout=10_000)
     window.window_actions.quit.trigger()  # answered No: nothing stops
-    assert window.isVisible() and window.outputs.recorder is not None
+    assert window.isVisible() and window.outputs.sinks.recorder is not None
     window.window_actions.quit.trigger()  # answered Yes
-    assert not window.isVisible() and window.outputs.recorder is None
+    assert not window.isVisible() and window.outputs.sinks.recorder is None
     assert len(asked) == 2 and "A recording is running" in asked[0]
     capture = cv2.VideoCapture(str(path))
     assert capture.isOpened() and capture.read()[0]

@@ -1,0 +1,117 @@
+"""Turns the Output panel's switches into open or closed sinks, and sink failures back into the panel's state.
+
+The window hands over its output panel, banners and stream session; this controller owns the ``OutputSinks``.
+A switch that cannot be turned on falls back to off and says why: no picture yet, no virtual camera device (with
+how to get one), a recordings folder that cannot be written. A sink that fails later (its thread reports an
+``ERROR`` event) is closed and its switch goes off with the reason; a recording keeps what was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from app.engine.events import EngineEvent, EventCallback, EventKind
+from app.engine.sinks import SinkError, virtual_camera_help
+from app.ui.banner import BannerArea
+from app.ui.outputs import OutputSinks
+from app.ui.session import StreamSession
+from app.ui.vcam_panel import OutputPanel
+
+
+class OutputControl:
+    """``OutputControl(panel, session, banners, ...)`` connects ``panel``'s switches; ``close_all()`` on quit."""
+
+    def __init__(
+        self,
+        panel: OutputPanel,
+        session: StreamSession,
+        banners: BannerArea,
+        *,
+        on_event: EventCallback,
+        recordings_folder: Callable[[], Path],
+        target_fps: Callable[[], float],
+    ) -> None:
+        self.panel = panel
+        self.sinks = OutputSinks(on_event)
+        self._session = session
+        self._banners = banners
+        self._recordings_folder = recordings_folder
+        self._target_fps = target_fps
+        panel.virtual_camera_toggled.connect(self.set_virtual_camera)
+        panel.recording_toggled.connect(self.set_recording)
+
+    @property
+    def recording(self) -> bool:
+        return self.sinks.recorder is not None
+
+    def _output_size(self) -> tuple[int, int] | None:
+        """(width, height) of the newest composited frame, or None before the first one."""
+        frame, _ = self._session.latest_frame()
+        return None if frame is None else (frame.rgb.shape[1], frame.rgb.shape[0])
+
+    def set_virtual_camera(self, on: bool) -> None:
+        if not on:
+            self.sinks.stop_virtual_camera()
+            self.panel.show_virtual_camera(False, "Off")
+            return
+        size = self._output_size()
+        if size is None or self._session.output is None:
+            self.panel.show_virtual_camera(False, "Off: no picture yet; try again when the preview runs")
+            return
+        try:
+            device = self.sinks.start_virtual_camera(
+                self._session.output, width=size[0], height=size[1], fps=self._target_fps()
+            )
+        except SinkError as error:
+            self.panel.show_virtual_camera(
+                False,
+                f"Unavailable: no virtual camera device was found. To get one, {virtual_camera_help()}.",
+                detail=str(error),
+            )
+            self._banners.show_message(EventKind.WARNING, "virtual-camera", str(error))
+            return
+        self.panel.show_virtual_camera(True, f"On: {device}, {size[0]}x{size[1]}")
+        self._banners.dismiss("virtual-camera")
+
+    def set_recording(self, on: bool) -> None:
+        if not on:
+            path = self.sinks.stop_recording()
+            if path is None:
+                self.panel.show_recording(False, "Not recording")
+            else:
+                self.panel.show_saved(path)
+            return
+        size = self._output_size()
+        if size is None or self._session.output is None:
+            self.panel.show_recording(False, "Not recording: no picture yet")
+            return
+        try:
+            path = self.sinks.start_recording(
+                self._session.output,
+                self._recordings_folder(),
+                width=size[0],
+                height=size[1],
+                fps=self._target_fps(),
+            )
+        except SinkError as error:
+            self.panel.show_recording(False, f"Cannot record: {error}")
+            self._banners.show_message(EventKind.ERROR, "recorder", str(error))
+            return
+        self.panel.show_recording(True, f"Recording to {path.name}", detail=str(path))
+
+    def handle_failure(self, event: EngineEvent) -> None:
+        """A sink's thread reported ``event``: close that sink and turn its switch off with the reason."""
+        if event.kind is not EventKind.ERROR:
+            return
+        if event.source == "virtual-camera":
+            self.sinks.stop_virtual_camera()
+            self.panel.show_virtual_camera(False, f"Stopped: {event.message}")
+        elif event.source == "recorder":
+            path = self.sinks.stop_recording()
+            kept = f"; kept {path}" if path else ""
+            self.panel.show_recording(False, f"Stopped: {event.message}{kept}")
+
+    def close_all(self) -> None:
+        """Finish the recording and release the virtual camera (idempotent)."""
+        self.sinks.close_all()

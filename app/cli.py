@@ -58,7 +58,10 @@ def _number(text: str) -> float:
 
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--background", default="blur", help="image or video path, blur, green, none or color:#RRGGBB (default: blur)"
+        "--background",
+        default="blur",
+        help="image or video path, blur, blur:S (strength S from 0 light to 1 heavy, default 0.6), green, none or "
+        "color:#RRGGBB (default: blur)",
     )
     defaults = RenderSettings()
     parser.add_argument(

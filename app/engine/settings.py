@@ -14,6 +14,7 @@ from pathlib import Path
 GREEN_SCREEN_RGB = (0, 177, 64)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
+DEFAULT_BLUR_STRENGTH = 0.6  # 0 = a light blur (sigma 8 px at full size), 1 = a heavy one (48 px)
 
 
 class BackgroundKind(Enum):
@@ -32,14 +33,16 @@ class BackgroundSpec:
     kind: BackgroundKind = BackgroundKind.BLUR
     path: Path | None = None
     color: tuple[int, int, int] = GREEN_SCREEN_RGB
-    blur_strength: float = 0.6
+    blur_strength: float = DEFAULT_BLUR_STRENGTH
 
     def describe(self) -> str:
-        """Short human text, e.g. ``image: beach.jpg`` or ``colour #00B140``."""
+        """Short human text, e.g. ``image: beach.jpg``, ``colour #00B140`` or ``blur 0.60``."""
         if self.kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
             return f"{self.kind.value}: {self.path.name if self.path else '?'}"
         if self.kind is BackgroundKind.COLOR:
             return "colour #{:02X}{:02X}{:02X}".format(*self.color)
+        if self.kind is BackgroundKind.BLUR:
+            return f"blur {self.blur_strength:.2f}"
         return self.kind.value
 
 
@@ -48,16 +51,25 @@ class BackgroundSpecError(ValueError):
 
 
 _COLOR_PATTERN = re.compile(r"^(?:color|colour):#?([0-9a-fA-F]{6})$")
+_BLUR_PATTERN = re.compile(r"^blur:(\d*\.?\d+)$")
 
 
 def parse_background_spec(text: str) -> BackgroundSpec:
-    """Parse the command-line form: an image or video path, ``blur``, ``color:#RRGGBB``, ``green`` or ``none``.
+    """Parse the command-line form: an image or video path, ``blur``, ``blur:S`` (strength S in [0, 1]),
+    ``color:#RRGGBB``, ``green`` or ``none``.
 
     Raises ``BackgroundSpecError`` saying what is accepted; a path must exist and have an image/video suffix.
     """
     lowered = text.strip().lower()
     if lowered in {"blur", "green", "none"}:
         return BackgroundSpec(kind=BackgroundKind(lowered))
+    if lowered.startswith("blur:"):
+        match = _BLUR_PATTERN.match(lowered)
+        if not match or not 0.0 <= float(match.group(1)) <= 1.0:
+            raise BackgroundSpecError(
+                f"bad blur strength {text!r}: write blur:S with S from 0 (light) to 1 (heavy), for example blur:0.8"
+            )
+        return BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=float(match.group(1)))
     if lowered.startswith(("color:", "colour:")):
         match = _COLOR_PATTERN.match(lowered)
         if not match:
@@ -70,7 +82,7 @@ def parse_background_spec(text: str) -> BackgroundSpec:
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         raise BackgroundSpecError(
-            f"unknown background {text!r}: give an image or video file, blur, green, none or color:#RRGGBB"
+            f"unknown background {text!r}: give an image or video file, blur, blur:0.8, green, none or color:#RRGGBB"
         )
     if not path.is_file():
         raise BackgroundSpecError(f"background file not found: {path}; check the path")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from app.engine.settings import QualityMode, RenderSettings
+from app.ui.unit_slider import UnitSlider
 from segmentation import BackendInfo
 
 _QUALITY_LABELS = {
@@ -20,31 +21,6 @@ _QUALITY_LABELS = {
     QualityMode.SPEED: ("Speed", "Smallest model input: for slow computers"),
 }
 DEVICES = (("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"))
-
-
-class _UnitSlider(QWidget):
-    """A 0-100 slider for a value in [0, 1] with its number beside it."""
-
-    def __init__(self, tooltip: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
-        self.slider.setToolTip(tooltip)
-        self._number = QLabel()
-        self._number.setMinimumWidth(32)
-        self._number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.slider.valueChanged.connect(lambda value: self._number.setText(f"{value / 100:.2f}"))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self._number)
-
-    def value(self) -> float:
-        return self.slider.value() / 100.0
-
-    def set_value(self, value: float) -> None:
-        self.slider.setValue(round(value * 100))
-        self._number.setText(f"{value:.2f}")
 
 
 class ControlsPanel(QWidget):
@@ -59,9 +35,9 @@ class ControlsPanel(QWidget):
         self.mirror.setToolTip("Flip the picture left to right (M)")
         self.mask_view = QCheckBox("Mask view")
         self.mask_view.setToolTip("Show the person mask in grey to check the edges (K)")
-        self.threshold = _UnitSlider("Where the edge sits: higher keeps less of you (0.5 = the model's own choice)")
-        self.feather = _UnitSlider("Edge softness: 0 is a hard cut, 1 a wide soft edge")
-        self.smoothing = _UnitSlider("Steadies still edges over time: 0 is off")
+        self.threshold = UnitSlider("Where the edge sits: higher keeps less of you (0.5 = the model's own choice)")
+        self.feather = UnitSlider("Edge softness: 0 is a hard cut, 1 a wide soft edge")
+        self.smoothing = UnitSlider("Steadies still edges over time: 0 is off")
         self.quality = QComboBox()
         for mode, (label, tip) in _QUALITY_LABELS.items():
             self.quality.addItem(label, mode)

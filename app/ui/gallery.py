@@ -2,7 +2,8 @@
 
 One click on a thumbnail emits ``background_chosen(BackgroundSpec)``; the window hands it to the running engine,
 so the background changes at the next frame without restarting the stream. Files are added with the "Add" button
-(a file dialog) or by dropping them on the gallery.
+(a file dialog) or by dropping them on the gallery. The blur strength slider beside the thumbnails sets the Blur
+tile's strength and switches to it, as picking a colour switches to the Colour tile.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QP
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -24,8 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES, BackgroundKind, BackgroundSpec
+from app.engine.settings import (
+    DEFAULT_BLUR_STRENGTH,
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    BackgroundKind,
+    BackgroundSpec,
+)
 from app.ui.thumbnails import THUMBNAIL_SIZE, blur_thumbnail, file_thumbnail, swatch
+from app.ui.unit_slider import UnitSlider
 
 _SPEC_ROLE = Qt.ItemDataRole.UserRole
 _USER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -119,16 +128,26 @@ class BackgroundGallery(QWidget):
         self.color_button = QPushButton("Pick colour\N{HORIZONTAL ELLIPSIS}")
         self.color_button.setToolTip("Choose the colour of the solid colour background")
         self.color_button.clicked.connect(self.ask_for_color)
+        self.blur_slider = UnitSlider("How strongly the room behind you is blurred: 0 light, 1 heavy")
+        self.blur_slider.set_value(DEFAULT_BLUR_STRENGTH)
+        self.blur_slider.slider.valueChanged.connect(self._on_blur_strength_changed)
+        blur_label = QLabel("Blur strength")
+        blur_label.setObjectName("hint")
         buttons = QVBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.color_button)
+        buttons.addWidget(blur_label)
+        buttons.addWidget(self.blur_slider)
         buttons.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._list, 1)
         layout.addLayout(buttons)
 
-        self._add_item("Blur", BackgroundSpec(kind=BackgroundKind.BLUR), QPixmap.fromImage(blur_thumbnail(blur_sample)))
+        self._blur_item = self._add_item(
+            "Blur", BackgroundSpec(kind=BackgroundKind.BLUR), QPixmap.fromImage(blur_thumbnail(blur_sample))
+        )
+        self._blur_item.setToolTip("Your room, blurred; set how strongly with the slider beside the thumbnails")
         green = BackgroundSpec(kind=BackgroundKind.GREEN)
         self._add_item("Green screen", green, QPixmap.fromImage(swatch(green.color)))
         self._color_item = self._add_item("Colour", BackgroundSpec(kind=BackgroundKind.COLOR, color=_DEFAULT_COLOR))
@@ -155,11 +174,18 @@ class BackgroundGallery(QWidget):
         """The colour of the Colour tile (the user's last pick, or the default), RGB 0-255."""
         return self._color_item.data(_SPEC_ROLE).color
 
+    def blur_strength(self) -> float:
+        """The Blur tile's strength in [0, 1] (the user's last setting, or the default)."""
+        return self._blur_item.data(_SPEC_ROLE).blur_strength
+
     # --- changes ------------------------------------------------------------------------------------------------
     def select(self, spec: BackgroundSpec) -> bool:
-        """Select the item showing ``spec`` without emitting (a colour spec also sets the colour); False if absent."""
+        """Select the item showing ``spec`` without emitting (a colour or blur spec also sets the Colour tile's colour
+        or the Blur tile's strength); False if absent."""
         if spec.kind is BackgroundKind.COLOR:
             self._set_color(spec.color)
+        if spec.kind is BackgroundKind.BLUR:
+            self.set_blur_strength(spec.blur_strength)
         for row, known in enumerate(self.specs()):
             if known == spec:
                 self._quiet = True
@@ -173,6 +199,16 @@ class BackgroundGallery(QWidget):
     def set_custom_color(self, rgb: tuple[int, int, int]) -> None:
         """Give the Colour tile ``rgb`` (RGB 0-255) without selecting it or emitting."""
         self._set_color(rgb)
+
+    def set_blur_strength(self, strength: float) -> None:
+        """Give the Blur tile ``strength`` (clipped to [0, 1]) and move the slider, without selecting or emitting."""
+        strength = min(max(float(strength), 0.0), 1.0)
+        self._blur_item.setData(_SPEC_ROLE, BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=strength))
+        self.blur_slider.slider.blockSignals(True)
+        try:
+            self.blur_slider.set_value(strength)
+        finally:
+            self.blur_slider.slider.blockSignals(False)
 
     def step(self, offset: int) -> BackgroundSpec:
         """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it."""
@@ -243,6 +279,15 @@ class BackgroundGallery(QWidget):
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is not None and not self._quiet:
             self.background_chosen.emit(current.data(_SPEC_ROLE))
+
+    def _on_blur_strength_changed(self, _value: int) -> None:
+        """The user moved the slider: the Blur tile takes the strength and becomes (or stays) the background."""
+        strength = self.blur_slider.value()
+        self._blur_item.setData(_SPEC_ROLE, BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=strength))
+        if self._list.currentItem() is self._blur_item:
+            self.background_chosen.emit(self.current())
+        else:
+            self._list.setCurrentItem(self._blur_item)
 
     def _on_double_clicked(self, item: QListWidgetItem) -> None:
         if item is self._color_item:

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         picked = self._store.custom_color()
         if picked is not None:
             self.gallery.set_custom_color(picked)
+        self.gallery.set_blur_strength(self._store.blur_strength())
         saved = self._settings.background
         if not self.gallery.select(saved):
             self.gallery.select(BackgroundSpec())
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
         self._store.save_render_settings(self._settings)
         self._store.save_mask_view(self.controls.mask_view.isChecked())
         self._store.save_custom_color(self.gallery.custom_color())
+        self._store.save_blur_strength(self.gallery.blur_strength())
         self._store.save_source(self.source_panel.current_spec())
         self._store.save_device(self._device)
         present = self.gallery.user_files()

@@ -6,11 +6,20 @@ stopping the app. Tests pass their own ``QSettings`` on a temporary INI file.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QLockFile, QSettings
 
-from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings, SourceKind, SourceSpec
+from app.engine.settings import (
+    DEFAULT_BLUR_STRENGTH,
+    BackgroundKind,
+    BackgroundSpec,
+    QualityMode,
+    RenderSettings,
+    SourceKind,
+    SourceSpec,
+)
 
 ORGANIZATION = "Greenroom"
 APPLICATION = "Greenroom"
@@ -124,6 +133,8 @@ class SettingsStore:
             return BackgroundSpec(kind=kind, path=Path(path_text)) if path_text else BackgroundSpec()
         if kind is BackgroundKind.COLOR and color is not None:
             return BackgroundSpec(kind=kind, color=color)
+        if kind is BackgroundKind.BLUR:
+            return BackgroundSpec(kind=kind, blur_strength=self.blur_strength())
         return BackgroundSpec(kind=kind)
 
     def save_background(self, spec: BackgroundSpec) -> None:
@@ -141,6 +152,17 @@ class SettingsStore:
 
     def save_custom_color(self, rgb: tuple[int, int, int]) -> None:
         self._settings.setValue("gallery/color", "#{:02X}{:02X}{:02X}".format(*rgb))
+
+    def blur_strength(self) -> float:
+        """The strength last set for the Blur background (whichever background is active), in [0, 1]."""
+        try:
+            value = float(self._settings.value("gallery/blur_strength", DEFAULT_BLUR_STRENGTH))
+        except (TypeError, ValueError):
+            return DEFAULT_BLUR_STRENGTH
+        return min(max(value, 0.0), 1.0) if math.isfinite(value) else DEFAULT_BLUR_STRENGTH
+
+    def save_blur_strength(self, strength: float) -> None:
+        self._settings.setValue("gallery/blur_strength", strength)
 
     def mask_view(self) -> bool:
         return self._bool("view/mask", False)

@@ -92,6 +92,18 @@ def test_backgrounds_render_at_frame_size(tmp_path: Path) -> None:
     assert 30 < blurred[90, 160, 0] < 220  # the sharp edge is smeared
 
 
+def test_blur_strength_sets_how_much_of_the_room_detail_is_left() -> None:
+    """A stronger blur leaves less of a fine checkerboard: 0 light, 1 heavy, the default between."""
+    squares = np.indices((360, 640)).sum(axis=0) // 8 % 2
+    room = np.repeat((squares * 255).astype(np.uint8)[..., None], 3, axis=2)
+    detail = {
+        strength: make_background(BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=strength)).render(room).std()
+        for strength in (0.0, 0.6, 1.0)
+    }
+    assert detail[0.0] > detail[0.6] > detail[1.0]
+    assert detail[0.0] < room.std() / 4  # even the lightest setting hides the room's detail
+
+
 def test_video_background_loops(tmp_path: Path) -> None:
     path = tmp_path / "bg.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))

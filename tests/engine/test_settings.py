@@ -22,6 +22,20 @@ def test_background_keywords_and_colour() -> None:
     assert spec.describe() == "colour #FF8000"
 
 
+def test_blur_strength_on_the_command_line() -> None:
+    spec = parse_background_spec("blur:0.85")
+    assert spec.kind is BackgroundKind.BLUR and spec.blur_strength == 0.85
+    assert spec.describe() == "blur 0.85"
+    assert parse_background_spec("BLUR:1").blur_strength == 1.0
+    assert parse_background_spec("blur").blur_strength == 0.6
+
+
+@pytest.mark.parametrize("text", ["blur:2", "blur:-0.5", "blur:strong", "blur:"])
+def test_bad_blur_strength_says_the_form(text: str) -> None:
+    with pytest.raises(BackgroundSpecError, match=r"blur:S with S from 0 \(light\) to 1 \(heavy\)"):
+        parse_background_spec(text)
+
+
 @pytest.mark.parametrize("text", ["color:#12", "color:red", "colour:#GGGGGG"])
 def test_bad_colour_says_the_form(text: str) -> None:
     with pytest.raises(BackgroundSpecError, match="color:#RRGGBB"):

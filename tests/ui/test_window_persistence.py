@@ -1,4 +1,5 @@
-"""Settings reach the disk shortly after each change (a killed window loses nothing) and the picked colour is kept."""
+"""Settings reach the disk shortly after each change (a killed window loses nothing); the picked colour and the blur
+strength are kept."""
 
 from __future__ import annotations
 
@@ -74,3 +75,28 @@ def test_the_picked_colour_is_kept_when_another_background_is_active_at_quit(ope
     assert colour.color == (255, 0, 255)
     assert again.gallery.custom_color() == (255, 0, 255)
     assert again.gallery.current().kind is not BackgroundKind.COLOR  # the active background is kept too
+
+
+def test_the_blur_slider_switches_to_blur_and_its_strength_is_kept(open_window, qtbot):
+    window = open_window()
+    window.window_actions.next_background.trigger()
+    assert window.render_settings.background.kind is not BackgroundKind.BLUR
+    window.gallery.blur_slider.slider.setValue(90)  # as a drag ends
+    assert window.render_settings.background.kind is BackgroundKind.BLUR
+    assert window.render_settings.background.blur_strength == pytest.approx(0.9)
+
+    def engine_background():
+        engine = window.session.engine  # None until the model has loaded
+        return None if engine is None else engine.settings.background
+
+    qtbot.waitUntil(lambda: engine_background() == window.render_settings.background)
+    window.window_actions.next_background.trigger()  # another background is active at quit
+    window.close()
+
+    again = open_window()
+    assert again.gallery.blur_strength() == pytest.approx(0.9)
+    assert again.gallery.blur_slider.value() == pytest.approx(0.9)
+    assert again.render_settings.background.kind is not BackgroundKind.BLUR
+    again.window_actions.previous_background.trigger()
+    assert again.render_settings.background.kind is BackgroundKind.BLUR
+    assert again.render_settings.background.blur_strength == pytest.approx(0.9)

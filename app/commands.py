@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from app.assets import demo_clip
 from app.engine.backgrounds import make_background
@@ -20,7 +21,7 @@ from app.engine.settings import (
     parse_background_spec,
     parse_source_spec,
 )
-from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink
+from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink, check_not_an_input
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
 from segmentation import load_segmenter
@@ -46,6 +47,12 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
     return settings
 
 
+def _background_file(settings: RenderSettings) -> dict[str, Path | None]:
+    """The background's file as a named input for ``check_not_an_input`` (``None`` for blur, colours, ...)."""
+    background = settings.background
+    return {f"the background {background.kind.value}": background.path}
+
+
 def print_event(event: EngineEvent) -> None:
     """Engine events on stderr, one line each."""
     if event.kind is not EventKind.INFO:
@@ -58,8 +65,7 @@ def process(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
     if not args.input.is_file():
         raise SourceError(f"input video not found: {args.input}; check the path")
-    if args.output.resolve() == args.input.resolve():
-        raise SinkError("output would overwrite the input; choose another output file")
+    check_not_an_input(args.output, {"the input": args.input, **_background_file(settings)})
     segmenter = load_segmenter(
         device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
     )
@@ -89,6 +95,9 @@ def stream(args: argparse.Namespace) -> int:
         source_spec = parse_source_spec(args.stream_source)
     else:
         source_spec = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip())
+    if args.record is not None:
+        source_file = source_spec.path if source_spec.kind is SourceKind.VIDEO else None
+        check_not_an_input(args.record, {"the source video": source_file, **_background_file(settings)})
     opened = open_source(source_spec)  # SourceError reaches the user before anything starts
     segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
     engine = Engine(segmenter, on_event=print_event)

@@ -8,6 +8,7 @@ whose ``close()`` is idempotent; opening problems raise ``SinkError`` with a mes
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import tempfile
@@ -92,6 +93,24 @@ def check_output_path(path: Path) -> None:
     except OSError as error:
         reason = error.strerror or str(error)
         raise SinkError(f"cannot write to the folder {folder} ({reason}); choose a folder you can write to") from error
+
+
+def check_not_an_input(output: Path, inputs: dict[str, Path | None]) -> None:
+    """Raise ``SinkError`` if ``output`` is the same file as one of ``inputs`` (what each is called for the user, for
+    example ``{"the input": ..., "the background video": ...}``; ``None`` entries are skipped).
+
+    Compares the files themselves where both exist, so another spelling of the path, a symlink or a hard link to an
+    input is caught too; writing there would destroy the input the output is made from.
+    """
+    for role, source in inputs.items():
+        if source is None:
+            continue
+        try:
+            same = output.exists() and source.exists() and os.path.samefile(output, source)
+        except OSError:
+            same = False
+        if same or output.resolve() == source.resolve():
+            raise SinkError(f"{output} is {role}; writing there would destroy it, so choose another output file")
 
 
 def check_free_space(path: Path) -> None:

@@ -1,5 +1,6 @@
 """The ``greenroom`` command: real runs on small inputs, and one clear line with exit code 2 for bad input."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,30 @@ def test_bad_input_is_one_clear_line_and_exit_2(capsys, short_clip: Path, tmp_pa
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("greenroom: ") and expected in lines[0]
     assert set(tmp_path.glob("*.mp4")) == planted  # nothing half-written left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["process", "{mine}", "{tmp}/../{tmp_name}/mine.mp4"],
+            "mine.mp4 is the input; writing there would destroy it",
+        ),
+        (["process", "{mine}", "{link}", "--background", "{backdrop}"], "link.mp4 is the background video"),
+        (["stream", "--source", "{mine}", "--record", "{mine}", "--duration", "1"], "mine.mp4 is the source video"),
+        (["stream", "--background", "{backdrop}", "--record", "{link}", "--duration", "1"], "is the background video"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(capsys, short_clip, tmp_path, args, expected):
+    mine, backdrop, link = tmp_path / "mine.mp4", tmp_path / "backdrop.mp4", tmp_path / "link.mp4"
+    shutil.copy(short_clip, mine)
+    shutil.copy(short_clip, backdrop)
+    link.symlink_to(backdrop)  # another name for the background video
+    before = {path: path.read_bytes() for path in (mine, backdrop)}
+    names = {"mine": mine, "backdrop": backdrop, "link": link, "tmp": tmp_path, "tmp_name": tmp_path.name}
+    code, _, err = _run_cli(capsys, *(arg.format(**names) for arg in args))
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+    assert {path: path.read_bytes() for path in (mine, backdrop)} == before
 
 
 @pytest.mark.parametrize(

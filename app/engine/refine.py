@@ -45,13 +45,18 @@ class TemporalSmoother:
 
 
 def edge_curve(threshold: float, feather: float) -> tuple[float, float]:
-    """Linear map ``alpha = gain * p + offset`` that centres the soft edge on ``threshold`` with width from ``feather``.
+    """Linear map ``alpha = gain * p + offset`` (clipped to [0, 1] by the caller) that centres the soft edge on
+    ``threshold`` with width from ``feather``.
 
-    ``feather`` 0 gives a nearly hard cut (a 0.04-wide ramp), 1 the model's own soft ramp (width 1).
+    ``feather`` 0 gives a nearly hard cut (a 0.04-wide ramp), 1 the model's own soft ramp (width 1). The ramp is kept
+    within probabilities [0, 1]: near the slider's ends its centre stops half a ramp short of them, so ``p = 1`` is
+    always fully person and ``p = 0`` fully background. (Centred on 1 itself, the surest person pixels would be half
+    transparent; centred on 0, the whole room would show at half strength.)
     """
     width = 0.04 + 0.96 * feather
+    centre = min(max(threshold, width / 2), 1.0 - width / 2)
     gain = 1.0 / width
-    return gain, 0.5 - threshold * gain
+    return gain, 0.5 - centre * gain
 
 
 class GuidedUpsampler:

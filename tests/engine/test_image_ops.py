@@ -46,6 +46,15 @@ def test_edge_curve_threshold_and_feather() -> None:
     assert gain * 0.7 + offset == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("threshold", [0.0, 0.1, 0.5, 0.9, 1.0])
+@pytest.mark.parametrize("feather", [0.0, 0.5, 1.0])
+def test_no_threshold_ghosts_the_person_or_shows_the_room(threshold: float, feather: float) -> None:
+    """At the slider's ends too, a sure person pixel (p = 1) is opaque and a sure background pixel (p = 0) is hidden."""
+    gain, offset = edge_curve(threshold, feather)
+    assert min(max(gain * 1.0 + offset, 0.0), 1.0) == pytest.approx(1.0)
+    assert min(max(gain * 0.0 + offset, 0.0), 1.0) == pytest.approx(0.0)
+
+
 def test_smoother_steadies_still_edges_but_follows_motion() -> None:
     rng = np.random.default_rng(0)
     still = np.full((36, 64), 100, np.uint8)

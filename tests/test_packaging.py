@@ -131,7 +131,16 @@ def test_spec_excludes_unused_qt_modules_and_development_packages(spec_run: dict
         "hypothesis",
     ):
         assert module in excludes
-    for module in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "torch", "onnxruntime", "cv2", "numpy"):
+    for module in (
+        "PySide6.QtCore",
+        "PySide6.QtGui",
+        "PySide6.QtWidgets",
+        "torch",
+        "onnxruntime",
+        "cv2",
+        "numpy",
+        "PIL",
+    ):
         assert module not in excludes
 
 

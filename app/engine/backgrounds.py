@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.engine.pictures import PictureError, read_picture
 from app.engine.settings import GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
 
 
@@ -30,13 +31,14 @@ def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class ImageBackground:
-    """A still picture, cover-fitted once per frame size."""
+    """A still picture (``read_picture``: upright, at most 3840 px on its longer side), cover-fitted once per frame
+    size."""
 
     def __init__(self, path: Path) -> None:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise BackgroundError(f"cannot read background image {path}: the file is missing, damaged or not an image")
-        self._rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        try:
+            self._rgb = read_picture(path)
+        except PictureError as error:
+            raise BackgroundError(f"cannot read background image {path}: {error}") from None
         self._fitted: np.ndarray | None = None
 
     def render(self, frame: np.ndarray) -> np.ndarray:

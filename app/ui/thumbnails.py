@@ -7,8 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPolygonF
+from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
+from app.engine.pictures import PictureError, read_picture
 from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from app.ui.preview import rgb_to_qimage
 
@@ -25,14 +26,13 @@ def cover(image: QImage, size: QSize = THUMBNAIL_SIZE) -> QImage:
 
 
 def image_thumbnail(path: Path) -> QImage | None:
-    """A thumbnail of a picture file, decoded at reduced size where the format allows; None if unreadable."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    full = reader.size()
-    if full.isValid() and full.width() > 4 * THUMBNAIL_SIZE.width():
-        reader.setScaledSize(full.scaled(THUMBNAIL_SIZE * 2, Qt.AspectRatioMode.KeepAspectRatioByExpanding))
-    image = reader.read()
-    return None if image.isNull() else cover(image)
+    """A thumbnail of a picture file, decoded at reduced size where the format allows; None if the engine could not
+    use it as a background either (damaged, cut short, too large: ``read_picture``)."""
+    try:
+        rgb = read_picture(path, max_side=2 * THUMBNAIL_SIZE.width())
+    except PictureError:
+        return None
+    return cover(rgb_to_qimage(rgb))
 
 
 def first_video_frame(path: Path) -> np.ndarray | None:

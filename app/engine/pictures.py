@@ -1,0 +1,60 @@
+"""Reading picture files for backgrounds (Pillow): upright, bounded in size, and refused when damaged.
+
+OpenCV's ``imread`` decodes a truncated JPEG without an error, filling the missing part with flat grey, and decodes
+a 12000x8000 photo at full size on the render thread. Pillow reports the truncation, and a JPEG can be decoded at
+1/2, 1/4 or 1/8 of its size directly (``draft``), which is several times faster than decoding it whole.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# Backgrounds are cover-fitted to the frame, which is at most 4K: larger pictures are shrunk on load.
+MAX_PICTURE_SIDE = 3840
+# Above this many pixels a file is refused: decoding it could take gigabytes of memory.
+MAX_PICTURE_PIXELS = 200_000_000
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+
+
+class PictureError(ValueError):
+    """A picture file cannot be used; the message says why, without the path."""
+
+
+def read_picture(path: Path, max_side: int = MAX_PICTURE_SIDE) -> np.ndarray:
+    """The picture at ``path`` as (H, W, 3) uint8 RGB, turned upright by its EXIF orientation, with its longer side
+    at most ``max_side`` (aspect kept). Transparency is dropped (transparent pixels keep their colour).
+
+    Raises ``PictureError`` for a file that is missing, not a picture, cut short (a truncated download), or larger
+    than ``MAX_PICTURE_PIXELS``.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # size is checked below instead
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PICTURE_PIXELS:
+                    raise PictureError(
+                        f"it is too large ({image.width}x{image.height}); use a picture of at most "
+                        f"{MAX_PICTURE_PIXELS // 1_000_000} megapixels"
+                    )
+                image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale that still covers it
+                image.load()  # decodes everything: raises for a file cut short
+                upright = ImageOps.exif_transpose(image)
+                rgb = _to_rgb(upright)
+    except FileNotFoundError:
+        raise PictureError("the file was not found") from None
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise PictureError(f"the file is damaged or not a picture ({error})") from None
+    if max(rgb.size) > max_side:
+        rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB of any mode; 16-bit greys are scaled to 8 bits instead of clipped."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
+    return image.convert("RGB")

@@ -1,0 +1,62 @@
+"""Background pictures: damaged files are refused, large ones shrunk on load, EXIF orientation and 16-bit greys kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.engine.backgrounds import BackgroundError, make_background
+from app.engine.pictures import MAX_PICTURE_SIDE, PictureError, read_picture
+from app.engine.settings import BackgroundKind, BackgroundSpec
+
+
+def _photo(path: Path, width: int, height: int, **save_options: object) -> Path:
+    """A noisy colour picture (JPEG compresses it into a stream long enough to cut short)."""
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, **save_options)
+    return path
+
+
+def test_a_picture_cut_short_is_refused_not_shown_half_grey(tmp_path: Path) -> None:
+    whole = _photo(tmp_path / "whole.jpg", 640, 360, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert cv2.imread(str(cut)) is not None  # what OpenCV would have shown: the lower half flat grey
+    with pytest.raises(PictureError, match="damaged"):
+        read_picture(cut)
+    with pytest.raises(BackgroundError, match=r"cannot read background image .*cut\.jpg: the file is damaged"):
+        make_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=cut))
+    assert read_picture(whole).shape == (360, 640, 3)
+
+
+def test_missing_and_non_picture_files_say_so(tmp_path: Path) -> None:
+    with pytest.raises(PictureError, match="not found"):
+        read_picture(tmp_path / "gone.png")
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(PictureError, match="damaged or not a picture"):
+        read_picture(tmp_path / "notes.png")
+
+
+def test_a_large_photo_is_shrunk_to_the_largest_frame_on_load(tmp_path: Path) -> None:
+    big = _photo(tmp_path / "big.jpg", 8000, 4500, quality=80)
+    rgb = read_picture(big)
+    assert max(rgb.shape[:2]) == MAX_PICTURE_SIDE and rgb.shape == (2160, 3840, 3)
+
+
+def test_exif_orientation_turns_the_picture_upright(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: rotate 90 degrees clockwise to view
+    sideways = _photo(tmp_path / "phone.jpg", 64, 32, exif=exif.tobytes())
+    assert read_picture(sideways).shape == (64, 32, 3)
+
+
+def test_sixteen_bit_greys_are_scaled_not_clipped_to_white(tmp_path: Path) -> None:
+    grey = np.full((20, 30), 32768, np.uint16)  # mid grey
+    cv2.imwrite(str(tmp_path / "scan.png"), grey)
+    rgb = read_picture(tmp_path / "scan.png")
+    assert rgb.dtype == np.uint8 and rgb.shape == (20, 30, 3) and np.all(rgb == 128)

@@ -1,0 +1,24 @@
+"""Gallery thumbnails of pictures: a file the engine would refuse gets no thumbnail, so the gallery rejects it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.ui.thumbnails import THUMBNAIL_SIZE, image_thumbnail
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_picture_cut_short_gets_no_thumbnail(qapp, tmp_path: Path) -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(pixels).save(whole, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert image_thumbnail(cut) is None
+    thumbnail = image_thumbnail(whole)
+    assert thumbnail is not None and thumbnail.size() == THUMBNAIL_SIZE

@@ -41,6 +41,7 @@ from app.ui.status import StreamStatusBar
 from app.ui.style import SIDE_PANEL_WIDTH, STYLE_SHEET
 from app.ui.thumbnails import first_video_frame
 from app.ui.vcam_panel import OutputPanel
+from app.ui.window_placement import place_window
 from segmentation import BackendInfo
 
 TITLE = "Greenroom"
@@ -216,9 +217,7 @@ class MainWindow(QMainWindow):
             warning = f"not found, so not in the gallery: {', '.join(missing)}; they come back when the files do"
         if warning is not None:
             self.banners.show_message(EventKind.WARNING, "saved-background", warning, seconds=0)
-        geometry = self._store.geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1360, 860)
+        place_window(self, self._store.geometry())
 
     # --- settings -----------------------------------------------------------------------------------------------
     @property

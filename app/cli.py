@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import cv2
 
@@ -43,6 +44,17 @@ def _frame_rate(text: str) -> float:
     value = _number(text)
     if not MIN_FPS <= value <= MAX_FPS:
         raise argparse.ArgumentTypeError(f"must be between {MIN_FPS:g} and {MAX_FPS:g} frames per second, got {text}")
+    return value
+
+
+def _positive_count(text: str) -> int:
+    """argparse type for counts such as ``--frames``: a whole number above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
@@ -74,14 +86,37 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
         "--smoothing", type=float, default=defaults.smoothing, help="temporal smoothing in [0, 1] (default %(default)s)"
     )
     parser.add_argument("--mirror", action="store_true", help="flip the image horizontally")
-    parser.add_argument("--quality", choices=[mode.value for mode in QualityMode], default="adaptive")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    parser.add_argument("--backend", choices=["auto", "torch", "onnxruntime"], default="auto")
+    parser.add_argument(
+        "--quality",
+        choices=[mode.value for mode in QualityMode],
+        default="adaptive",
+        help="adaptive holds the frame rate by changing the model's input size; quality and speed fix it "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where the model runs; auto picks an NVIDIA GPU when there is one (default %(default)s)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["auto", "torch", "onnxruntime"],
+        default="auto",
+        help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
+    )
     parser.add_argument("--model", type=Path, default=None, help="model spec .json (default: the shipped model)")
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes end like every other bad input: one line on stderr that says what to do, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="greenroom", description="Replace the background of a live webcam feed.")
+    parser = _OneLineErrorParser(prog="greenroom", description="Replace the background of a live webcam feed.")
     parser.add_argument(
         "--source",
         help="camera index, device path or video file for the window (default: "
@@ -90,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     process = commands.add_parser("process", help="process a video file to an mp4 (every frame)")
-    process.add_argument("input", type=Path)
-    process.add_argument("output", type=Path)
+    process.add_argument("input", type=Path, help="the video file to process")
+    process.add_argument("output", type=Path, help="the .mp4 file to write (never the input or the background)")
     _add_render_options(process)
 
     stream = commands.add_parser("stream", help="stream live to a virtual camera and/or a recording")
@@ -114,11 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--clip", type=Path, default=None, help="1280x720 or other clip (default: the demo clip upscaled to 1280x720)"
     )
-    bench.add_argument("--seconds", type=float, default=10.0, help="length of the streaming latency run")
-    bench.add_argument("--frames", type=int, default=300, help="frames for the process throughput run")
+    bench.add_argument(
+        "--seconds",
+        type=_positive_seconds,
+        default=10.0,
+        help="length of the streaming latency run (default %(default)g)",
+    )
+    bench.add_argument(
+        "--frames",
+        type=_positive_count,
+        default=300,
+        help="frames for the process throughput run (default %(default)s)",
+    )
     bench.add_argument("--no-peer", action="store_true", help="skip the MediaPipe comparison loop")
     bench.add_argument(
-        "--rounds", type=int, default=3, help="alternating runs of process and the MediaPipe loop (medians compared)"
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating runs of process and the MediaPipe loop, medians compared (default %(default)s)",
     )
     return parser
 
@@ -133,7 +181,12 @@ def quiet_library_logs() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is not None and args.source is not None:
+        if args.command == "stream":
+            parser.error("--source before stream is for the window; put it after: greenroom stream --source ...")
+        parser.error(f"--source is for the window and for stream; {args.command} does not take it")
     quiet_library_logs()
     try:
         if args.command is None:

@@ -1,5 +1,6 @@
 """The ``greenroom`` command: real runs on small inputs, and one clear line with exit code 2 for bad input."""
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import cv2
 import pytest
 from engine_fakes import FillingDisk, write_clip
 
-from app.cli import main
+from app.cli import build_parser, main
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +128,35 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
     with pytest.raises(SystemExit) as exit_info:
         main(["stream", "--source", "test", *args])
     assert exit_info.value.code == 2
-    assert expected in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1  # one line, not argparse's usage block first
+    assert err.rstrip().endswith("see greenroom stream --help")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["bench", "--seconds", "0"], "--seconds: must be more than 0 seconds"),
+        (["bench", "--frames", "0"], "--frames: must be at least 1"),
+        (["bench", "--frames", "many"], "--frames: expected a whole number"),
+        (["--source", "test", "stream"], "put it after: greenroom stream --source"),
+        (["--source", "test", "process", "a.mp4", "b.mp4"], "process does not take it"),
+        (["process", "a.mp4", "b.mp4", "--quality", "best"], "invalid choice: 'best'"),
+    ],
+)
+def test_usage_mistakes_are_one_line_with_exit_2(capsys, args, expected) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and expected in err and err.count("\n") == 1
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    parser = build_parser()
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    for name, command in [("greenroom", parser), *commands.choices.items()]:
+        undocumented = [action.dest for action in command._actions if action.help is None and action is not commands]
+        assert undocumented == [], f"{name}: {undocumented}"
 
 
 @pytest.mark.slow

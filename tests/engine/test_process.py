@@ -5,9 +5,11 @@ import threading
 import time
 from pathlib import Path
 
+import av
 import cv2
+import numpy as np
 import pytest
-from engine_fakes import FillingDisk
+from engine_fakes import FillingDisk, write_clip
 
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
@@ -36,6 +38,37 @@ def test_every_frame_is_processed_at_the_input_size_and_fps(segmenter, short_cli
     assert set(summary.stages) >= {"decode", "segment", "refine", "composite", "encode"}
     assert "45 frames" in summary.text() and "blur" not in summary.text()
     assert "frames hidden behind a blur" in dataclasses.replace(summary, safe_frames=3).text()
+
+
+def _odd_sized_clip(path: Path, width: int, height: int, frames: int = 5) -> Path:
+    """A lossless mkv (FFV1, 4:4:4) of any size: mp4 writers round odd sides down."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        for index in range(frames):
+            rgb = np.full((height, width, 3), 40 * index, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "lost"),
+    [((321, 180), "the last column of pixels was cut"), ((321, 181), "the last column and row of pixels were cut")],
+)
+def test_an_odd_sized_input_says_which_edge_the_output_lost(segmenter, tmp_path: Path, size, lost) -> None:
+    odd = _odd_sized_clip(tmp_path / "odd.mkv", *size)
+    assert _probe(odd)[1:3] == size
+    summary = process_video(odd, tmp_path / "out.mp4", RenderSettings(), segmenter)
+    assert _probe(tmp_path / "out.mp4")[1:3] == (320, 180)
+    assert f"written at 320x180: the mp4 video codec needs even sides, so {lost}" in summary.text()
+
+
+def test_an_even_sized_input_is_written_at_its_size_without_a_note(segmenter, tmp_path: Path) -> None:
+    summary = process_video(
+        write_clip(tmp_path / "even.mp4", frames=5), tmp_path / "out.mp4", RenderSettings(), segmenter
+    )
+    assert "written at" not in summary.text()
 
 
 def test_corrupt_input_is_refused_before_any_output(segmenter, tmp_path: Path) -> None:

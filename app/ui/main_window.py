@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from functools import partial
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self._push_settings)
         self.controls.device_requested.connect(self._on_device_requested)
         self.source_panel.source_chosen.connect(self._on_source_chosen)
+        self.source_panel.video_rejected.connect(partial(self.banners.show_message, EventKind.WARNING, "source"))
         self.output_panel.folder_requested.connect(self._services.open_folder)
         self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
         self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))

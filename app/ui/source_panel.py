@@ -3,6 +3,10 @@
 Choosing an entry emits ``source_chosen(SourceSpec)``; the window passes it to ``Engine.set_source``, which swaps
 the capture thread while the render thread and the sinks keep running. The line under the picker says what the
 open source really delivers (a camera may not honour the requested size).
+
+A video file picked with "Video file..." is opened and its first frame decoded off the GUI thread before anything
+switches: one that cannot play (damaged, cut short, not a video) leaves the current source and the list as they
+were and emits ``video_rejected(message)`` instead.
 """
 
 from __future__ import annotations
@@ -16,12 +20,20 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QTool
 
 from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec
+from app.engine.sources import VideoFileSource
+from app.ui.bridge import BackgroundCall
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 FRAME_RATES = (15.0, 24.0, 30.0, 60.0)
 _PICK_FILE = "pick-file"
 
 VideoPicker = Callable[[QWidget], "Path | None"]
+
+
+def check_video(path: Path) -> None:
+    """Open ``path`` and decode its first frame; raises if it cannot be shown (slow on a large file or a network
+    drive: call it off the GUI thread)."""
+    VideoFileSource(path, loop=False).close()
 
 
 def same_source(first: SourceSpec, second: SourceSpec) -> bool:
@@ -43,6 +55,7 @@ class SourcePanel(QWidget):
     """Picker for the video source; ``current_spec()`` includes the requested camera size and frame rate."""
 
     source_chosen = Signal(object)  # SourceSpec
+    video_rejected = Signal(str)  # user-facing message: a picked video file cannot be shown
 
     def __init__(
         self,
@@ -55,6 +68,7 @@ class SourcePanel(QWidget):
         super().__init__(parent)
         self._list_cameras, self._demo_clip, self._pick_video = list_cameras, demo_clip, pick_video
         self._selected = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip)
+        self._video_check: BackgroundCall | None = None
         self.combo = _RefreshingCombo()
         self.combo.setToolTip("Camera or video to show; switching keeps the stream running")
         self.combo.about_to_open.connect(self.refresh)
@@ -143,7 +157,9 @@ class SourcePanel(QWidget):
         return dataclasses.replace(spec, width=width, height=height, fps=self.fps.currentData())
 
     def show_source(self, spec: SourceSpec) -> None:
-        """Select ``spec`` (adding an entry if needed) without emitting ``source_chosen``."""
+        """Select ``spec`` (adding an entry if needed) without emitting ``source_chosen``; a video file still being
+        checked is forgotten."""
+        self._forget_video_check()
         self._selected = dataclasses.replace(spec, width=1280, height=720, fps=30.0)
         if spec.kind is SourceKind.CAMERA:
             self._select_data(self.size, (spec.width, spec.height))
@@ -170,13 +186,41 @@ class SourcePanel(QWidget):
     def _on_activated(self, index: int) -> None:
         data = self.combo.itemData(index)
         if data == _PICK_FILE:
+            self._show_selected()  # the current source stays until the picked file is known to play
             path = self._pick_video(self)
-            if path is None:
-                self._show_selected()
-                return
-            data = SourceSpec(kind=SourceKind.VIDEO, path=path)
+            if path is not None:
+                self._check_then_choose(SourceSpec(kind=SourceKind.VIDEO, path=path))
+            return
         if isinstance(data, SourceSpec) and not same_source(data, self._selected):
             self.choose(data)
+
+    def _check_then_choose(self, spec: SourceSpec) -> None:
+        """Choose the video file ``spec`` once it has shown it can play; otherwise emit ``video_rejected``."""
+        self._forget_video_check()
+        call = BackgroundCall(lambda: check_video(spec.path), name="check-video", parent=self)
+        call.succeeded.connect(lambda _result: self._on_video_checked(call, spec, playable=True))
+        call.failed.connect(lambda _error: self._on_video_checked(call, spec, playable=False))
+        self._video_check = call
+        call.start()
+
+    def _on_video_checked(self, call: BackgroundCall, spec: SourceSpec, *, playable: bool) -> None:
+        call.deleteLater()
+        if call is not self._video_check:
+            return
+        self._video_check = None
+        if playable:
+            self.choose(spec)
+            return
+        self.video_rejected.emit(
+            f"{spec.path.name} cannot be shown: it is damaged, incomplete or not a video Greenroom can read. Still "
+            f"showing {self._selected.label()}. Pick another video, or convert this one to MP4 (H.264) with a video "
+            "converter and pick the converted file."
+        )
+
+    def _forget_video_check(self) -> None:
+        if self._video_check is not None:
+            self._video_check.cancel()
+            self._video_check = None
 
     def _on_format_changed(self) -> None:
         if self._selected.kind is SourceKind.CAMERA:

@@ -213,8 +213,8 @@ def test_add_button_and_video_file_entry_use_the_pickers(open_window, qtbot, ser
 
     combo = window.source_panel.combo
     window.source_panel.choose(SourceSpec(kind=SourceKind.TEST_PATTERN))
-    combo.activated.emit(combo.count() - 1)  # "Video file..."
-    assert window.source_panel.current_spec().path == still_clip
+    combo.activated.emit(combo.count() - 1)  # "Video file...": checked off the GUI thread, then chosen
+    qtbot.waitUntil(lambda: window.source_panel.current_spec().path == still_clip)
     qtbot.waitUntil(lambda: "still.mp4" in window.session.source_description, timeout=10_000)
     frames.fresh(window)
 

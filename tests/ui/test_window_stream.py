@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.engine.cameras import CameraInfo
+from app.engine.events import EventKind
 from app.engine.settings import BackgroundKind, SourceKind, SourceSpec
 from app.ui import choose_source
 
@@ -125,6 +127,38 @@ def test_source_can_be_switched_while_streaming(open_window, qtbot, frames):
     assert window.session.engine is engine
     qtbot.waitUntil(lambda: "test pattern" in window.source_panel.description.text())
     assert not window.source_panel.size.isVisible()  # a camera format would not apply, so none is shown
+
+
+def _unplayable_video(kind: str, folder: Path, good_clip: Path) -> Path:
+    """A text file renamed .mp4, or the first 50,000 bytes of a real clip (a download cut short)."""
+    path = folder / f"{kind}.mp4"
+    if kind == "text":
+        path.write_text("these are meeting notes, not a video\n")
+    else:
+        path.write_bytes(good_clip.read_bytes()[:50_000])
+    return path
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated"])
+def test_a_video_file_that_cannot_play_is_refused_and_the_stream_stays_on(
+    open_window, qtbot, services, frames, still_source, tmp_path, kind
+):
+    bad = _unplayable_video(kind, tmp_path, services.demo_clip())
+    window = open_window(services=dataclasses.replace(services, pick_video=lambda _: bad))
+    frames.fresh(window)
+    combo = window.source_panel.combo
+    entries = [combo.itemText(index) for index in range(combo.count())]
+    combo.activated.emit(entries.index("Video file\N{HORIZONTAL ELLIPSIS}"))
+
+    qtbot.waitUntil(lambda: bad.name in window.banners.visible_text(), timeout=10_000)
+    text = window.banners.visible_text()
+    assert "pick another video" in text.lower() and "convert" in text.lower()
+    assert window.banners.visible_banners()[-1].kind is EventKind.WARNING
+    assert window.session.source == still_source  # never switched, so never retried
+    assert window.source_panel.current_spec() == still_source
+    assert [combo.itemText(index) for index in range(combo.count())] == entries
+    assert combo.currentText() == still_source.label()
+    frames.fresh(window)
 
 
 def test_camera_picker_lists_cameras_by_name(open_window, services):

@@ -63,6 +63,8 @@ def print_event(event: EngineEvent) -> None:
 
 def process(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
+    if args.input.is_dir():
+        raise SourceError(f"{args.input} is a folder, not a video file; give a video file in it")
     if not args.input.is_file():
         raise SourceError(f"input video not found: {args.input}; check the path")
     check_not_an_input(args.output, {"the input": args.input, **_background_file(settings)})

@@ -108,7 +108,9 @@ def process_video(
     source = VideoFileSource(input_path, loop=False)
     staging = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
     try:
-        writer = VideoFileWriter(staging, width=source.width, height=source.height, fps=source.fps)
+        writer = VideoFileWriter(
+            staging, width=source.width, height=source.height, fps=source.fps, shown_as=output_path
+        )
     except BaseException:
         source.close()
         raise

@@ -79,6 +79,8 @@ def parse_background_spec(text: str) -> BackgroundSpec:
             kind=BackgroundKind.COLOR, color=(int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
         )
     path = Path(text).expanduser()
+    if path.is_dir():
+        raise BackgroundSpecError(f"{path} is a folder; give an image or video file in it")
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         raise BackgroundSpecError(

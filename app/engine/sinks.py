@@ -142,10 +142,15 @@ class VideoFileWriter:
     allows.
     """
 
-    def __init__(self, path: Path, *, width: int, height: int, fps: float, crash_safe: bool = False) -> None:
-        check_output_path(path)
-        check_free_space(path)
+    def __init__(
+        self, path: Path, *, width: int, height: int, fps: float, crash_safe: bool = False, shown_as: Path | None = None
+    ) -> None:
+        """``shown_as``: the file that messages name instead of ``path`` (``process`` writes to a hidden staging file
+        in the same folder and renames it at the end; the user knows only the final name)."""
         self.path = path
+        self._shown = shown_as or path
+        check_output_path(path)
+        check_free_space(self._shown)
         self.width, self.height = max(2, width - width % 2), max(2, height - height % 2)
         # Each fragment goes to the disk as soon as it is complete, not when 32 KB have gathered in the buffer.
         options = {"movflags": _FRAGMENTED_MP4, "flush_packets": "1"} if crash_safe else {}
@@ -154,7 +159,7 @@ class VideoFileWriter:
             self._stream = self._container.add_stream("mpeg4", rate=Fraction(fps).limit_denominator(1001))
         except (av.FFmpegError, OSError) as error:
             path.unlink(missing_ok=True)
-            raise SinkError(f"cannot write {path} ({error}); check the folder and the disk") from error
+            raise SinkError(f"cannot write {self._shown} ({error}); check the folder and the disk") from error
         self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
         self._stream.bit_rate = round(_BITS_PER_PIXEL * self.width * self.height * fps)
         self._stream.codec_context.gop_size = _KEYFRAME_EVERY
@@ -166,7 +171,7 @@ class VideoFileWriter:
     def write(self, rgb: np.ndarray) -> None:
         """Encode one (H, W, 3) uint8 RGB frame (fitted to the writer's size if it differs)."""
         if self.frames_written % _SPACE_CHECK_EVERY == 0:
-            check_free_space(self.path)
+            check_free_space(self._shown)
         # OpenCV's RGB to I420 takes 0.5 ms at 1280x720, FFmpeg's own conversion from rgb24 4.0 ms.
         cv2.cvtColor(self._fitted(rgb), cv2.COLOR_RGB2YUV_I420, dst=self._yuv)
         frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
@@ -175,7 +180,7 @@ class VideoFileWriter:
             self._container.mux(self._stream.encode(frame))
         except (av.FFmpegError, OSError) as error:
             raise SinkError(
-                f"writing {self.path} failed ({error}); the disk may be full, read-only or removed"
+                f"writing {self._shown} failed ({error}); the disk may be full, read-only or removed"
             ) from error
         self.frames_written += 1
 
@@ -201,7 +206,7 @@ class VideoFileWriter:
                 self._container.close()
         except (av.FFmpegError, OSError) as error:
             if not discard:
-                raise SinkError(f"{self.path} could not be finished ({error}); check the disk") from error
+                raise SinkError(f"{self._shown} could not be finished ({error}); check the disk") from error
         finally:
             if discard or self.frames_written == 0:
                 self.path.unlink(missing_ok=True)

@@ -76,6 +76,8 @@ def test_stream_without_an_output_says_where_its_frames_go(capsys) -> None:
         (["process", "{clip}", "{tmp}/out.avi"], "output must be an .mp4 file, got out.avi"),
         (["process", "{clip}", ""], "no output file given"),
         (["stream", "--source", "test", "--record", "{tmp}/folder.mp4", "--duration", "1"], "is a folder"),
+        (["process", "{tmp}", "{tmp}/out.mp4"], "is a folder, not a video file"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}"], "is a folder; give an image or video file"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(capsys, short_clip: Path, tmp_path: Path, args, expected) -> None:

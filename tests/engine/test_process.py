@@ -112,8 +112,9 @@ def test_a_disk_filling_up_stops_with_a_clear_error_and_no_partial_file(
     segmenter, short_clip: Path, tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(1))  # room at the start only
-    with pytest.raises(SinkError, match="nearly full"):
+    with pytest.raises(SinkError, match=r"the disk that holds \S*/out\.mp4 is nearly full") as error:
         process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
+    assert "partial" not in str(error.value)  # the user's file, not the hidden one written first
     assert list(tmp_path.iterdir()) == []
 
 

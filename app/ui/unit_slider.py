@@ -1,9 +1,32 @@
-"""A horizontal slider for a value in [0, 1] with the value shown beside it (two decimals)."""
+"""A horizontal slider for a value in [0, 1] with the value shown beside it (two decimals).
+
+Left and Right are also window shortcuts (previous and next background); a focused slider keeps them for itself,
+so the arrow keys move the slider the user is on and switch backgrounds everywhere else.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+_OWN_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right)
+_PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)  # the arrows alone, or the keypad's
+
+
+class _ArrowKeysSlider(QSlider):
+    """A slider that claims Left and Right before the window's shortcuts see them."""
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() in _OWN_KEYS
+            and event.modifiers() in _PLAIN
+        ):
+            event.accept()  # delivered as a key press to this slider instead of triggering a shortcut
+            return True
+        return super().event(event)
 
 
 class UnitSlider(QWidget):
@@ -11,7 +34,7 @@ class UnitSlider(QWidget):
 
     def __init__(self, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = _ArrowKeysSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setToolTip(tooltip)
         self._number = QLabel()

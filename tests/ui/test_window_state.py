@@ -385,3 +385,32 @@ def test_window_can_be_built_with_defaults_for_settings(qtbot, tmp_path, service
     qtbot.addWidget(window)
     assert window.render_settings.background.kind is BackgroundKind.BLUR
     assert window.controls.threshold.value() == pytest.approx(0.5)
+
+
+def test_arrow_keys_move_a_focused_slider_and_switch_backgrounds_elsewhere(open_window, qtbot):
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    first = window.render_settings.background
+    for unit_slider in (window.controls.threshold, window.controls.feather, window.controls.smoothing):
+        slider = unit_slider.slider
+        slider.setFocus()
+        qtbot.waitUntil(slider.hasFocus)
+        before = slider.value()
+        qtbot.keyClick(slider, Qt.Key.Key_Right)
+        assert slider.value() == before + slider.singleStep()
+        qtbot.keyClick(slider, Qt.Key.Key_Left)
+        assert slider.value() == before
+        assert window.render_settings.background == first  # the slider kept its keys
+    blur = window.gallery.blur_slider.slider
+    blur.setFocus()
+    qtbot.waitUntil(blur.hasFocus)
+    qtbot.keyClick(blur, Qt.Key.Key_Left)
+    assert window.render_settings.background.kind is BackgroundKind.BLUR  # moving it uses the blur, as a drag does
+    assert window.gallery.blur_slider.value() == pytest.approx(0.59)
+
+    gallery = window.gallery.list_widget()
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus)
+    qtbot.keyClick(gallery, Qt.Key.Key_Right)  # anywhere else the arrows still switch the background
+    assert window.render_settings.background != first

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -139,7 +139,7 @@ def test_model_that_cannot_load_is_a_banner_and_the_window_stays_usable(open_win
 def _drag(target, mime: QMimeData, event_type: type[QDropEvent]) -> QDropEvent:
     """Send a drag-enter or drop event carrying ``mime`` as a file manager would."""
     event = event_type(
-        QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        QPoint(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     event.setAccepted(False)
     QApplication.sendEvent(target, event)

@@ -2,8 +2,10 @@
 
 One click on a thumbnail emits ``background_chosen(BackgroundSpec)``; the window hands it to the running engine,
 so the background changes at the next frame without restarting the stream. Files are added with the "Add" button
-(a file dialog) or by dropping them on the gallery. The blur strength slider beside the thumbnails sets the Blur
-tile's strength and switches to it, as picking a colour switches to the Colour tile.
+(a file dialog) or by dropping them on the gallery, and taken out again with "Remove from gallery" in their context
+menu or the Delete key (the file stays on the disk; the built-in tiles and the bundled pictures cannot be removed).
+The blur strength slider beside the thumbnails sets the Blur tile's strength and switches to it, as picking a colour
+switches to the Colour tile.
 """
 
 from __future__ import annotations
@@ -12,8 +14,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QPixmap
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QMouseEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +32,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -39,6 +51,7 @@ from app.ui.unit_slider import UnitSlider
 _SPEC_ROLE = Qt.ItemDataRole.UserRole
 _USER_ROLE = Qt.ItemDataRole.UserRole + 1
 _DEFAULT_COLOR = (32, 48, 64)
+REMOVE_TEXT = "Remove from gallery"
 
 FilePicker = Callable[[QWidget], list[Path]]
 ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
@@ -77,6 +90,13 @@ class _DropList(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        """A right-click opens the context menu without making the clicked background the active one."""
+        if event.button() == Qt.MouseButton.RightButton:
+            event.ignore()
+            return
+        super().mousePressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         if _dropped_paths(event):
@@ -118,10 +138,20 @@ class BackgroundGallery(QWidget):
         self._pick_files, self._pick_color = pick_files, pick_color
         self._quiet = False
         self._list = _DropList()
-        self._list.setToolTip("Click a background to use it now. Drop your own pictures or videos here.")
+        self._list.setToolTip(
+            "Click a background to use it now. Drop your own pictures or videos here; right-click one of yours to "
+            "remove it from the gallery."
+        )
         self._list.currentItemChanged.connect(self._on_current_changed)
         self._list.itemDoubleClicked.connect(self._on_double_clicked)
         self._list.files_dropped.connect(self._add_and_choose)
+        self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._list.customContextMenuRequested.connect(self._show_context_menu)
+        remove_selected = QAction(REMOVE_TEXT, self._list)
+        remove_selected.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        remove_selected.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove_selected.triggered.connect(lambda: self._remove_item(self._list.currentItem()))
+        self._list.addAction(remove_selected)
         self.add_button = QPushButton("Add image or video\N{HORIZONTAL ELLIPSIS}")
         self.add_button.setToolTip("Add your own pictures or videos (or drop files on the gallery) (Ctrl+O)")
         self.add_button.clicked.connect(self.ask_for_files)
@@ -188,11 +218,7 @@ class BackgroundGallery(QWidget):
             self.set_blur_strength(spec.blur_strength)
         for row, known in enumerate(self.specs()):
             if known == spec:
-                self._quiet = True
-                try:
-                    self._list.setCurrentRow(row)
-                finally:
-                    self._quiet = False
+                self._set_current_quietly(lambda row=row: self._list.setCurrentRow(row))
                 return True
         return False
 
@@ -234,6 +260,14 @@ class BackgroundGallery(QWidget):
             self.files_rejected.emit(f"cannot use {', '.join(rejected)} as a background: not a readable image or video")
         return added
 
+    def context_menu(self, item: QListWidgetItem | None) -> QMenu | None:
+        """The menu a right-click on ``item`` opens: "Remove from gallery" for the user's own backgrounds, else None."""
+        if item is None or not item.data(_USER_ROLE):
+            return None
+        menu = QMenu(self._list)
+        menu.addAction(REMOVE_TEXT).triggered.connect(lambda: self._remove_item(item))
+        return menu
+
     def ask_for_color(self) -> None:
         """Ask the user for a colour (user-initiated dialog); choosing one switches to it at once."""
         picked = self._pick_color(self, self._color_item.data(_SPEC_ROLE).color)
@@ -264,8 +298,33 @@ class BackgroundGallery(QWidget):
         label = path.stem.replace("-", " ").replace("_", " ")
         item = self._add_item(label[:1].upper() + label[1:], spec, QPixmap.fromImage(thumbnail))
         item.setData(_USER_ROLE, user)
-        item.setToolTip(f"{spec.describe()}\n{path}")
+        removal = "\nRight-click or press Delete to remove it from the gallery (the file stays)" if user else ""
+        item.setToolTip(f"{spec.describe()}\n{path}{removal}")
         return spec
+
+    def _remove_item(self, item: QListWidgetItem | None) -> bool:
+        if item is None or not item.data(_USER_ROLE):
+            return False
+        was_current = item is self._list.currentItem()
+        self._set_current_quietly(lambda: self._list.takeItem(self._list.row(item)))
+        if was_current:
+            self._set_current_quietly(lambda: self._list.setCurrentItem(self._blur_item))
+            self.background_chosen.emit(self.current())
+        return True
+
+    def _set_current_quietly(self, change: Callable[[], object]) -> None:
+        """Run ``change`` (which may move the current item) without emitting ``background_chosen``."""
+        self._quiet = True
+        try:
+            change()
+        finally:
+            self._quiet = False
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        menu = self.context_menu(self._list.itemAt(position))
+        if menu is not None:
+            menu.exec(self._list.viewport().mapToGlobal(position))
+            menu.deleteLater()
 
     def _set_color(self, rgb: tuple[int, int, int]) -> None:
         self._color_item.setData(_SPEC_ROLE, BackgroundSpec(kind=BackgroundKind.COLOR, color=tuple(rgb)))

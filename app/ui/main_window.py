@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
             self.controls.device_requested,
             self.gallery.background_chosen,
             self.gallery.list_widget().model().rowsInserted,
+            self.gallery.list_widget().model().rowsRemoved,
             self.source_panel.source_chosen,
         ):
             signal.connect(self._schedule_save)

@@ -2,8 +2,9 @@
 
 The window hands over its output panel, banners and stream session; this controller owns the ``OutputSinks``.
 A switch that cannot be turned on falls back to off and says why: no picture yet, no virtual camera device (with
-how to get one), a recordings folder that cannot be written. A sink that fails later (its thread reports an
-``ERROR`` event) is closed and its switch goes off with the reason; a recording keeps what was written.
+how to get one), a recordings folder that cannot be written. The virtual camera says so only beside its switch,
+which the user has just clicked. A sink that fails later (its thread reports an ``ERROR`` event, which the window
+also shows as a banner) is closed and its switch goes off with the reason; a recording keeps what was written.
 """
 
 from __future__ import annotations
@@ -68,8 +69,7 @@ class OutputControl:
                 False,
                 f"Unavailable: no virtual camera device was found. To get one, {virtual_camera_help()}.",
                 detail=str(error),
-            )
-            self._banners.show_message(EventKind.WARNING, "virtual-camera", str(error))
+            )  # the user just clicked the switch: its state text says it all, without a banner repeating it
             return
         self.panel.show_virtual_camera(True, f"On: {device}, {size[0]}x{size[1]}")
         self._banners.dismiss("virtual-camera")

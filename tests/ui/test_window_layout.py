@@ -9,6 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
+from app.engine.events import EventKind
+from app.engine.sinks import virtual_camera_help
 from app.ui import MainWindow
 from app.ui.banner import MAX_HEIGHT
 from app.ui.launcher import NO_CAMERA_NOTICE
@@ -35,7 +37,9 @@ def _assert_whole(label: QLabel) -> None:
 def smallest_window_with_two_banners(open_window, qtbot, frames) -> MainWindow:
     window = open_window(notice=NO_CAMERA_NOTICE)
     frames.fresh(window)
-    qtbot.mouseClick(window.output_panel.virtual_camera, Qt.MouseButton.LeftButton)  # none here: a long banner
+    qtbot.mouseClick(window.output_panel.virtual_camera, Qt.MouseButton.LeftButton)  # none here: a long panel text
+    stopped = f"the virtual camera stopped: its device went away. To get one again, {virtual_camera_help()}"
+    window.banners.show_message(EventKind.ERROR, "virtual-camera", stopped)  # as a sink failing later shows it
     assert len(window.banners.visible_banners()) == 2
     window.resize(window.minimumSize())
     qtbot.waitUntil(lambda: window.size() == window.minimumSize())

@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_status(self) -> None:
         self.status.show_snapshot(None if self.preview.signal_lost else self.session.snapshot())
+        self.outputs.refresh_recording_time()
         if self.session.streaming:
             self.source_panel.show_description(self.session.source_description)
             info = self.session.backend

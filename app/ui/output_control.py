@@ -5,10 +5,12 @@ A switch that cannot be turned on falls back to off and says why: no picture yet
 how to get one), a recordings folder that cannot be written. The virtual camera says so only beside its switch,
 which the user has just clicked. A sink that fails later (its thread reports an ``ERROR`` event, which the window
 also shows as a banner) is closed and its switch goes off with the reason; a recording keeps what was written.
+While recording, the panel counts the time (``refresh_recording_time``, called by the window's status timer).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,13 @@ from app.ui.banner import BannerArea
 from app.ui.outputs import OutputSinks
 from app.ui.session import StreamSession
 from app.ui.vcam_panel import OutputPanel
+
+
+def duration_text(seconds: float) -> str:
+    """``0:42``, ``12:05`` or ``1:02:03`` for a duration in seconds (whole seconds, rounded down)."""
+    minutes, whole_seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{whole_seconds:02d}" if hours else f"{minutes}:{whole_seconds:02d}"
 
 
 class OutputControl:
@@ -39,6 +48,7 @@ class OutputControl:
         self._banners = banners
         self._recordings_folder = recordings_folder
         self._target_fps = target_fps
+        self._recording_since = 0.0  # time.monotonic() when the running recording started
         panel.virtual_camera_toggled.connect(self.set_virtual_camera)
         panel.recording_toggled.connect(self.set_recording)
 
@@ -98,7 +108,17 @@ class OutputControl:
             self.panel.show_recording(False, f"Cannot record: {error}")
             self._banners.show_message(EventKind.ERROR, "recorder", str(error))
             return
-        self.panel.show_recording(True, f"Recording to {path.name}", detail=str(path))
+        self._recording_since = time.monotonic()
+        self.refresh_recording_time()
+
+    def refresh_recording_time(self) -> None:
+        """Show the running recording's file and elapsed time, for example ``Recording to NAME · 0:42`` (the full
+        path in the tooltip); nothing while not recording."""
+        if self.sinks.recorder is None:
+            return
+        path = self.sinks.recorder.path
+        elapsed = duration_text(time.monotonic() - self._recording_since)
+        self.panel.show_recording(True, f"Recording to {path.name} \N{MIDDLE DOT} {elapsed}", detail=str(path))
 
     def handle_failure(self, event: EngineEvent) -> None:
         """A sink's thread reported ``event``: close that sink and turn its switch off with the reason."""

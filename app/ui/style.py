@@ -65,6 +65,8 @@ def dark_palette() -> QPalette:
         QPalette.ColorRole.Button: "#2d2f34",
         QPalette.ColorRole.ButtonText: "#e3e3e6",
         QPalette.ColorRole.Highlight: "#3d6db5",
+        QPalette.ColorRole.Link: "#8ab4f8",  # links ("Open folder") readable on the dark panels
+        QPalette.ColorRole.LinkVisited: "#c58af9",
         QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.ToolTipBase: "#2d2f34",
         QPalette.ColorRole.ToolTipText: "#e3e3e6",

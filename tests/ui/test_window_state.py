@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.engine.cameras import CameraInfo
@@ -79,8 +79,11 @@ def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot
     frames.fresh(window)
     window.window_actions.record.trigger()
     assert window.output_panel.record.isChecked()
-    assert "Recording to greenroom-" in window.output_panel.record_state.text()
+    recording = window.output_panel.record_state.text()
+    assert re.fullmatch(r"Recording to greenroom-[-\d]+\.mp4 \N{MIDDLE DOT} 0:00", recording), recording
+    assert window.output_panel.record_state.toolTip().startswith(str(tmp_path / "Videos"))  # the folder, on hover
     qtbot.waitUntil(lambda: window.outputs.sinks.recorder.frames_sent >= 10, timeout=10_000)
+    qtbot.waitUntil(lambda: window.output_panel.record_state.text().endswith(" 0:01"), timeout=5_000)  # it counts
     window.window_actions.record.trigger()
     assert not window.output_panel.record.isChecked()
     [path] = (tmp_path / "Videos").glob("greenroom-*.mp4")
@@ -94,6 +97,40 @@ def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot
     capture = cv2.VideoCapture(str(path))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) >= 10
     capture.release()
+
+
+def test_recording_time_reads_as_minutes_and_seconds():
+    from app.ui.output_control import duration_text
+
+    assert [duration_text(seconds) for seconds in (0, 0.9, 42, 61, 3599, 3723)] == [
+        "0:00",
+        "0:00",
+        "0:42",
+        "1:01",
+        "59:59",
+        "1:02:03",
+    ]
+
+
+def _contrast(first: QColor, second: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+
+    def luminance(colour: QColor) -> float:
+        channels = [value / 255 for value in (colour.red(), colour.green(), colour.blue())]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_open_folder_link_is_readable_on_the_dark_panel(open_window, tmp_path):
+    window = open_window()
+    window.output_panel.show_saved(tmp_path / "greenroom-20260101-120000.mp4")
+    palette = window.output_panel.record_state.palette()
+    background = palette.color(QPalette.ColorRole.Window)
+    assert _contrast(palette.color(QPalette.ColorRole.Link), background) >= 4.5
+    assert _contrast(palette.color(QPalette.ColorRole.LinkVisited), background) >= 4.5
 
 
 def test_compute_device_shows_what_is_in_use_and_switches_off_the_gui_thread(

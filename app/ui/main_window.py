@@ -244,6 +244,7 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Background: {spec.describe()}", 3000)
 
     def _on_source_chosen(self, spec: SourceSpec) -> None:
+        self.status.count_dropped_from(self.session.snapshot())
         self.session.set_source(spec)
         self.banners.dismiss("startup")
         self.banners.dismiss("capture")  # the old source's problem; the new one reports its own

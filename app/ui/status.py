@@ -1,4 +1,8 @@
-"""The status bar: frame rate, latency (p50/p95), dropped frames and the quality level the engine chose."""
+"""The status bar: frame rate, latency (p50/p95), dropped frames and the quality level the engine chose.
+
+The engine counts dropped frames from its start; the bar shows them since the source last changed
+(``count_dropped_from``), so a new camera does not inherit the old one's count.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,16 @@ class StreamStatusBar(QStatusBar):
         self.latency = QLabel()
         self.latency.setToolTip("Capture to output, median / 95th percentile")
         self.dropped = QLabel()
-        self.dropped.setToolTip("Camera frames skipped because rendering was busy")
+        self.dropped.setToolTip("Camera frames skipped because rendering was busy, since the source was chosen")
+        self._dropped_before = 0  # the engine's count when the source last changed
         for label in (self.quality, self.fps, self.latency, self.dropped):
             label.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(label)
         self.show_snapshot(None)
+
+    def count_dropped_from(self, snapshot: StatsSnapshot | None) -> None:
+        """Count dropped frames from ``snapshot`` on (the engine's numbers now; None before the engine runs)."""
+        self._dropped_before = 0 if snapshot is None else snapshot.dropped
 
     def show_snapshot(self, snapshot: StatsSnapshot | None) -> None:
         """Show the numbers of ``snapshot``; None (not streaming) shows dashes."""
@@ -36,4 +45,4 @@ class StreamStatusBar(QStatusBar):
         self.quality.setText(snapshot.quality)
         self.fps.setText(f"{snapshot.fps:.1f} fps")
         self.latency.setText(f"latency {snapshot.latency.p50_ms:.0f}/{snapshot.latency.p95_ms:.0f} ms")
-        self.dropped.setText(f"dropped {snapshot.dropped}")
+        self.dropped.setText(f"dropped {max(snapshot.dropped - self._dropped_before, 0)}")

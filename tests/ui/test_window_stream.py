@@ -265,3 +265,20 @@ def test_quitting_without_a_recording_does_not_ask(open_window, frames):
     frames.fresh(window)
     window.window_actions.quit.trigger()
     assert not window.isVisible()
+
+
+def test_the_dropped_frame_count_starts_again_with_a_new_source(open_window, qtbot, frames, monkeypatch):
+    window = open_window()
+    frames.fresh(window)
+    measured = window.session.snapshot()
+    engine_count = {"dropped": 7}  # the engine counts from its start, whatever the source
+    monkeypatch.setattr(
+        window.session, "snapshot", lambda: dataclasses.replace(measured, dropped=engine_count["dropped"])
+    )
+    qtbot.waitUntil(lambda: window.status.dropped.text() == "dropped 7")
+
+    window.source_panel.choose(SourceSpec(kind=SourceKind.TEST_PATTERN))
+    qtbot.waitUntil(lambda: window.session.source_description.startswith("test pattern"), timeout=10_000)
+    qtbot.waitUntil(lambda: window.status.dropped.text() == "dropped 0")
+    engine_count["dropped"] = 9
+    qtbot.waitUntil(lambda: window.status.dropped.text() == "dropped 2")

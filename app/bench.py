@@ -67,7 +67,7 @@ def mediapipe_loop(clip: Path, output: Path, max_frames: int) -> float | None:
                 break
             probability = teacher(frame.rgb)
             alpha = cv2.convertScaleAbs(probability, alpha=255.0)
-            writer.write(composite(frame.rgb, blur.render(frame.rgb), alpha))
+            writer.write(composite(frame.rgb, blur.render(frame.rgb, alpha), alpha))
             frames += 1
     source.close()
     return frames / (time.perf_counter() - started)

@@ -156,7 +156,9 @@ class FrameRenderer:
 
         step = time.perf_counter()
         background, error = self._background_for(settings.background)
-        output = mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb), alpha)
+        output = (
+            mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb, alpha), alpha)
+        )
         timings["composite"] = time.perf_counter() - step
         timings["total"] = sum(timings.values())
         if settings.quality is QualityMode.ADAPTIVE:  # a fixed mode's timings say nothing about the ladder's levels

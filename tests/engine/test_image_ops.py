@@ -7,7 +7,15 @@ import cv2
 import numpy as np
 import pytest
 
-from app.engine.backgrounds import BackgroundError, ImageBackground, VideoBackground, cover_fit, make_background
+from app.engine.backgrounds import (
+    BackgroundError,
+    ImageBackground,
+    VideoBackground,
+    blur_around,
+    cover_fit,
+    heavy_blur,
+    make_background,
+)
 from app.engine.composite import composite, mask_preview
 from app.engine.refine import TemporalSmoother, edge_curve, guided_upsample, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec
@@ -111,6 +119,26 @@ def test_blur_strength_sets_how_much_of_the_room_detail_is_left() -> None:
     }
     assert detail[0.0] > detail[0.6] > detail[1.0]
     assert detail[0.0] < room.std() / 4  # even the lightest setting hides the room's detail
+
+
+def test_blur_around_a_person_averages_only_the_room() -> None:
+    room = np.zeros((360, 640, 3), np.uint8)
+    room[:, :, 1] = np.linspace(0, 255, 640).astype(np.uint8)  # a green ramp across the room
+    person = np.zeros((360, 640), np.uint8)
+    person[100:, 250:400] = 255
+    frame = room.copy()
+    frame[person > 0] = (255, 0, 255)  # magenta clothes
+    blurred = blur_around(frame, person, sigma=32.0).astype(int)
+    outside = cv2.dilate(person, np.ones((41, 41), np.uint8)) == 0
+    assert np.abs(blurred[..., 0][outside]).max() <= 2 and np.abs(blurred[..., 2][outside]).max() <= 2  # no magenta
+    plain = heavy_blur(frame, factor=4, sigma=8.0).astype(int)
+    assert plain[..., 0][outside].max() > 60  # what the plain blur of the whole frame leaves around the person
+
+
+def test_blur_around_a_person_who_fills_the_frame_is_still_a_picture() -> None:
+    frame = np.full((90, 160, 3), 77, np.uint8)
+    blurred = blur_around(frame, np.full((90, 160), 255, np.uint8), sigma=32.0)
+    assert blurred.shape == frame.shape and blurred.dtype == np.uint8 and np.all(np.abs(blurred.astype(int) - 77) <= 1)
 
 
 def test_video_background_loops(tmp_path: Path) -> None:

@@ -47,6 +47,16 @@ def test_background_swap_applies_at_the_next_frame() -> None:
     np.testing.assert_array_equal(blue[:, :100], frame[:, :100])  # the person side is the camera image
 
 
+def test_the_blurred_room_has_no_glow_of_the_person() -> None:
+    """The blur background leaves the person (left half, bright red) out: the room beside them stays grey."""
+    frame = np.full((180, 320, 3), 128, np.uint8)
+    frame[:, :160] = (230, 20, 40)
+    renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False)
+    out = renderer.render(frame, RenderSettings(background=BackgroundSpec(kind=BackgroundKind.BLUR), smoothing=0)).rgb
+    beside = out[:, 168:200].astype(int)  # within 40 px of the person's edge
+    assert np.abs(beside - 128).max() <= 2
+
+
 def test_mask_view_shows_the_alpha() -> None:
     renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False)
     out = renderer.render(_room(), RenderSettings(background=BackgroundSpec(kind=BackgroundKind.NONE))).rgb

@@ -21,7 +21,7 @@ from app.engine.settings import (
     parse_background_spec,
     parse_source_spec,
 )
-from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink, check_not_an_input
+from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink, check_not_an_input, even_sides_note
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
 from segmentation import load_segmenter
@@ -164,7 +164,8 @@ def stream(args: argparse.Namespace) -> int:
         kept = f"what was recorded is in {args.record}" if args.record.is_file() else "nothing was kept"
         print(f"greenroom: the recording stopped early (see above); {kept}", file=sys.stderr)
     elif recorder is not None and args.record.is_file():
-        print(f"recorded {args.record}: {recorder.frames_sent} frames at a steady {args.fps:g} fps")
+        note = even_sides_note(opened.width, opened.height)
+        print(f"recorded {args.record}: {recorder.frames_sent} frames at a steady {args.fps:g} fps{note}")
     elif recorder is not None:
         print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
     return 1 if any(sink.failure for sink in sinks) else 0

@@ -115,8 +115,10 @@ class Engine:
         self._render_thread.start()
 
     def set_source(self, source: SourceSpec) -> None:
-        """Switch to another camera or file without stopping the render thread or the sinks."""
+        """Switch to another camera or file without stopping the render thread or the sinks; the frame rate and latency
+        shown from then on are the new source's."""
         self._stop_capture()
+        self.stats.restart_rates()
         self._start_capture(source)
 
     def stop(self, timeout: float = 2.0) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 from app.engine.audio import SoundCopyError, copy_sound, has_sound
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
-from app.engine.sinks import VideoFileWriter, check_output_path
+from app.engine.sinks import VideoFileWriter, check_output_path, even_sides_note
 from app.engine.sources import VideoFileSource
 from app.engine.stats import PipelineStats, StageStats, percentiles
 from segmentation import Segmenter
@@ -46,7 +46,6 @@ class ProcessSummary:
     stages: dict[str, StageStats]
     safe_frames: int
     sound: str = "no sound in the input"
-    written_size: tuple[int, int] | None = None  # (width, height) of the output where it differs from the input
 
     @property
     def fps(self) -> float:
@@ -57,19 +56,7 @@ class ProcessSummary:
         hidden = (
             f"{self.safe_frames} frames hidden behind a blur because segmentation failed; " if self.safe_frames else ""
         )
-        cropped = ""
-        if self.written_size is not None and self.written_size != (self.width, self.height):
-            cut = [
-                name
-                for name, kept, whole in zip(
-                    ("column", "row"), self.written_size, (self.width, self.height), strict=True
-                )
-                if kept != whole
-            ]
-            cropped = (
-                f"; written at {self.written_size[0]}x{self.written_size[1]}: the mp4 video codec needs even sides, "
-                f"so the last {' and '.join(cut)} of pixels {'was' if len(cut) == 1 else 'were'} cut"
-            )
+        cropped = even_sides_note(self.width, self.height)
         return (
             f"{self.frames} frames ({self.width}x{self.height} @ {self.fps_in:.4g} fps) in {self.seconds:.1f} s: "
             f"{self.fps:.1f} fps end to end; per-stage ms p50/p95: {stages}; {hidden}{self.sound}{cropped}"
@@ -231,7 +218,6 @@ def process_video(
         _stage_table(stats),
         safe_frames,
         sound,
-        (writer.width, writer.height),
     )
 
 

@@ -42,6 +42,18 @@ def virtual_camera_help() -> str:
     return "no virtual camera driver is known for this operating system"
 
 
+def even_sides_note(width: int, height: int) -> str:
+    """For a summary line: ``""`` when the mp4 keeps ``width`` x ``height``, else what it lost (``VideoFileWriter``
+    rounds odd sides down), starting with ``"; "``."""
+    lost = [name for name, side in (("column", width), ("row", height)) if side % 2]
+    if not lost:
+        return ""
+    return (
+        f"; written at {width - width % 2}x{height - height % 2}: the mp4 video codec needs even sides, so the last "
+        f"{' and '.join(lost)} of pixels {'was' if len(lost) == 1 else 'were'} cut"
+    )
+
+
 def fit_to(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Fit an (H, W, 3) uint8 frame into width x height (after a source switch), else return it unchanged.
 

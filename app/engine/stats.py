@@ -62,6 +62,13 @@ class PipelineStats:
             self._output_times.append(now)
             self._latencies.append((now - captured_at) * 1000.0)
 
+    def restart_rates(self) -> None:
+        """Forget the frame times and latencies measured so far (a new source has its own rate); the frame count and
+        the stage timings stay."""
+        with self._lock:
+            self._output_times.clear()
+            self._latencies.clear()
+
     def snapshot(self, dropped: int = 0) -> StatsSnapshot:
         with self._lock:
             stages = {name: percentiles(values) for name, values in self._stages.items() if values}

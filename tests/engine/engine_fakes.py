@@ -6,6 +6,7 @@ import time
 from collections import namedtuple
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -47,6 +48,18 @@ def write_clip(path: Path, *, frames: int, width: int = 320, height: int = 180, 
         cv2.circle(rgb, (40 + index * 3 % (width - 80), height // 2), height // 4, (240, 220, 200), -1)
         writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     writer.release()
+    return path
+
+
+def odd_sized_clip(path: Path, width: int, height: int, frames: int = 5) -> Path:
+    """A lossless mkv (FFV1, 4:4:4) of any size: mp4 writers round odd sides down."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        for index in range(frames):
+            rgb = np.full((height, width, 3), 40 * index % 256, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
     return path
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from engine_fakes import FillingDisk, write_clip
+from engine_fakes import FillingDisk, odd_sized_clip, write_clip
 
 from app.cli import build_parser, main
 
@@ -46,6 +46,16 @@ def test_stream_records_for_a_duration(capsys, tmp_path: Path) -> None:
     capture.release()
     assert f"recorded {record}: {frames_in_file} frames at a steady 30 fps" in out
     assert "goes nowhere" not in err
+
+
+def test_stream_says_when_a_recording_lost_an_odd_edge(capsys, tmp_path: Path) -> None:
+    odd = odd_sized_clip(tmp_path / "odd.mkv", 321, 181, frames=30)
+    record = tmp_path / "take.mp4"
+    code, out, err = _run_cli(capsys, "stream", "--source", str(odd), "--record", str(record), "--duration", "1")
+    assert code == 0, err
+    assert (
+        "written at 320x180: the mp4 video codec needs even sides, so the last column and row of pixels were cut" in out
+    )
 
 
 def test_stream_without_an_output_says_where_its_frames_go(capsys) -> None:

@@ -5,11 +5,9 @@ import threading
 import time
 from pathlib import Path
 
-import av
 import cv2
-import numpy as np
 import pytest
-from engine_fakes import FillingDisk, write_clip
+from engine_fakes import FillingDisk, odd_sized_clip, write_clip
 
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
@@ -40,24 +38,12 @@ def test_every_frame_is_processed_at_the_input_size_and_fps(segmenter, short_cli
     assert "frames hidden behind a blur" in dataclasses.replace(summary, safe_frames=3).text()
 
 
-def _odd_sized_clip(path: Path, width: int, height: int, frames: int = 5) -> Path:
-    """A lossless mkv (FFV1, 4:4:4) of any size: mp4 writers round odd sides down."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
-        for index in range(frames):
-            rgb = np.full((height, width, 3), 40 * index, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode())
-    return path
-
-
 @pytest.mark.parametrize(
     ("size", "lost"),
     [((321, 180), "the last column of pixels was cut"), ((321, 181), "the last column and row of pixels were cut")],
 )
 def test_an_odd_sized_input_says_which_edge_the_output_lost(segmenter, tmp_path: Path, size, lost) -> None:
-    odd = _odd_sized_clip(tmp_path / "odd.mkv", *size)
+    odd = odd_sized_clip(tmp_path / "odd.mkv", *size)
     assert _probe(odd)[1:3] == size
     summary = process_video(odd, tmp_path / "out.mp4", RenderSettings(), segmenter)
     assert _probe(tmp_path / "out.mp4")[1:3] == (320, 180)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from app.engine.settings import QualityMode, RenderSettings
 from app.ui.unit_slider import UnitSlider
+from app.ui.wheel_safe import WheelSafeComboBox
 from segmentation import BackendInfo
 
 _QUALITY_LABELS = {
@@ -38,12 +39,12 @@ class ControlsPanel(QWidget):
         self.threshold = UnitSlider("Where the edge sits: higher keeps less of you (0.5 = the model's own choice)")
         self.feather = UnitSlider("Edge softness: 0 is a hard cut, 1 a wide soft edge")
         self.smoothing = UnitSlider("Steadies still edges over time: 0 is off")
-        self.quality = QComboBox()
+        self.quality = WheelSafeComboBox()
         for mode, (label, tip) in _QUALITY_LABELS.items():
             self.quality.addItem(label, mode)
             self.quality.setItemData(self.quality.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.quality.setToolTip("Adaptive holds the frame rate; Quality and Speed fix the model size")
-        self.device = QComboBox()
+        self.device = WheelSafeComboBox()
         for value, label in DEVICES:
             self.device.addItem(label, value)
         self.device.setToolTip("Where the segmentation model runs")

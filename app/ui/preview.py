@@ -44,6 +44,8 @@ class PreviewWidget(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(MINIMUM_SIZE)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        # A click on the picture takes the keyboard focus from a slider, so Left and Right switch backgrounds again.
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(960, 540)

@@ -22,6 +22,7 @@ from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec
 from app.engine.sources import VideoFileSource
 from app.ui.bridge import BackgroundCall
+from app.ui.wheel_safe import WheelSafeComboBox
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 FRAME_RATES = (15.0, 24.0, 30.0, 60.0)
@@ -41,7 +42,7 @@ def same_source(first: SourceSpec, second: SourceSpec) -> bool:
     return (first.kind, first.camera, first.path) == (second.kind, second.camera, second.path)
 
 
-class _RefreshingCombo(QComboBox):
+class _RefreshingCombo(WheelSafeComboBox):
     """Re-lists the cameras each time the list opens, so a camera plugged in meanwhile shows up."""
 
     about_to_open = Signal()
@@ -77,11 +78,11 @@ class SourcePanel(QWidget):
         rescan.setText("\N{CLOCKWISE OPEN CIRCLE ARROW}")
         rescan.setToolTip("Look for cameras again")
         rescan.clicked.connect(self.refresh)
-        self.size = QComboBox()
+        self.size = WheelSafeComboBox()
         for width, height in SIZES:
             self.size.addItem(f"{width} \N{MULTIPLICATION SIGN} {height}", (width, height))
         self.size.setCurrentIndex(1)
-        self.fps = QComboBox()
+        self.fps = WheelSafeComboBox()
         for rate in FRAME_RATES:
             self.fps.addItem(f"{rate:g} fps", rate)
         self.fps.setCurrentIndex(FRAME_RATES.index(30.0))

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.ui.wheel_safe import WheelSafeSlider
 
 _OWN_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_Right)
 _PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)  # the arrows alone, or the keypad's
 
 
-class _ArrowKeysSlider(QSlider):
+class _ArrowKeysSlider(WheelSafeSlider):
     """A slider that claims Left and Right before the window's shortcuts see them."""
 
     def event(self, event: QEvent) -> bool:

@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.engine.cameras import CameraInfo
@@ -450,4 +450,47 @@ def test_arrow_keys_move_a_focused_slider_and_switch_backgrounds_elsewhere(open_
     gallery.setFocus()
     qtbot.waitUntil(gallery.hasFocus)
     qtbot.keyClick(gallery, Qt.Key.Key_Right)  # anywhere else the arrows still switch the background
+    assert window.render_settings.background != first
+
+
+def _wheel(widget, steps: int) -> None:
+    """Turn the mouse wheel ``steps`` notches (negative: towards the user) over the middle of ``widget``."""
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        centre,
+        widget.mapToGlobal(centre),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_past_settings_and_changes_them_only_once_clicked(open_window, qtbot):
+    window = open_window()
+    quality, threshold = window.controls.quality, window.controls.threshold.slider
+    before = (quality.currentIndex(), threshold.value())
+    _wheel(quality, -1)
+    _wheel(threshold, 3)
+    assert (quality.currentIndex(), threshold.value()) == before  # passing over them on the way down the panel
+    threshold.setFocus()
+    qtbot.waitUntil(threshold.hasFocus)
+    _wheel(threshold, 3)
+    assert threshold.value() != before[1]  # a focused slider still takes the wheel
+
+
+def test_a_click_on_the_picture_gives_the_arrow_keys_back_to_the_backgrounds(open_window, qtbot):
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    slider = window.controls.threshold.slider
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus)
+    qtbot.mouseClick(window.preview, Qt.MouseButton.LeftButton)
+    assert window.preview.hasFocus()
+    first = window.render_settings.background
+    qtbot.keyClick(window.preview, Qt.Key.Key_Right)
     assert window.render_settings.background != first

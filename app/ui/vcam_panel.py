@@ -1,4 +1,4 @@
-"""Output switches: the virtual camera and recording to a file, each with a line that says its state.
+"""Output switches: recording to a file and the virtual camera, each with a line that says its state.
 
 The panel only shows state and reports clicks (``virtual_camera_toggled(bool)``, ``recording_toggled(bool)``,
 ``folder_requested(Path)`` from the "Open folder" link of a saved recording); the window opens or closes the sinks and
@@ -19,7 +19,7 @@ _RECORD_STYLE = "QPushButton:checked { background: #a2323a; color: white; border
 
 
 class OutputPanel(QWidget):
-    """Two checkable buttons with a word-wrapped state label under each."""
+    """Two checkable buttons, each with a word-wrapped state label beside it."""
 
     virtual_camera_toggled = Signal(bool)
     recording_toggled = Signal(bool)
@@ -44,10 +44,12 @@ class OutputPanel(QWidget):
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setColumnStretch(1, 1)
-        layout.addWidget(self.virtual_camera, 0, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.virtual_camera_state, 0, 1)
-        layout.addWidget(self.record, 1, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.record_state, 1, 1)
+        # Recording first: the virtual camera's state can be a several-line setup explanation, which must not push
+        # the recording's time and its "Open folder" link out of sight on a small screen.
+        layout.addWidget(self.record, 0, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.record_state, 0, 1)
+        layout.addWidget(self.virtual_camera, 1, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.virtual_camera_state, 1, 1)
         self.virtual_camera.toggled.connect(self.virtual_camera_toggled)
         self.record.toggled.connect(self.recording_toggled)
 

@@ -111,11 +111,13 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
 class _OneLineErrorParser(argparse.ArgumentParser):
     """Usage mistakes end like every other bad input: one line on stderr that says what to do, and exit code 2."""
 
+    command_parsers: dict[str, argparse.ArgumentParser]  # the sub-commands' parsers, by name
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message}; see {self.prog} --help\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _OneLineErrorParser:
     parser = _OneLineErrorParser(prog="greenroom", description="Replace the background of a live webcam feed.")
     parser.add_argument(
         "--source",
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the first camera, or the bundled demo clip when there is none)",
     )
     commands = parser.add_subparsers(dest="command")
+    parser.command_parsers = commands.choices
 
     process = commands.add_parser("process", help="process a video file to an mp4 (every frame)")
     process.add_argument("input", type=Path, help="the video file to process")
@@ -182,7 +185,9 @@ def quiet_library_logs() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the sub-command they were given to, whose --help lists what it takes
+        parser.command_parsers.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is not None and args.source is not None:
         if args.command == "stream":
             parser.error("--source before stream is for the window; put it after: greenroom stream --source ...")

@@ -154,6 +154,10 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
         (["--source", "test", "stream"], "put it after: greenroom stream --source"),
         (["--source", "test", "process", "a.mp4", "b.mp4"], "process does not take it"),
         (["process", "a.mp4", "b.mp4", "--quality", "best"], "invalid choice: 'best'"),
+        (
+            ["process", "a.mp4", "b.mp4", "--bogus"],
+            "greenroom process: unrecognized arguments: --bogus; see greenroom process --help",
+        ),
     ],
 )
 def test_usage_mistakes_are_one_line_with_exit_2(capsys, args, expected) -> None:

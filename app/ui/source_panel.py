@@ -69,6 +69,7 @@ class SourcePanel(QWidget):
         super().__init__(parent)
         self._list_cameras, self._demo_clip, self._pick_video = list_cameras, demo_clip, pick_video
         self._selected = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip)
+        self._videos: list[SourceSpec] = []  # the user's video files shown this session, kept in the list
         self._video_check: BackgroundCall | None = None
         self.combo = _RefreshingCombo()
         self.combo.setToolTip("Camera or video to show; switching keeps the stream running")
@@ -125,6 +126,9 @@ class SourcePanel(QWidget):
         self.combo.insertSeparator(self.combo.count())
         self.combo.addItem("Demo clip", SourceSpec(kind=SourceKind.VIDEO, path=self._demo_clip))
         self.combo.addItem("Test pattern", SourceSpec(kind=SourceKind.TEST_PATTERN))
+        for video in self._videos:
+            self.combo.addItem(video.label(), video)
+            self.combo.setItemData(self.combo.count() - 1, str(video.path), Qt.ItemDataRole.ToolTipRole)
         self.combo.addItem("Video file\N{HORIZONTAL ELLIPSIS}", _PICK_FILE)
         self.combo.blockSignals(False)
         self._show_selected()
@@ -139,6 +143,9 @@ class SourcePanel(QWidget):
 
     def _show_selected(self) -> None:
         spec = self._selected
+        is_users_video = spec.kind is SourceKind.VIDEO and spec.path != self._demo_clip
+        if is_users_video and not any(same_source(spec, video) for video in self._videos):
+            self._videos.append(spec)  # stays in the list when another source is picked
         index = self._index_of(spec)
         if index < 0:  # a camera that is not listed (unplugged, or a device path) or a user's video file
             index = self.combo.count() - 1

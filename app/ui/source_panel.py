@@ -69,7 +69,7 @@ class SourcePanel(QWidget):
         super().__init__(parent)
         self._list_cameras, self._demo_clip, self._pick_video = list_cameras, demo_clip, pick_video
         self._selected = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip)
-        self._videos: list[SourceSpec] = []  # the user's video files shown this session, kept in the list
+        self._videos: list[SourceSpec] = []  # the user's video files shown since start-up, kept in the list
         self._video_check: BackgroundCall | None = None
         self.combo = _RefreshingCombo()
         self.combo.setToolTip("Camera or video to show; switching keeps the stream running")

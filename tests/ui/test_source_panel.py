@@ -1,4 +1,4 @@
-"""The source list: a video file once shown stays in it for the session."""
+"""The source list: a video file once shown stays in it while the app runs."""
 
 from __future__ import annotations
 

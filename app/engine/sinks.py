@@ -42,14 +42,20 @@ def virtual_camera_help() -> str:
     return "no virtual camera driver is known for this operating system"
 
 
+def encoded_side(side: int) -> int:
+    """The frame side an mp4 written by ``VideoFileWriter`` has for a source ``side``: rounded down to even (the YUV
+    4:2:0 the codec needs), at least 2."""
+    return max(2, side - side % 2)
+
+
 def even_sides_note(width: int, height: int) -> str:
-    """For a summary line: ``""`` when the mp4 keeps ``width`` x ``height``, else what it lost (``VideoFileWriter``
-    rounds odd sides down), starting with ``"; "``."""
-    lost = [name for name, side in (("column", width), ("row", height)) if side % 2]
+    """For a summary line: ``""`` when the mp4 keeps ``width`` x ``height``, else what it lost (``encoded_side``),
+    starting with ``"; "``."""
+    lost = [name for name, side in (("column", width), ("row", height)) if encoded_side(side) != side]
     if not lost:
         return ""
     return (
-        f"; written at {width - width % 2}x{height - height % 2}: the mp4 video codec needs even sides, so the last "
+        f"; written at {encoded_side(width)}x{encoded_side(height)}: the mp4 video codec needs even sides, so the last "
         f"{' and '.join(lost)} of pixels {'was' if len(lost) == 1 else 'were'} cut"
     )
 
@@ -163,7 +169,7 @@ class VideoFileWriter:
         self._shown = shown_as or path
         check_output_path(path)
         check_free_space(self._shown)
-        self.width, self.height = max(2, width - width % 2), max(2, height - height % 2)
+        self.width, self.height = encoded_side(width), encoded_side(height)
         # Each fragment goes to the disk as soon as it is complete, not when 32 KB have gathered in the buffer.
         options = {"movflags": _FRAGMENTED_MP4, "flush_packets": "1"} if crash_safe else {}
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.engine.events import EngineEvent, EventCallback, EventKind
 from app.engine.sinks import SinkError, virtual_camera_help
+from app.engine.slot import LatestSlot
 from app.ui.banner import BannerArea
 from app.ui.outputs import OutputSinks
 from app.ui.session import StreamSession
@@ -56,24 +57,24 @@ class OutputControl:
     def recording(self) -> bool:
         return self.sinks.recorder is not None
 
-    def _output_size(self) -> tuple[int, int] | None:
-        """(width, height) of the newest composited frame, or None before the first one."""
+    def _output(self) -> tuple[LatestSlot, int, int] | None:
+        """The engine's output slot and the width and height of its newest frame, or None before the first frame."""
         frame, _ = self._session.latest_frame()
-        return None if frame is None else (frame.rgb.shape[1], frame.rgb.shape[0])
+        slot = self._session.output
+        return None if frame is None or slot is None else (slot, frame.rgb.shape[1], frame.rgb.shape[0])
 
     def set_virtual_camera(self, on: bool) -> None:
         if not on:
             self.sinks.stop_virtual_camera()
             self.panel.show_virtual_camera(False, "Off")
             return
-        size = self._output_size()
-        if size is None or self._session.output is None:
+        output = self._output()
+        if output is None:
             self.panel.show_virtual_camera(False, "Off: no picture yet; try again when the preview runs")
             return
+        slot, width, height = output
         try:
-            device = self.sinks.start_virtual_camera(
-                self._session.output, width=size[0], height=size[1], fps=self._target_fps()
-            )
+            device = self.sinks.start_virtual_camera(slot, width=width, height=height, fps=self._target_fps())
         except SinkError as error:
             self.panel.show_virtual_camera(
                 False,
@@ -81,7 +82,7 @@ class OutputControl:
                 detail=str(error),
             )  # the user just clicked the switch: its state text says it all, without a banner repeating it
             return
-        self.panel.show_virtual_camera(True, f"On: {device}, {size[0]}x{size[1]}")
+        self.panel.show_virtual_camera(True, f"On: {device}, {width}x{height}")
         self._banners.dismiss("virtual-camera")
 
     def set_recording(self, on: bool) -> None:
@@ -92,17 +93,14 @@ class OutputControl:
             else:
                 self.panel.show_saved(path)
             return
-        size = self._output_size()
-        if size is None or self._session.output is None:
+        output = self._output()
+        if output is None:
             self.panel.show_recording(False, "Not recording: no picture yet")
             return
+        slot, width, height = output
         try:
-            path = self.sinks.start_recording(
-                self._session.output,
-                self._recordings_folder(),
-                width=size[0],
-                height=size[1],
-                fps=self._target_fps(),
+            self.sinks.start_recording(
+                slot, self._recordings_folder(), width=width, height=height, fps=self._target_fps()
             )
         except SinkError as error:
             self.panel.show_recording(False, f"Cannot record: {error}")

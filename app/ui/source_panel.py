@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QTool
 
 from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec
-from app.engine.sources import VideoFileSource
+from app.engine.sources import open_source
 from app.ui.bridge import BackgroundCall
 from app.ui.wheel_safe import WheelSafeComboBox
 
@@ -29,12 +29,6 @@ FRAME_RATES = (15.0, 24.0, 30.0, 60.0)
 _PICK_FILE = "pick-file"
 
 VideoPicker = Callable[[QWidget], "Path | None"]
-
-
-def check_video(path: Path) -> None:
-    """Open ``path`` and decode its first frame; raises if it cannot be shown (slow on a large file or a network
-    drive: call it off the GUI thread)."""
-    VideoFileSource(path, loop=False).close()
 
 
 def same_source(first: SourceSpec, second: SourceSpec) -> bool:
@@ -205,7 +199,9 @@ class SourcePanel(QWidget):
     def _check_then_choose(self, spec: SourceSpec) -> None:
         """Choose the video file ``spec`` once it has shown it can play; otherwise emit ``video_rejected``."""
         self._forget_video_check()
-        call = BackgroundCall(lambda: check_video(spec.path), name="check-video", parent=self)
+        # Opening decodes the first frame (as the launcher checks a --source file): slow on a large file or a network
+        # drive, so off the GUI thread.
+        call = BackgroundCall(lambda: open_source(spec).close(), name="check-video", parent=self)
         call.succeeded.connect(lambda _result: self._on_video_checked(call, spec, playable=True))
         call.failed.connect(lambda _error: self._on_video_checked(call, spec, playable=False))
         self._video_check = call

@@ -183,8 +183,30 @@ def quiet_library_logs() -> None:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET, read when the FFmpeg backend starts
 
 
+def check_window_options(parser: _OneLineErrorParser, argv: Sequence[str]) -> None:
+    """Refuse, with where it belongs, a sub-command's option given before the sub-command or without one (for
+    example ``greenroom --background blur``): argparse would read its value as a sub-command's name ("invalid
+    choice") or report a known option as unrecognized."""
+    given = next((token for token in argv if token in parser.command_parsers), None)
+    for token in argv:
+        if token == given:
+            return
+        option = token.split("=", 1)[0]
+        if not option.startswith("-") or option in parser._option_string_actions:
+            continue
+        owners = [name for name, command in parser.command_parsers.items() if option in command._option_string_actions]
+        if owners:
+            example = given if given in owners else owners[0]
+            parser.error(
+                f"{option} is an option of {' and '.join(owners)}: put it after the sub-command (greenroom {example} "
+                f"... {option} ...); the window takes only --source"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    check_window_options(parser, argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # named by the sub-command they were given to, whose --help lists what it takes
         parser.command_parsers.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -154,6 +154,9 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
         (["--source", "test", "stream"], "put it after: greenroom stream --source"),
         (["--source", "test", "process", "a.mp4", "b.mp4"], "process does not take it"),
         (["process", "a.mp4", "b.mp4", "--quality", "best"], "invalid choice: 'best'"),
+        (["--background", "blur:0.2"], "--background is an option of process and stream: put it after"),
+        (["--vcam", "stream"], "--vcam is an option of stream: put it after the sub-command (greenroom stream ..."),
+        (["--mirror=1", "stream"], "(greenroom stream ... --mirror ...); the window takes only --source"),
         (
             ["process", "a.mp4", "b.mp4", "--bogus"],
             "greenroom process: unrecognized arguments: --bogus; see greenroom process --help",

@@ -2,8 +2,8 @@
 
 Each renderer's ``render(frame, person)`` takes the current (H, W, 3) uint8 RGB frame and the person's alpha for it
 ((H, W) uint8, 255 = person, or None when there is none) and returns an (H, W, 3) uint8 RGB background of the same
-size. Only the blur uses the alpha: it blurs the room without the person in it. Images and videos are cover-fitted
-(scaled to fill, centre-cropped, never stretched).
+size. Only the blur (and a picture's transparent parts, which show the blur) uses the alpha: it blurs the room
+without the person in it. Images and videos are cover-fitted (scaled to fill, centre-cropped, never stretched).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.engine.pictures import PictureError, read_picture
-from app.engine.settings import GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
+from app.engine.pictures import PictureError, read_picture_layers
+from app.engine.settings import DEFAULT_BLUR_STRENGTH, GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
 
 
 class BackgroundError(RuntimeError):
@@ -33,24 +33,52 @@ def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class ImageBackground:
-    """A still picture (``read_picture``: upright, at most 3840 px on its longer side), cover-fitted once per frame
-    size."""
+    """A still picture (``read_picture_layers``: upright, at most 3840 px on its longer side), cover-fitted once per
+    frame size.
 
-    def __init__(self, path: Path) -> None:
+    Where the picture is transparent (a PNG or WebP with an alpha channel, a palette PNG's transparent colour), the
+    room shows through blurred as by ``BlurBackground(blur_strength)``, the person left out: never the unblurred room,
+    and never the colours a transparent pixel happens to store.
+    """
+
+    def __init__(self, path: Path, blur_strength: float = DEFAULT_BLUR_STRENGTH) -> None:
         try:
-            self._rgb = read_picture(path)
+            rgb, opacity = read_picture_layers(path)
         except PictureError as error:
             raise BackgroundError(f"cannot read background image {path}: {error}") from None
-        self._fitted: np.ndarray | None = None
+        self._layers = rgb if opacity is None else _premultiplied_layers(rgb, opacity)
+        self._room = None if opacity is None else BlurBackground(blur_strength)
+        self._fitted: tuple[np.ndarray, np.ndarray | None] | None = None
 
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
         height, width = frame.shape[:2]
-        if self._fitted is None or self._fitted.shape[:2] != (height, width):
-            self._fitted = cover_fit(self._rgb, width, height)
-        return self._fitted
+        if self._fitted is None or self._fitted[0].shape[:2] != (height, width):
+            self._fitted = _split_layers(cover_fit(self._layers, width, height))
+        picture, transparency = self._fitted
+        if transparency is None or self._room is None:
+            return picture
+        room = cv2.multiply(self._room.render(frame, person), transparency, scale=1.0 / 255.0)
+        return cv2.add(picture, room)
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _premultiplied_layers(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """(H, W, 4) float32: colour times opacity (0-255) and opacity (0-1), which resize without a fringe of the
+    colours that transparent pixels store."""
+    alpha = opacity.astype(np.float32)[..., None] * (1.0 / 255.0)
+    return np.concatenate([rgb.astype(np.float32) * alpha, alpha], axis=2)
+
+
+def _split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A fitted picture as uint8 layers to composite with ``cv2`` per frame: (H, W, 3) colour (premultiplied when
+    there is transparency) and (H, W, 3) transparency (255 = the room shows through), or None for an opaque one."""
+    if fitted.shape[2] == 3:
+        return fitted, None
+    premultiplied = np.rint(fitted[..., :3]).astype(np.uint8)
+    transparency = np.rint(255.0 * (1.0 - fitted[..., 3])).astype(np.uint8)
+    return premultiplied, np.ascontiguousarray(np.repeat(transparency[..., None], 3, axis=2))
 
 
 class VideoBackground:
@@ -156,7 +184,7 @@ def heavy_blur(frame: np.ndarray, *, factor: int, sigma: float) -> np.ndarray:
 def make_background(spec: BackgroundSpec):
     """A renderer for ``spec``; raises ``BackgroundError`` if its file cannot be used. NONE returns None."""
     if spec.kind is BackgroundKind.IMAGE:
-        return ImageBackground(_require_path(spec))
+        return ImageBackground(_require_path(spec), spec.blur_strength)
     if spec.kind is BackgroundKind.VIDEO:
         return VideoBackground(_require_path(spec))
     if spec.kind is BackgroundKind.BLUR:

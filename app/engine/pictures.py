@@ -24,9 +24,10 @@ class PictureError(ValueError):
     """A picture file cannot be used; the message says why, without the path."""
 
 
-def read_picture(path: Path, max_side: int = MAX_PICTURE_SIDE) -> np.ndarray:
-    """The picture at ``path`` as (H, W, 3) uint8 RGB, turned upright by its EXIF orientation, with its longer side
-    at most ``max_side`` (aspect kept). Transparency is dropped (transparent pixels keep their colour).
+def read_picture_layers(path: Path, max_side: int = MAX_PICTURE_SIDE) -> tuple[np.ndarray, np.ndarray | None]:
+    """The picture at ``path``, turned upright by its EXIF orientation, with its longer side at most ``max_side``
+    (aspect kept): its colour as (H, W, 3) uint8 RGB and its opacity as (H, W) uint8 (255 = opaque), or None when
+    every pixel is opaque (no alpha channel, or one that is 255 throughout).
 
     Raises ``PictureError`` for a file that is missing, not a picture, cut short (a truncated download), or larger
     than ``MAX_PICTURE_PIXELS``.
@@ -42,15 +43,25 @@ def read_picture(path: Path, max_side: int = MAX_PICTURE_SIDE) -> np.ndarray:
                     )
                 image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale that still covers it
                 image.load()  # decodes everything: raises for a file cut short
-                upright = ImageOps.exif_transpose(image)
-                rgb = _to_rgb(upright)
+                upright = _with_opacity_or_rgb(ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise PictureError("the file was not found") from None
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
         raise PictureError(f"the file is damaged or not a picture ({error})") from None
-    if max(rgb.size) > max_side:
-        rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return np.asarray(rgb, dtype=np.uint8)
+    if max(upright.size) > max_side:  # Pillow resizes RGBA premultiplied: no fringe of the transparent colours
+        upright.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if upright.mode == "RGB":
+        return np.asarray(upright, dtype=np.uint8), None
+    opacity = np.asarray(upright.getchannel("A"), dtype=np.uint8)
+    return np.asarray(upright.convert("RGB"), dtype=np.uint8), None if bool((opacity == 255).all()) else opacity
+
+
+def _with_opacity_or_rgb(image: Image.Image) -> Image.Image:
+    """RGBA for pictures with an alpha channel or a transparent colour (palette, RGB or grey with a ``transparency``
+    entry), RGB for the rest."""
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        return image.convert("RGBA")
+    return _to_rgb(image)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -9,11 +9,13 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
-from app.engine.pictures import PictureError, read_picture
+from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from app.ui.preview import rgb_to_qimage
 
 THUMBNAIL_SIZE = QSize(128, 72)
+_CHECKER_SQUARE = 8
+_CHECKER_LIGHT, _CHECKER_DARK = (204, 204, 204), (153, 153, 153)
 
 
 def cover(image: QImage, size: QSize = THUMBNAIL_SIZE) -> QImage:
@@ -26,13 +28,32 @@ def cover(image: QImage, size: QSize = THUMBNAIL_SIZE) -> QImage:
 
 
 def image_thumbnail(path: Path) -> QImage | None:
-    """A thumbnail of a picture file, decoded at reduced size where the format allows; None if the engine could not
-    use it as a background either (damaged, cut short, too large: ``read_picture``)."""
+    """A thumbnail of a picture file, decoded at reduced size where the format allows, its transparent parts over a
+    grey checkerboard; None if the engine could not use it as a background either (damaged, cut short, too large:
+    ``read_picture_layers``)."""
     try:
-        rgb = read_picture(path, max_side=2 * THUMBNAIL_SIZE.width())
+        rgb, opacity = read_picture_layers(path, max_side=2 * THUMBNAIL_SIZE.width())
     except PictureError:
         return None
-    return cover(rgb_to_qimage(rgb))
+    if opacity is None:
+        return cover(rgb_to_qimage(rgb))
+    rgba = np.ascontiguousarray(np.dstack([rgb, opacity]))
+    height, width = rgba.shape[:2]
+    picture = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
+    return _over_checkerboard(cover(picture))
+
+
+def _over_checkerboard(picture: QImage) -> QImage:
+    """``picture`` drawn over 8-px grey squares, the usual sign of transparency."""
+    tile = QImage(picture.size(), QImage.Format.Format_RGB32)
+    tile.fill(QColor(*_CHECKER_LIGHT))
+    painter = QPainter(tile)
+    for y in range(0, tile.height(), _CHECKER_SQUARE):
+        for x in range((y // _CHECKER_SQUARE) % 2 * _CHECKER_SQUARE, tile.width(), 2 * _CHECKER_SQUARE):
+            painter.fillRect(x, y, _CHECKER_SQUARE, _CHECKER_SQUARE, QColor(*_CHECKER_DARK))
+    painter.drawImage(0, 0, picture)
+    painter.end()
+    return tile
 
 
 def first_video_frame(path: Path) -> np.ndarray | None:

@@ -149,15 +149,12 @@ def _measure(name: str, seg: Segmenter, runner, rgb: np.ndarray, budget: int, ru
 def _mediapipe_row(models_dir: Path, rgb: np.ndarray, settings: BenchSettings) -> Row | str:
     """The MediaPipe landscape model's row, or why it could not run."""
     try:
-        from ai_edge_litert.interpreter import Interpreter
-
-        from segmentation.teacher import LANDSCAPE_MODEL, MediaPipeSelfie
+        from segmentation.teacher import LANDSCAPE_MODEL, MediaPipeSelfie, load_interpreter
 
         teacher = MediaPipeSelfie(models_dir, num_threads=settings.threads, force=LANDSCAPE_MODEL)
     except (ImportError, FileNotFoundError) as error:
         return f"MediaPipe selfie landscape: not measured ({error})"
-    interpreter = Interpreter(model_path=str(models_dir / LANDSCAPE_MODEL), num_threads=settings.threads)
-    interpreter.allocate_tensors()
+    interpreter = load_interpreter(models_dir / LANDSCAPE_MODEL, num_threads=settings.threads)
     detail = interpreter.get_input_details()[0]
     _, height, width, _ = (int(value) for value in detail["shape"])
     prepared = (cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0)[None]

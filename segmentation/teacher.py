@@ -5,6 +5,10 @@ Used by training (soft labels), evaluation and benchmarks only; the app never lo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -23,16 +27,12 @@ class MediaPipeSelfie:
     """
 
     def __init__(self, models_dir: Path, *, num_threads: int = 2, force: str | None = None) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
         self._interpreters = {}
         for name in (SQUARE_MODEL, LANDSCAPE_MODEL):
             path = Path(models_dir) / name
             if not path.is_file():
                 raise FileNotFoundError(f"MediaPipe selfie model not found: {path}")
-            interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-            interpreter.allocate_tensors()
-            self._interpreters[name] = interpreter
+            self._interpreters[name] = load_interpreter(path, num_threads=num_threads)
         self._force = force
 
     def model_for(self, width: int, height: int) -> str:
@@ -54,3 +54,29 @@ class MediaPipeSelfie:
         low = self.low_res(rgb)
         full = cv2.resize(low, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
         return np.clip(full, 0.0, 1.0)
+
+
+def load_interpreter(path: Path, *, num_threads: int):
+    """A TensorFlow Lite interpreter for the model at ``path``, its tensors allocated, without the runtime's
+    "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." line, which it writes to the process's stderr where
+    no logging setting reaches it."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with _native_stderr_silenced():
+        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        interpreter.allocate_tensors()
+    return interpreter
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at the null device while the block runs (Python exceptions still propagate)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

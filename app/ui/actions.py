@@ -15,15 +15,15 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 @dataclass(frozen=True)
 class WindowActions:
-    """The window's actions; ``all()`` lists them in menu order."""
+    """The window's actions; ``all()`` lists them in menu order (the outputs as in the Output panel: Record first)."""
 
     add_background: QAction
     next_background: QAction
     previous_background: QAction
     mirror: QAction
     mask_view: QAction
-    virtual_camera: QAction
     record: QAction
+    virtual_camera: QAction
     quit: QAction
     shortcuts_help: QAction
 
@@ -34,8 +34,8 @@ class WindowActions:
             self.previous_background,
             self.mirror,
             self.mask_view,
-            self.virtual_camera,
             self.record,
+            self.virtual_camera,
             self.quit,
             self.shortcuts_help,
         ]
@@ -59,8 +59,8 @@ def create_actions(window: QMainWindow) -> WindowActions:
         previous_background=_action(window, "Previous background", "P", "Left"),
         mirror=_action(window, "Mirror", "M"),
         mask_view=_action(window, "Mask view", "K"),
-        virtual_camera=_action(window, "Virtual camera on/off", "V"),
         record=_action(window, "Record on/off", "R"),
+        virtual_camera=_action(window, "Virtual camera on/off", "V"),
         quit=_action(window, "Quit", "Ctrl+Q"),
         shortcuts_help=_action(window, "Keyboard shortcuts", "F1"),
     )
@@ -74,8 +74,8 @@ def create_actions(window: QMainWindow) -> WindowActions:
     for action in (actions.next_background, actions.previous_background, actions.mirror, actions.mask_view):
         view_menu.addAction(action)
     stream_menu = menus.addMenu("&Stream")
-    stream_menu.addAction(actions.virtual_camera)
     stream_menu.addAction(actions.record)
+    stream_menu.addAction(actions.virtual_camera)
     help_menu = menus.addMenu("&Help")
     help_menu.addAction(actions.shortcuts_help)
     actions.shortcuts_help.triggered.connect(lambda: show_shortcuts(window, actions))

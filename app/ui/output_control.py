@@ -2,9 +2,9 @@
 
 The window hands over its output panel, banners and stream session; this controller owns the ``OutputSinks``.
 A switch that cannot be turned on falls back to off and says why: no picture yet, no virtual camera device (with
-how to get one), a recordings folder that cannot be written. The virtual camera says so only beside its switch,
-which the user has just clicked. A sink that fails later (its thread reports an ``ERROR`` event, which the window
-also shows as a banner) is closed and its switch goes off with the reason; a recording keeps what was written.
+a link to how to get one), a recordings folder that cannot be written. The virtual camera says so only beside its
+switch, which the user has just clicked. A sink that fails later (its thread reports an ``ERROR`` event, which the
+window also shows as a banner) is closed and its switch goes off with the reason; a recording keeps what was written.
 While recording, the panel counts the time (``refresh_recording_time``, called by the window's status timer).
 """
 
@@ -76,11 +76,12 @@ class OutputControl:
         try:
             device = self.sinks.start_virtual_camera(slot, width=width, height=height, fps=self._target_fps())
         except SinkError as error:
-            self.panel.show_virtual_camera(
-                False,
-                f"Unavailable: no virtual camera device was found. To get one, {virtual_camera_help()}.",
+            self.panel.show_virtual_camera_setup(
+                "No driver found.",
+                f"No virtual camera device was found.\n\nTo get one, {virtual_camera_help()}.\n\n"
+                "Then turn Virtual camera on again.",
                 detail=str(error),
-            )  # the user just clicked the switch: its state text says it all, without a banner repeating it
+            )  # the user just clicked the switch: its state line says it, without a banner repeating it
             return
         self.panel.show_virtual_camera(True, f"On: {device}, {width}x{height}")
         self._banners.dismiss("virtual-camera")

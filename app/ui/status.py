@@ -2,20 +2,31 @@
 
 The engine counts dropped frames from its start; the bar shows them since the source last changed
 (``count_dropped_from``), so a new camera does not inherit the old one's count.
+
+Messages (``showMessage``) go in a label on the left that cuts a message too long for the room the figures leave with
+"…" at its end, the whole message in its tooltip; QStatusBar's own message was cut mid-word under the figures.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.engine.stats import StatsSnapshot
+from app.ui.elided_label import ElidedLabel
 
 
 class StreamStatusBar(QStatusBar):
-    """Permanent labels on the right; the left part shows transient messages (``showMessage``)."""
+    """Permanent labels on the right; the left part shows transient messages (``showMessage``), elided to fit."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.message = ElidedLabel()
+        self.message.setContentsMargins(4, 0, 8, 0)
+        self.addWidget(self.message, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self.clearMessage)
         self.quality = QLabel()
         self.quality.setToolTip("Model input size and mask rate in use")
         self.fps = QLabel()
@@ -29,6 +40,25 @@ class StreamStatusBar(QStatusBar):
             label.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(label)
         self.show_snapshot(None)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (QStatusBar's name)
+        """Show ``text`` on the left (elided to fit), for ``timeout`` ms or, with 0, until the next message."""
+        self.message.set_full_text(text)
+        if timeout > 0:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+        self.messageChanged.emit(text)
+
+    def clearMessage(self) -> None:  # noqa: N802 (QStatusBar's name)
+        self._message_timer.stop()
+        if self.message.full_text():
+            self.message.set_full_text("")
+            self.messageChanged.emit("")
+
+    def currentMessage(self) -> str:  # noqa: N802 (QStatusBar's name)
+        """The whole message shown now, "" when there is none."""
+        return self.message.full_text()
 
     def count_dropped_from(self, snapshot: StatsSnapshot | None) -> None:
         """Count dropped frames from ``snapshot`` on (the engine's numbers now; None before the engine runs)."""

@@ -3,6 +3,10 @@
 ``apply_theme(app)`` gives the application the Fusion style and a dark palette, which colours the standard widgets
 (check boxes keep their native check marks); the window's style sheet adds the group boxes, the gallery, the sliders
 and the buttons. Qt ignores a widget palette under a style sheet, hence the application-wide palette.
+
+A slider takes the wheel and the arrow keys only once clicked or tabbed into (``wheel_safe``); the one that has them
+shows it with a ring in the accent colour around its handle (as large as the plain handle, so it does not move) and
+a lighter groove.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ QListWidget::item:hover { background: #2b2d32; }
 QSlider::groove:horizontal { height: 4px; background: #45474e; border-radius: 2px; }
 QSlider::sub-page:horizontal { background: #4f8de8; border-radius: 2px; }
 QSlider::handle:horizontal { background: #e3e3e6; width: 14px; margin: -6px 0; border-radius: 7px; }
+QSlider::groove:horizontal:focus { background: #5f626b; }
+QSlider::handle:horizontal:focus { background: #ffffff; border: 3px solid #4f8de8; width: 8px; }
 QStatusBar { background: #1a1b1e; color: #b9bbc1; }
 QStatusBar QLabel { color: #b9bbc1; background: transparent; }
 QScrollBar:horizontal { background: #18191b; height: 10px; margin: 0; }

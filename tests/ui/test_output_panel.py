@@ -1,9 +1,14 @@
-"""The Output panel: the recording's line stays where it is whatever the virtual camera's line says."""
+"""The Output panel: the recording's line stays where it is whatever the virtual camera's line says, and without a
+virtual camera device that line is short, its link opening the setup explanation."""
 
 from __future__ import annotations
 
+import platform
+
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.engine.sinks import virtual_camera_help
 from app.ui.vcam_panel import OutputPanel
@@ -29,3 +34,36 @@ def test_a_long_virtual_camera_explanation_does_not_push_the_recording_line_down
         panel.virtual_camera_state.heightForWidth(panel.virtual_camera_state.width()) > 3 * panel.fontMetrics().height()
     )
     assert panel.record_state.geometry().top() == before
+
+
+def _plain(rich_text: str) -> str:
+    document = QTextDocument()
+    document.setHtml(rich_text)
+    return document.toPlainText()
+
+
+def test_without_a_virtual_camera_one_line_says_so_and_its_link_opens_the_setup_explanation(
+    open_window, qtbot, frames
+) -> None:
+    window = open_window()
+    frames.fresh(window)
+    panel = window.output_panel
+    state = panel.virtual_camera_state
+    qtbot.mouseClick(panel.virtual_camera, Qt.MouseButton.LeftButton)  # there is no virtual camera device here
+    assert not panel.virtual_camera.isChecked()
+    assert state.heightForWidth(state.width()) < 2 * state.fontMetrics().lineSpacing(), _plain(state.text())
+    command = "exclusive_caps=1" if platform.system() == "Linux" else "OBS"
+    assert virtual_camera_help() in _plain(state.toolTip()) and command in _plain(state.toolTip())
+
+    line = _plain(state.text())
+    assert line.endswith("How to set one up")
+    link = QPoint(state.fontMetrics().horizontalAdvance(line) - 8, state.height() // 2)  # on the link's last word
+    qtbot.mouseClick(state, Qt.MouseButton.LeftButton, pos=link)
+    windows = QApplication.topLevelWidgets
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in windows()))
+    (dialog,) = [w for w in windows() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert virtual_camera_help() in dialog.text() and command in dialog.text()
+    assert "no virtual camera available" in dialog.detailedText()  # the driver's own words, behind Show Details
+    assert dialog.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse  # commands can be copied
+    assert QApplication.activeModalWidget() is None  # the stream and the window stay usable
+    frames.fresh(window)

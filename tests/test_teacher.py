@@ -17,4 +17,4 @@ def test_the_teacher_loads_without_the_runtime_info_line(data_root: Path, capfd)
     err = capfd.readouterr().err
     assert "XNNPACK" not in err and err == "our own line\n"  # file descriptor 2 is back once it has loaded
     assert probability.shape == (90, 160) and probability.dtype == np.float32
-    assert 0.0 <= float(probability.min()) and float(probability.max()) <= 1.0
+    assert float(probability.min()) >= 0.0 and float(probability.max()) <= 1.0

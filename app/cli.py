@@ -58,6 +58,14 @@ def _positive_count(text: str) -> int:
     return value
 
 
+def _unit_interval(text: str) -> float:
+    """argparse type for ``--threshold``, ``--feather`` and ``--smoothing``: a number from 0 to 1."""
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -77,13 +85,19 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     )
     defaults = RenderSettings()
     parser.add_argument(
-        "--threshold", type=float, default=defaults.threshold, help="mask threshold in [0, 1] (default %(default)s)"
+        "--threshold",
+        type=_unit_interval,
+        default=defaults.threshold,
+        help="mask threshold in [0, 1] (default %(default)s)",
     )
     parser.add_argument(
-        "--feather", type=float, default=defaults.feather, help="edge softness in [0, 1] (default %(default)s)"
+        "--feather", type=_unit_interval, default=defaults.feather, help="edge softness in [0, 1] (default %(default)s)"
     )
     parser.add_argument(
-        "--smoothing", type=float, default=defaults.smoothing, help="temporal smoothing in [0, 1] (default %(default)s)"
+        "--smoothing",
+        type=_unit_interval,
+        default=defaults.smoothing,
+        help="temporal smoothing in [0, 1] (default %(default)s)",
     )
     parser.add_argument("--mirror", action="store_true", help="flip the image horizontally")
     parser.add_argument(
@@ -167,7 +181,7 @@ def build_parser() -> _OneLineErrorParser:
     bench.add_argument("--no-peer", action="store_true", help="skip the MediaPipe comparison loop")
     bench.add_argument(
         "--rounds",
-        type=int,
+        type=_positive_count,
         default=3,
         help="alternating runs of process and the MediaPipe loop, medians compared (default %(default)s)",
     )
@@ -185,22 +199,31 @@ def quiet_library_logs() -> None:
 
 def check_window_options(parser: _OneLineErrorParser, argv: Sequence[str]) -> None:
     """Refuse, with where it belongs, a sub-command's option given before the sub-command or without one (for
-    example ``greenroom --background blur``): argparse would read its value as a sub-command's name ("invalid
-    choice") or report a known option as unrecognized."""
+    example ``greenroom --background blur``, or ``--back blur`` as argparse takes abbreviations): argparse would read
+    its value as a sub-command's name ("invalid choice") or report a known option as unrecognized."""
     given = next((token for token in argv if token in parser.command_parsers), None)
     for token in argv:
         if token == given:
             return
         option = token.split("=", 1)[0]
-        if not option.startswith("-") or option in parser._option_string_actions:
+        if not option.startswith("--") or _options_named(parser, option):
             continue
-        owners = [name for name, command in parser.command_parsers.items() if option in command._option_string_actions]
+        owners = [name for name, command in parser.command_parsers.items() if _options_named(command, option)]
         if owners:
             example = given if given in owners else owners[0]
+            named = _options_named(parser.command_parsers[example], option)
+            what = f"{named[0]} is an option" if len(named) == 1 else f"{' and '.join(named)} are options"
             parser.error(
-                f"{option} is an option of {' and '.join(owners)}: put it after the sub-command (greenroom {example} "
+                f"{what} of {' and '.join(owners)}: put it after the sub-command (greenroom {example} "
                 f"... {option} ...); the window takes only --source"
             )
+
+
+def _options_named(parser: argparse.ArgumentParser, option: str) -> list[str]:
+    """The long options of ``parser`` that ``option`` names: itself, or those it abbreviates (argparse takes a
+    unique abbreviation)."""
+    names = [name for name in parser._option_string_actions if name.startswith("--")]
+    return [option] if option in names else [name for name in names if name.startswith(option)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

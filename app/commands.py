@@ -14,6 +14,7 @@ from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
 from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import (
+    IMAGE_SUFFIXES,
     QualityMode,
     RenderSettings,
     SourceKind,
@@ -67,6 +68,11 @@ def process(args: argparse.Namespace) -> int:
         raise SourceError(f"{args.input} is a folder, not a video file; give a video file in it")
     if not args.input.is_file():
         raise SourceError(f"input video not found: {args.input}; check the path")
+    if args.input.suffix.lower() in IMAGE_SUFFIXES:
+        raise SourceError(
+            f"{args.input.name} is a still image: process takes a video file as its input (a picture can be the "
+            "--background)"
+        )
     check_not_an_input(args.output, {"the input": args.input, **_background_file(settings)})
     segmenter = load_segmenter(
         device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
@@ -84,6 +90,8 @@ def process(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
+    if summary.short_input_note():
+        print(f"greenroom: warning: {summary.short_input_note()}", file=sys.stderr)
     print(
         f"model: {segmenter.info.model_name} on {segmenter.info.backend} ({segmenter.info.device}, "
         f"{segmenter.info.precision})"
@@ -93,7 +101,7 @@ def process(args: argparse.Namespace) -> int:
 
 def stream(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
-    if args.stream_source:
+    if args.stream_source is not None:
         source_spec = parse_source_spec(args.stream_source)
     else:
         source_spec = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip())

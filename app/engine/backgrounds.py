@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
+from PIL import Image
 
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import DEFAULT_BLUR_STRENGTH, GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
@@ -57,8 +59,7 @@ class ImageBackground:
         picture, transparency = self._fitted
         if transparency is None or self._room is None:
             return picture
-        room = cv2.multiply(self._room.render(frame, person), transparency, scale=1.0 / 255.0)
-        return cv2.add(picture, room)
+        return over_room(picture, transparency, self._room.render(frame, person))
 
     def close(self) -> None:
         """Nothing to release."""
@@ -69,6 +70,13 @@ def _premultiplied_layers(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
     colours that transparent pixels store."""
     alpha = opacity.astype(np.float32)[..., None] * (1.0 / 255.0)
     return np.concatenate([rgb.astype(np.float32) * alpha, alpha], axis=2)
+
+
+def over_room(picture: np.ndarray, transparency: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """A transparent picture over the room: ``picture`` (H, W, 3) uint8 colour premultiplied by its opacity,
+    ``transparency`` (H, W, 3) uint8 (255 = the room shows through), ``room`` (H, W, 3) uint8 RGB. Returns (H, W, 3)
+    uint8 RGB."""
+    return cv2.add(picture, cv2.multiply(room, transparency, scale=1.0 / 255.0))
 
 
 def _split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -104,6 +112,61 @@ class VideoBackground:
 
     def close(self) -> None:
         self._capture.release()
+
+
+class TransparentVideoBackground:
+    """A looping video with an alpha channel (for example PNG, QuickTime Animation or ProRes 4444 in a .mov),
+    decoded with PyAV, which keeps the alpha that OpenCV drops. Like a transparent picture, its transparent parts
+    show the room blurred as by ``BlurBackground(blur_strength)``, the person left out."""
+
+    def __init__(self, path: Path, blur_strength: float = DEFAULT_BLUR_STRENGTH) -> None:
+        self._path = path
+        try:
+            self._container = av.open(str(path))
+            self._frames = self._container.decode(video=0)
+            self._last = next(self._frames).to_ndarray(format="rgba")
+        except (av.FFmpegError, StopIteration, IndexError) as error:
+            raise BackgroundError(f"cannot read background video {path}: the file is damaged ({error})") from None
+        self._room = BlurBackground(blur_strength)
+
+    def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
+        try:
+            self._last = next(self._frames).to_ndarray(format="rgba")
+        except StopIteration:
+            self._rewind()
+        except av.FFmpegError:
+            self._rewind()  # a damaged frame: start over, and show the last good frame meanwhile
+        height, width = frame.shape[:2]
+        rgba = cover_fit(self._last, width, height)
+        opacity = cv2.merge((rgba[..., 3], rgba[..., 3], rgba[..., 3]))
+        picture = cv2.multiply(rgba[..., :3], opacity, scale=1.0 / 255.0)
+        return over_room(picture, cv2.bitwise_not(opacity), self._room.render(frame, person))
+
+    def _rewind(self) -> None:
+        self._container.seek(0)
+        self._frames = self._container.decode(video=0)
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def video_has_transparency(path: Path) -> bool:
+    """True if the first video stream of ``path`` decodes to a pixel format with an alpha channel (PyAV)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return len(av.VideoFormat(stream.codec_context.pix_fmt).components) in (2, 4)
+    except (av.FFmpegError, IndexError, ValueError, TypeError):
+        return False
+
+
+def is_picture_file(path: Path) -> bool:
+    """True if Pillow recognises ``path`` as a picture, whatever its name says (it reads the header only)."""
+    try:
+        with Image.open(path):
+            return True
+    except (OSError, SyntaxError, ValueError):
+        return False
 
 
 class BlurBackground:
@@ -186,7 +249,12 @@ def make_background(spec: BackgroundSpec):
     if spec.kind is BackgroundKind.IMAGE:
         return ImageBackground(_require_path(spec), spec.blur_strength)
     if spec.kind is BackgroundKind.VIDEO:
-        return VideoBackground(_require_path(spec))
+        path = _require_path(spec)
+        if is_picture_file(path):  # a picture with a video's name (OpenCV would show it without its transparency)
+            return ImageBackground(path, spec.blur_strength)
+        if video_has_transparency(path):
+            return TransparentVideoBackground(path, spec.blur_strength)
+        return VideoBackground(path)
     if spec.kind is BackgroundKind.BLUR:
         return BlurBackground(spec.blur_strength)
     if spec.kind is BackgroundKind.COLOR:

@@ -34,6 +34,7 @@ _QUEUE_DEPTH = 4
 PROCESS_INFERENCE_THREADS = 1
 _END = object()
 _STOP_TIMEOUT_SECONDS = 10.0  # far above one frame's work; a stage still busy after this is stuck
+_ANNOUNCED_SLACK = 2  # frames a container's announced count may be off by
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,21 @@ class ProcessSummary:
     stages: dict[str, StageStats]
     safe_frames: int
     sound: str = "no sound in the input"
+    announced_frames: int = 0  # how many frames the input's header announces (0 when it does not say)
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def short_input_note(self) -> str:
+        """A warning when the input ended well before the frame count its header announces (a file cut short,
+        for example an interrupted download or copy); "" otherwise. Headers may be off by a frame or two."""
+        if self.announced_frames <= 0 or self.frames + _ANNOUNCED_SLACK >= self.announced_frames:
+            return ""
+        return (
+            f"the input ended after {self.frames} of the {self.announced_frames} frames its header announces, so it "
+            f"may be cut short; the output has the {self.frames} that could be read"
+        )
 
     def text(self) -> str:
         stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in self.stages.items())
@@ -218,6 +230,7 @@ def process_video(
         _stage_table(stats),
         safe_frames,
         sound,
+        source.frame_count if max_frames is None else 0,
     )
 
 

@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 
 GREEN_SCREEN_RGB = (0, 177, 64)
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 DEFAULT_BLUR_STRENGTH = 0.6  # 0 = a light blur (sigma 8 px at full size), 1 = a heavy one (48 px)
 
@@ -61,6 +61,10 @@ def parse_background_spec(text: str) -> BackgroundSpec:
     Raises ``BackgroundSpecError`` saying what is accepted; a path must exist and have an image/video suffix.
     """
     lowered = text.strip().lower()
+    if not lowered:
+        raise BackgroundSpecError(
+            "the background is empty: give an image or video file, blur, green, none or color:#RRGGBB"
+        )
     if lowered in {"blur", "green", "none"}:
         return BackgroundSpec(kind=BackgroundKind(lowered))
     if lowered.startswith("blur:"):
@@ -84,11 +88,17 @@ def parse_background_spec(text: str) -> BackgroundSpec:
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         raise BackgroundSpecError(
-            f"unknown background {text!r}: give an image or video file, blur, blur:0.8, green, none or color:#RRGGBB"
+            f"unknown background {text!r}: give a picture ({_suffix_list(IMAGE_SUFFIXES)}), a video "
+            f"({_suffix_list(VIDEO_SUFFIXES)}), blur, blur:0.8, green, none or color:#RRGGBB"
         )
     if not path.is_file():
         raise BackgroundSpecError(f"background file not found: {path}; check the path")
     return BackgroundSpec(kind=BackgroundKind.IMAGE if suffix in IMAGE_SUFFIXES else BackgroundKind.VIDEO, path=path)
+
+
+def _suffix_list(suffixes: frozenset[str]) -> str:
+    """``.bmp .jpeg .jpg ...``: the file types a message offers, sorted."""
+    return " ".join(sorted(suffixes))
 
 
 MIN_FPS, MAX_FPS = 1.0, 120.0  # the output paces the engine and the sinks hold
@@ -161,9 +171,16 @@ class SourceSpec:
         return "test pattern"
 
 
+class SourceSpecError(ValueError):
+    """A ``--source`` text that names no source."""
+
+
 def parse_source_spec(text: str, *, loop: bool = True) -> SourceSpec:
-    """``0`` / ``1`` (camera index), ``/dev/video2`` (camera path), ``test`` (pattern) or a video file path."""
+    """``0`` / ``1`` (camera index), ``/dev/video2`` (camera path), ``test`` (pattern) or a video file path; raises
+    ``SourceSpecError`` for an empty text."""
     stripped = text.strip()
+    if not stripped:
+        raise SourceSpecError("the source is empty: give a camera index (0), a video file or test")
     if stripped.isdigit():
         return SourceSpec(kind=SourceKind.CAMERA, camera=int(stripped))
     if stripped.lower() in {"test", "test-pattern", "pattern"}:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from engine_fakes import FillingDisk, odd_sized_clip, write_clip
 
@@ -75,7 +76,10 @@ def test_stream_without_an_output_says_where_its_frames_go(capsys) -> None:
             ["stream", "--source", "test", "--vcam", "--vcam-device", "/dev/video63", "--duration", "1"],
             "no virtual camera available",
         ),
-        (["process", "{clip}", "{tmp}/out.mp4", "--threshold", "3"], "threshold must be in [0, 1]"),
+        (["process", "{tmp}/notes.jpg", "{tmp}/out.mp4"], "notes.jpg is a still image: process takes a video file"),
+        (["stream", "--source", "", "--duration", "1"], "the source is empty: give a camera index"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", ""], "the background is empty: give an image"),
+        (["process", "{clip}", "{tmp}/out.mp4", "--background", "a.gif"], "give a picture (.bmp .jpeg .jpg .png"),
         (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}/notes.jpg"], "cannot read background image"),
         (["process", "{clip}", "{tmp}/out.mp4", "--background", "{tmp}/notes.mp4"], "cannot read background video"),
         (["stream", "--source", "test", "--background", "{tmp}/notes.jpg", "--duration", "1"], "cannot read"),
@@ -155,6 +159,15 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
         (["--source", "test", "process", "a.mp4", "b.mp4"], "process does not take it"),
         (["process", "a.mp4", "b.mp4", "--quality", "best"], "invalid choice: 'best'"),
         (["--background", "blur:0.2"], "--background is an option of process and stream: put it after"),
+        (["--back", "blur"], "--background and --backend are options of process and stream: put it after"),
+        (
+            ["--thr", "0.2", "stream"],
+            "--threshold is an option of process and stream: put it after the sub-command "
+            "(greenroom stream ... --thr ...)",
+        ),
+        (["process", "a.mp4", "b.mp4", "--threshold", "3"], "argument --threshold: must be from 0 to 1, got 3"),
+        (["stream", "--smoothing", "-0.1"], "argument --smoothing: must be from 0 to 1, got -0.1"),
+        (["bench", "--rounds", "0"], "argument --rounds: must be at least 1, got 0"),
         (["--vcam", "stream"], "--vcam is an option of stream: put it after the sub-command (greenroom stream ..."),
         (["--mirror=1", "stream"], "(greenroom stream ... --mirror ...); the window takes only --source"),
         (
@@ -307,6 +320,18 @@ def test_bench_compares_medians_of_alternating_rounds(capsys, short_clip: Path) 
     assert "ended at adaptive: model input " in stream_row
 
 
-def test_bench_refuses_zero_rounds(capsys, short_clip: Path) -> None:
-    code, _, err = _run_cli(capsys, "bench", "--clip", str(short_clip), "--rounds", "0", "--no-peer")
-    assert code == 2 and "at least 1 round" in err
+def test_process_warns_when_the_input_ends_before_its_announced_frames(capsys, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.avi"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 90))
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        writer.write(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8))
+    writer.release()
+    cut = tmp_path / "cut.avi"  # an interrupted copy: the header still announces 30 frames
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    code, out, err = _run_cli(capsys, "process", str(cut), str(tmp_path / "out.mp4"))
+    written = int(cv2.VideoCapture(str(tmp_path / "out.mp4")).get(cv2.CAP_PROP_FRAME_COUNT))
+    assert code == 0 and 5 < written < 25 and out.startswith(f"wrote {tmp_path / 'out.mp4'}: {written} frames")
+    assert f"greenroom: warning: the input ended after {written} of the 30 frames its header announces" in err
+    code, _, err = _run_cli(capsys, "process", str(whole), str(tmp_path / "whole.mp4"))
+    assert code == 0 and "warning" not in err

@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.engine.backgrounds import BackgroundError, make_background
 from app.engine.pictures import MAX_PICTURE_SIDE, PictureError, read_picture_layers
-from app.engine.settings import BackgroundKind, BackgroundSpec
+from app.engine.settings import BackgroundKind, BackgroundSpec, parse_background_spec
 
 
 def _photo(path: Path, width: int, height: int, **save_options: object) -> Path:
@@ -95,3 +95,45 @@ def test_transparent_parts_show_the_blurred_room_not_their_stored_colour(tmp_pat
     assert np.all(out[:, :300] == (0, 0, 255))  # the opaque half is the picture
     room = out[:, 360:]  # well inside the transparent half
     assert np.abs(room - 100).max() <= 2  # the grey room: no magenta, no glow of the red shirt
+
+
+def _transparent_video(path: Path, frames: int = 3) -> Path:
+    """A .mov (PNG codec, RGBA): left half opaque blue, right half transparent storing magenta."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("png", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "rgba"
+        rgba = np.zeros((36, 64, 4), np.uint8)
+        rgba[:, :32] = (0, 0, 255, 255)
+        rgba[:, 32:] = (255, 0, 255, 0)
+        for _ in range(frames):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgba, format="rgba")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_transparent_video_shows_the_blurred_room_and_loops(tmp_path: Path) -> None:
+    video = _transparent_video(tmp_path / "overlay.mov")
+    assert cv2.VideoCapture(str(video)).read()[0]  # OpenCV reads it, but without its alpha
+    background = make_background(BackgroundSpec(kind=BackgroundKind.VIDEO, path=video))
+    frame = np.full((360, 640, 3), 100, np.uint8)
+    person = np.zeros((360, 640), np.uint8)
+    for _ in range(7):  # past the end of its 3 frames, twice
+        out = background.render(frame, person).astype(int)
+        assert np.all(out[:, :300] == (0, 0, 255)) and np.abs(out[:, 340:] - 100).max() <= 2
+    background.close()
+
+
+def test_a_picture_named_like_a_video_is_used_as_a_picture(tmp_path: Path) -> None:
+    renamed = _half_transparent(tmp_path / "logo.png").rename(tmp_path / "logo.mp4")
+    background = make_background(BackgroundSpec(kind=BackgroundKind.VIDEO, path=renamed))
+    out = background.render(np.full((360, 640, 3), 100, np.uint8), np.zeros((360, 640), np.uint8)).astype(int)
+    assert np.all(out[:, :300] == (0, 0, 255)) and np.abs(out[:, 340:] - 100).max() <= 2  # no magenta
+
+
+def test_tiff_pictures_are_backgrounds(tmp_path: Path) -> None:
+    _photo(tmp_path / "scan.tif", 64, 36)
+    spec = parse_background_spec(str(tmp_path / "scan.tif"))
+    assert spec.kind is BackgroundKind.IMAGE
+    assert make_background(spec).render(np.zeros((36, 64, 3), np.uint8)).shape == (36, 64, 3)

@@ -160,6 +160,15 @@ def video_has_transparency(path: Path) -> bool:
         return False
 
 
+def first_transparent_frame(path: Path) -> np.ndarray | None:
+    """The first frame of a video with an alpha channel as (H, W, 4) uint8 RGBA (PyAV), or None if unreadable."""
+    try:
+        with av.open(str(path)) as container:
+            return next(container.decode(video=0)).to_ndarray(format="rgba")
+    except (av.FFmpegError, StopIteration, IndexError):
+        return None
+
+
 def is_picture_file(path: Path) -> bool:
     """True if Pillow recognises ``path`` as a picture, whatever its name says (it reads the header only)."""
     try:

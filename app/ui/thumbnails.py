@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
+from app.engine.backgrounds import first_transparent_frame, is_picture_file, video_has_transparency
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from app.ui.preview import rgb_to_qimage
@@ -37,7 +38,12 @@ def image_thumbnail(path: Path) -> QImage | None:
         return None
     if opacity is None:
         return cover(rgb_to_qimage(rgb))
-    rgba = np.ascontiguousarray(np.dstack([rgb, opacity]))
+    return _rgba_thumbnail(np.dstack([rgb, opacity]))
+
+
+def _rgba_thumbnail(rgba: np.ndarray) -> QImage:
+    """(H, W, 4) uint8 RGBA, cover-fitted, its transparent parts over a checkerboard."""
+    rgba = np.ascontiguousarray(rgba)
     height, width = rgba.shape[:2]
     picture = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888).copy()
     return _over_checkerboard(cover(picture))
@@ -67,11 +73,18 @@ def first_video_frame(path: Path) -> np.ndarray | None:
 
 
 def video_thumbnail(path: Path) -> QImage | None:
-    """The first frame with a play triangle on it; None if unreadable."""
-    rgb = first_video_frame(path)
-    if rgb is None:
-        return None
-    image = cover(rgb_to_qimage(rgb))
+    """The first frame with a play triangle on it (a transparent video's transparent parts over a checkerboard);
+    None if unreadable."""
+    if video_has_transparency(path):
+        rgba = first_transparent_frame(path)
+        if rgba is None:
+            return None
+        image = _rgba_thumbnail(rgba)
+    else:
+        rgb = first_video_frame(path)
+        if rgb is None:
+            return None
+        image = cover(rgb_to_qimage(rgb))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -89,8 +102,8 @@ def file_thumbnail(path: Path) -> QImage | None:
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return image_thumbnail(path)
-    if suffix in VIDEO_SUFFIXES:
-        return video_thumbnail(path)
+    if suffix in VIDEO_SUFFIXES:  # a picture with a video's name is shown, and used, as the picture it is
+        return image_thumbnail(path) if is_picture_file(path) else video_thumbnail(path)
     return None
 
 

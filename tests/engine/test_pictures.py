@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from transparent_media import half_transparent_png, half_transparent_video
 
 from app.engine.backgrounds import BackgroundError, make_background
 from app.engine.pictures import MAX_PICTURE_SIDE, PictureError, read_picture_layers
@@ -62,17 +63,8 @@ def test_sixteen_bit_greys_are_scaled_not_clipped_to_white(tmp_path: Path) -> No
     assert rgb.dtype == np.uint8 and rgb.shape == (20, 30, 3) and np.all(rgb == 128)
 
 
-def _half_transparent(path: Path, width: int = 64, height: int = 36) -> Path:
-    """Left half opaque blue; right half fully transparent, storing magenta (what a viewer must never see)."""
-    rgba = np.zeros((height, width, 4), np.uint8)
-    rgba[:, : width // 2] = (0, 0, 255, 255)
-    rgba[:, width // 2 :] = (255, 0, 255, 0)
-    Image.fromarray(rgba, "RGBA").save(path)
-    return path
-
-
 def test_transparency_is_read_as_opacity(tmp_path: Path) -> None:
-    rgb, opacity = read_picture_layers(_half_transparent(tmp_path / "logo.png"))
+    rgb, opacity = read_picture_layers(half_transparent_png(tmp_path / "logo.png"))
     assert rgb.shape == (36, 64, 3) and opacity is not None and opacity.shape == (36, 64)
     assert np.all(opacity[:, :32] == 255) and np.all(opacity[:, 32:] == 0)
     palette = Image.new("P", (20, 10), 0)
@@ -86,7 +78,9 @@ def test_transparency_is_read_as_opacity(tmp_path: Path) -> None:
 
 
 def test_transparent_parts_show_the_blurred_room_not_their_stored_colour(tmp_path: Path) -> None:
-    background = make_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=_half_transparent(tmp_path / "a.png")))
+    background = make_background(
+        BackgroundSpec(kind=BackgroundKind.IMAGE, path=half_transparent_png(tmp_path / "a.png"))
+    )
     frame = np.full((360, 640, 3), 100, np.uint8)  # a grey room
     frame[100:300, 400:500] = (220, 30, 30)  # a person in red, on the transparent side
     person = np.zeros((360, 640), np.uint8)
@@ -97,24 +91,8 @@ def test_transparent_parts_show_the_blurred_room_not_their_stored_colour(tmp_pat
     assert np.abs(room - 100).max() <= 2  # the grey room: no magenta, no glow of the red shirt
 
 
-def _transparent_video(path: Path, frames: int = 3) -> Path:
-    """A .mov (PNG codec, RGBA): left half opaque blue, right half transparent storing magenta."""
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("png", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 64, 36, "rgba"
-        rgba = np.zeros((36, 64, 4), np.uint8)
-        rgba[:, :32] = (0, 0, 255, 255)
-        rgba[:, 32:] = (255, 0, 255, 0)
-        for _ in range(frames):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgba, format="rgba")))
-        container.mux(stream.encode(None))
-    return path
-
-
 def test_a_transparent_video_shows_the_blurred_room_and_loops(tmp_path: Path) -> None:
-    video = _transparent_video(tmp_path / "overlay.mov")
+    video = half_transparent_video(tmp_path / "overlay.mov")
     assert cv2.VideoCapture(str(video)).read()[0]  # OpenCV reads it, but without its alpha
     background = make_background(BackgroundSpec(kind=BackgroundKind.VIDEO, path=video))
     frame = np.full((360, 640, 3), 100, np.uint8)
@@ -126,7 +104,7 @@ def test_a_transparent_video_shows_the_blurred_room_and_loops(tmp_path: Path) ->
 
 
 def test_a_picture_named_like_a_video_is_used_as_a_picture(tmp_path: Path) -> None:
-    renamed = _half_transparent(tmp_path / "logo.png").rename(tmp_path / "logo.mp4")
+    renamed = half_transparent_png(tmp_path / "logo.png").rename(tmp_path / "logo.mp4")
     background = make_background(BackgroundSpec(kind=BackgroundKind.VIDEO, path=renamed))
     out = background.render(np.full((360, 640, 3), 100, np.uint8), np.zeros((360, 640), np.uint8)).astype(int)
     assert np.all(out[:, :300] == (0, 0, 255)) and np.abs(out[:, 340:] - 100).max() <= 2  # no magenta

@@ -50,7 +50,7 @@ def test_background_files(tmp_path: Path) -> None:
     assert parse_background_spec(str(video)).kind is BackgroundKind.VIDEO
     with pytest.raises(BackgroundSpecError, match="not found"):
         parse_background_spec(str(tmp_path / "missing.png"))
-    with pytest.raises(BackgroundSpecError, match="image or video"):
+    with pytest.raises(BackgroundSpecError, match=r"give a picture \(.bmp .jpeg .jpg .png .tif .tiff .webp\)"):
         parse_background_spec("sparkles")
 
 

@@ -5,11 +5,13 @@ so the background changes at the next frame without restarting the stream. Files
 (a file dialog) or by dropping them on the gallery, and taken out again with "Remove from gallery" in their context
 menu or the Delete key (the file stays on the disk; the built-in tiles and the bundled pictures cannot be removed).
 The blur strength slider beside the thumbnails sets the Blur tile's strength and switches to it, as picking a colour
-switches to the Colour tile.
+switches to the Colour tile. A picture's transparent parts show the blurred room at that strength too, so the spec
+emitted for a picture carries it; the gallery tells two specs of one picture apart only by their path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -55,6 +57,14 @@ REMOVE_TEXT = "Remove from gallery"
 
 FilePicker = Callable[[QWidget], list[Path]]
 ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
+
+
+def same_background(first: BackgroundSpec, second: BackgroundSpec) -> bool:
+    """True if ``first`` and ``second`` name the same gallery background: two specs of one picture match whatever
+    blur strength they carry (it only tells how its transparent parts show the room)."""
+    if first.kind is BackgroundKind.IMAGE and second.kind is BackgroundKind.IMAGE:
+        return first.path == second.path
+    return first == second
 
 
 def _dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
@@ -187,11 +197,13 @@ class BackgroundGallery(QWidget):
 
     # --- queries ------------------------------------------------------------------------------------------------
     def current(self) -> BackgroundSpec:
+        """The selected background, as it is emitted (a picture with the Blur tile's strength)."""
         item = self._list.currentItem()
-        return item.data(_SPEC_ROLE) if item is not None else BackgroundSpec()
+        return self._spec_of(item) if item is not None else BackgroundSpec()
 
     def specs(self) -> list[BackgroundSpec]:
-        return [self._list.item(row).data(_SPEC_ROLE) for row in range(self._list.count())]
+        """Every background in gallery order, as each would be emitted."""
+        return [self._spec_of(self._list.item(row)) for row in range(self._list.count())]
 
     def user_files(self) -> list[Path]:
         items = (self._list.item(row) for row in range(self._list.count()))
@@ -217,7 +229,7 @@ class BackgroundGallery(QWidget):
         if spec.kind is BackgroundKind.BLUR:
             self.set_blur_strength(spec.blur_strength)
         for row, known in enumerate(self.specs()):
-            if known == spec:
+            if same_background(known, spec):
                 self._set_current_quietly(lambda row=row: self._list.setCurrentRow(row))
                 return True
         return False
@@ -280,6 +292,14 @@ class BackgroundGallery(QWidget):
             self._list.setCurrentItem(self._color_item)
 
     # --- internals ----------------------------------------------------------------------------------------------
+    def _spec_of(self, item: QListWidgetItem) -> BackgroundSpec:
+        """``item``'s background as the engine gets it: a picture's transparent parts show the room blurred at the Blur
+        tile's strength."""
+        spec: BackgroundSpec = item.data(_SPEC_ROLE)
+        if spec.kind is BackgroundKind.IMAGE:
+            return dataclasses.replace(spec, blur_strength=self.blur_strength())
+        return spec
+
     def _add_item(self, label: str, spec: BackgroundSpec, pixmap: QPixmap | None = None) -> QListWidgetItem:
         item = QListWidgetItem(label)
         item.setData(_SPEC_ROLE, spec)
@@ -337,7 +357,7 @@ class BackgroundGallery(QWidget):
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is not None and not self._quiet:
-            self.background_chosen.emit(current.data(_SPEC_ROLE))
+            self.background_chosen.emit(self._spec_of(current))
 
     def _on_blur_strength_changed(self, _value: int) -> None:
         """The user moved the slider: the Blur tile takes the strength and becomes (or stays) the background."""
@@ -363,6 +383,6 @@ class BackgroundGallery(QWidget):
         present = [spec for spec in self.specs() if spec.path in resolved]
         if present:
             last = max(present, key=lambda spec: resolved.index(spec.path))
-            if last != self.current():
+            if not same_background(last, self.current()):
                 self.select(last)
-                self.background_chosen.emit(last)
+                self.background_chosen.emit(self.current())

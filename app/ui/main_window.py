@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         saved = self._settings.background
         if not self.gallery.select(saved):
             self.gallery.select(BackgroundSpec())
-            self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
+        self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
         missing = [path.name for path in self._missing_backgrounds]
         warning = None
         if saved.path is not None and not saved.path.is_file():

@@ -121,6 +121,7 @@ class SettingsStore:
         self.save_background(settings.background)
 
     def background(self) -> BackgroundSpec:
+        """The saved background; a blur or a picture (whose transparent parts show the blur) with the saved strength."""
         try:
             kind = BackgroundKind(str(self._settings.value("background/kind", BackgroundKind.BLUR.value)))
         except ValueError:
@@ -129,8 +130,12 @@ class SettingsStore:
             return BackgroundSpec()
         path_text = str(self._settings.value("background/path", ""))
         color = _parse_color(str(self._settings.value("background/color", "")))
-        if kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
-            return BackgroundSpec(kind=kind, path=Path(path_text)) if path_text else BackgroundSpec()
+        if not path_text and kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
+            return BackgroundSpec()
+        if kind is BackgroundKind.IMAGE:
+            return BackgroundSpec(kind=kind, path=Path(path_text), blur_strength=self.blur_strength())
+        if kind is BackgroundKind.VIDEO:
+            return BackgroundSpec(kind=kind, path=Path(path_text))
         if kind is BackgroundKind.COLOR and color is not None:
             return BackgroundSpec(kind=kind, color=color)
         if kind is BackgroundKind.BLUR:

@@ -234,6 +234,10 @@ class BackgroundGallery(QWidget):
                 return True
         return False
 
+    def select_blur(self) -> None:
+        """Select the Blur tile at its strength, without emitting."""
+        self._set_current_quietly(lambda: self._list.setCurrentItem(self._blur_item))
+
     def set_custom_color(self, rgb: tuple[int, int, int]) -> None:
         """Give the Colour tile ``rgb`` (RGB 0-255) without selecting it or emitting."""
         self._set_color(rgb)

@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self.gallery.set_blur_strength(self._store.blur_strength())
         saved = self._settings.background
         if not self.gallery.select(saved):
-            self.gallery.select(BackgroundSpec())
+            self.gallery.select_blur()  # at the saved strength: the default would overwrite it at the next save
         self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
         missing = [path.name for path in self._missing_backgrounds]
         warning = None

@@ -102,11 +102,17 @@ class _DropList(QListWidget):
         self.viewport().setAcceptDrops(True)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        """A right-click opens the context menu without making the clicked background the active one."""
+        """A right-click opens the context menu without making the clicked background the active one.
+
+        A left click makes the clicked item current, then selects it; when the gallery moved the current item
+        elsewhere in between (a picked file that has gone gives way to the Blur tile), the selection follows it."""
         if event.button() == Qt.MouseButton.RightButton:
             event.ignore()
             return
         super().mousePressEvent(event)
+        pressed, current = self.itemAt(event.position().toPoint()), self.currentItem()
+        if pressed is not None and current is not None and pressed is not current and pressed.isSelected():
+            self.setCurrentItem(current)  # the current item stays: nothing is emitted
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         if _dropped_paths(event):
@@ -133,6 +139,7 @@ class BackgroundGallery(QWidget):
     """Thumbnails of every background; ``current()`` is the selected one."""
 
     background_chosen = Signal(object)  # BackgroundSpec
+    background_missing = Signal(object)  # Path of a picked file that is gone: the Blur tile is chosen instead
     files_rejected = Signal(str)  # user-facing message
 
     def __init__(
@@ -253,9 +260,16 @@ class BackgroundGallery(QWidget):
             self.blur_slider.slider.blockSignals(False)
 
     def step(self, offset: int) -> BackgroundSpec:
-        """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it."""
+        """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it. A file that has
+        gone is stepped over: picking it would go back to the Blur tile, and so round in a circle."""
         count = self._list.count()
-        self._list.setCurrentRow((max(self._list.currentRow(), 0) + offset) % count)
+        row = max(self._list.currentRow(), 0)
+        for _ in range(count):
+            row = (row + offset) % count
+            path = self._list.item(row).data(_SPEC_ROLE).path
+            if path is None or path.is_file():
+                break
+        self._list.setCurrentRow(row)
         return self.current()
 
     def add_files(self, paths: Iterable[Path]) -> list[BackgroundSpec]:
@@ -360,8 +374,17 @@ class BackgroundGallery(QWidget):
         self._color_item.setToolTip(f"{spec.describe()}; double-click or 'Pick colour' to change it")
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        if current is not None and not self._quiet:
-            self.background_chosen.emit(self._spec_of(current))
+        """Emit the picked background; a picture or video whose file has gone since it was added is replaced by the
+        Blur tile (selected and emitted instead, after ``background_missing``)."""
+        if current is None or self._quiet:
+            return
+        spec = self._spec_of(current)
+        if spec.path is not None and not spec.path.is_file():
+            self.select_blur()
+            self._list.scrollToItem(self._blur_item)  # in sight: the gallery shows what is in use
+            self.background_missing.emit(spec.path)
+            spec = self.current()
+        self.background_chosen.emit(spec)
 
     def _on_blur_strength_changed(self, _value: int) -> None:
         """The user moved the slider: the Blur tile takes the strength and becomes (or stays) the background."""

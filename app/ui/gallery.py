@@ -3,7 +3,8 @@
 One click on a thumbnail emits ``background_chosen(BackgroundSpec)``; the window hands it to the running engine,
 so the background changes at the next frame without restarting the stream. Files are added with the "Add" button
 (a file dialog) or by dropping them on the gallery, and taken out again with "Remove from gallery" in their context
-menu or the Delete key (the file stays on the disk; the built-in tiles and the bundled pictures cannot be removed).
+menu or the window's Delete shortcut (the file stays on the disk; the built-in tiles and the bundled pictures cannot
+be removed). Removing the background in use makes its neighbour the background.
 The blur strength slider beside the thumbnails sets the Blur tile's strength and switches to it, as picking a colour
 switches to the Colour tile. A picture's transparent parts show the blurred room at that strength too, so the spec
 emitted for a picture carries it; the gallery tells two specs of one picture apart only by their path.
@@ -17,16 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QIcon,
-    QKeySequence,
-    QMouseEvent,
-    QPixmap,
-)
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -164,11 +156,6 @@ class BackgroundGallery(QWidget):
         self._list.files_dropped.connect(self._add_and_choose)
         self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._list.customContextMenuRequested.connect(self._show_context_menu)
-        remove_selected = QAction(REMOVE_TEXT, self._list)
-        remove_selected.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        remove_selected.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        remove_selected.triggered.connect(lambda: self._remove_item(self._list.currentItem()))
-        self._list.addAction(remove_selected)
         self.add_button = QPushButton("Add image or video\N{HORIZONTAL ELLIPSIS}")
         self.add_button.setToolTip("Add your own pictures or videos (or drop files on the gallery) (Ctrl+O)")
         self.add_button.clicked.connect(self.ask_for_files)
@@ -290,6 +277,11 @@ class BackgroundGallery(QWidget):
             self.files_rejected.emit(f"cannot use {', '.join(rejected)} as a background: not a readable image or video")
         return added
 
+    def remove_current(self) -> bool:
+        """Take the selected background out of the gallery (not off the disk) if it is one of the user's own, and make
+        its neighbour the background; False, and nothing changes, for a built-in one."""
+        return self._remove_item(self._list.currentItem())
+
     def context_menu(self, item: QListWidgetItem | None) -> QMenu | None:
         """The menu a right-click on ``item`` opens: "Remove from gallery" for the user's own backgrounds, else None."""
         if item is None or not item.data(_USER_ROLE):
@@ -341,13 +333,16 @@ class BackgroundGallery(QWidget):
         return spec
 
     def _remove_item(self, item: QListWidgetItem | None) -> bool:
+        """Take ``item`` out if it is one of the user's own; when it was in use, its neighbour (the next one, or the
+        previous when it was the last) becomes the background."""
         if item is None or not item.data(_USER_ROLE):
             return False
-        was_current = item is self._list.currentItem()
-        self._set_current_quietly(lambda: self._list.takeItem(self._list.row(item)))
+        row, was_current = self._list.row(item), item is self._list.currentItem()
+        self._set_current_quietly(lambda: self._list.takeItem(row))
         if was_current:
-            self._set_current_quietly(lambda: self._list.setCurrentItem(self._blur_item))
-            self.background_chosen.emit(self.current())
+            neighbour = min(row, self._list.count() - 1)
+            self._set_current_quietly(lambda: self._list.setCurrentRow(neighbour))
+            self._emit_current()
         return True
 
     def _set_current_quietly(self, change: Callable[[], object]) -> None:
@@ -374,11 +369,13 @@ class BackgroundGallery(QWidget):
         self._color_item.setToolTip(f"{spec.describe()}; double-click or 'Pick colour' to change it")
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        """Emit the picked background; a picture or video whose file has gone since it was added is replaced by the
+        if current is not None and not self._quiet:
+            self._emit_current()
+
+    def _emit_current(self) -> None:
+        """Emit the selected background; a picture or video whose file has gone since it was added is replaced by the
         Blur tile (selected and emitted instead, after ``background_missing``)."""
-        if current is None or self._quiet:
-            return
-        spec = self._spec_of(current)
+        spec = self.current()
         if spec.path is not None and not spec.path.is_file():
             self.select_blur()
             self._list.scrollToItem(self._blur_item)  # in sight: the gallery shows what is in use

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
         self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))
         self.window_actions.previous_background.triggered.connect(lambda: self.gallery.step(-1))
+        self.window_actions.remove_background.triggered.connect(self._remove_background)
         self.window_actions.mirror.triggered.connect(self.controls.mirror.toggle)
         self.window_actions.mask_view.triggered.connect(self.controls.mask_view.toggle)
         self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
@@ -246,6 +247,11 @@ class MainWindow(QMainWindow):
     def _on_background_missing(self, path: Path) -> None:
         """The picked file has gone: the gallery chose the blur instead (``_on_background_chosen`` follows)."""
         self.banners.show_message(EventKind.WARNING, "gallery", picked_file_missing(path, self.gallery.current()))
+
+    def _remove_background(self) -> None:
+        """Delete: take the selected background out of the gallery, if it is one of the user's own."""
+        if not self.gallery.remove_current():
+            self.status.showMessage("Only your own pictures and videos can be removed from the gallery", 4000)
 
     def _on_source_chosen(self, spec: SourceSpec) -> None:
         self.status.count_dropped_from(self.session.snapshot())

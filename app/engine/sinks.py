@@ -8,6 +8,7 @@ whose ``close()`` is idempotent; opening problems raise ``SinkError`` with a mes
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import shutil
@@ -131,6 +132,23 @@ def check_not_an_input(output: Path, inputs: dict[str, Path | None]) -> None:
             raise SinkError(f"{output} is {role}; writing there would destroy it, so choose another output file")
 
 
+def disk_is_full(path: Path) -> bool:
+    """True if the disk that holds ``path`` has less than ``MIN_FREE_BYTES`` free, where a writer stops; False when
+    that cannot be told (the folder or the drive is gone)."""
+    try:
+        return shutil.disk_usage(path.parent).free < MIN_FREE_BYTES
+    except OSError:
+        return False
+
+
+def _write_failure(error: Exception) -> str:
+    """Why a write failed, in words: the system's message without its error number and the file's name (the
+    message names the file already)."""
+    if getattr(error, "errno", None) == errno.ENOSPC:
+        return "the disk is full"
+    return getattr(error, "strerror", None) or str(error)
+
+
 def check_free_space(path: Path) -> None:
     """Raise ``SinkError`` if the disk that holds ``path`` has less than ``MIN_FREE_BYTES`` free.
 
@@ -177,7 +195,9 @@ class VideoFileWriter:
             self._stream = self._container.add_stream("mpeg4", rate=Fraction(fps).limit_denominator(1001))
         except (av.FFmpegError, OSError) as error:
             path.unlink(missing_ok=True)
-            raise SinkError(f"cannot write {self._shown} ({error}); check the folder and the disk") from error
+            raise SinkError(
+                f"cannot write {self._shown} ({_write_failure(error)}); check the folder and the disk"
+            ) from error
         self._stream.width, self._stream.height, self._stream.pix_fmt = self.width, self.height, "yuv420p"
         self._stream.bit_rate = round(_BITS_PER_PIXEL * self.width * self.height * fps)
         self._stream.codec_context.gop_size = _KEYFRAME_EVERY
@@ -197,8 +217,12 @@ class VideoFileWriter:
         try:
             self._container.mux(self._stream.encode(frame))
         except (av.FFmpegError, OSError) as error:
+            if getattr(error, "errno", None) == errno.ENOSPC:
+                raise SinkError(
+                    f"writing {self._shown} failed: the disk is full; free some space or write somewhere else"
+                ) from error
             raise SinkError(
-                f"writing {self._shown} failed ({error}); the disk may be full, read-only or removed"
+                f"writing {self._shown} failed ({_write_failure(error)}); the disk may be full, read-only or removed"
             ) from error
         self.frames_written += 1
 
@@ -224,7 +248,9 @@ class VideoFileWriter:
                 self._container.close()
         except (av.FFmpegError, OSError) as error:
             if not discard:
-                raise SinkError(f"{self._shown} could not be finished ({error}); check the disk") from error
+                raise SinkError(
+                    f"{self._shown} could not be finished ({_write_failure(error)}); check the disk"
+                ) from error
         finally:
             if discard or self.frames_written == 0:
                 self.path.unlink(missing_ok=True)

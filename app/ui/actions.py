@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
+from app.ui.gallery import REMOVE_TEXT
+
 
 @dataclass(frozen=True)
 class WindowActions:
@@ -20,6 +22,7 @@ class WindowActions:
     add_background: QAction
     next_background: QAction
     previous_background: QAction
+    remove_background: QAction
     mirror: QAction
     mask_view: QAction
     record: QAction
@@ -32,6 +35,7 @@ class WindowActions:
             self.add_background,
             self.next_background,
             self.previous_background,
+            self.remove_background,
             self.mirror,
             self.mask_view,
             self.record,
@@ -57,6 +61,7 @@ def create_actions(window: QMainWindow) -> WindowActions:
         add_background=_action(window, "Add background image or video\N{HORIZONTAL ELLIPSIS}", "Ctrl+O"),
         next_background=_action(window, "Next background", "N", "Right"),
         previous_background=_action(window, "Previous background", "P", "Left"),
+        remove_background=_action(window, REMOVE_TEXT, QKeySequence.StandardKey.Delete),
         mirror=_action(window, "Mirror", "M"),
         mask_view=_action(window, "Mask view", "K"),
         record=_action(window, "Record on/off", "R"),
@@ -68,6 +73,7 @@ def create_actions(window: QMainWindow) -> WindowActions:
     menus = window.menuBar()
     file_menu = menus.addMenu("&File")
     file_menu.addAction(actions.add_background)
+    file_menu.addAction(actions.remove_background)
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
     view_menu = menus.addMenu("&View")

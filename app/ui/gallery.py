@@ -3,28 +3,22 @@
 One click on a thumbnail emits ``background_chosen(BackgroundSpec)``; the window hands it to the running engine,
 so the background changes at the next frame without restarting the stream. Files are added with the "Add" button
 (a file dialog) or by dropping them on the gallery, and taken out again with "Remove from gallery" in their context
-menu or the Delete key (the file stays on the disk; the built-in tiles and the bundled pictures cannot be removed).
+menu or the window's Delete shortcut (the file stays on the disk; the built-in tiles and the bundled pictures cannot
+be removed). Removing the background in use makes its neighbour the background.
 The blur strength slider beside the thumbnails sets the Blur tile's strength and switches to it, as picking a colour
-switches to the Colour tile.
+switches to the Colour tile. A picture's transparent parts show the blurred room at that strength too, so the spec
+emitted for a picture carries it; the gallery tells two specs of one picture apart only by their path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QIcon,
-    QKeySequence,
-    QMouseEvent,
-    QPixmap,
-)
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -55,6 +49,14 @@ REMOVE_TEXT = "Remove from gallery"
 
 FilePicker = Callable[[QWidget], list[Path]]
 ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
+
+
+def same_background(first: BackgroundSpec, second: BackgroundSpec) -> bool:
+    """True if ``first`` and ``second`` name the same gallery background: two specs of one picture match whatever
+    blur strength they carry (it only tells how its transparent parts show the room)."""
+    if first.kind is BackgroundKind.IMAGE and second.kind is BackgroundKind.IMAGE:
+        return first.path == second.path
+    return first == second
 
 
 def _dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
@@ -92,11 +94,17 @@ class _DropList(QListWidget):
         self.viewport().setAcceptDrops(True)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        """A right-click opens the context menu without making the clicked background the active one."""
+        """A right-click opens the context menu without making the clicked background the active one.
+
+        A left click makes the clicked item current, then selects it; when the gallery moved the current item
+        elsewhere in between (a picked file that has gone gives way to the Blur tile), the selection follows it."""
         if event.button() == Qt.MouseButton.RightButton:
             event.ignore()
             return
         super().mousePressEvent(event)
+        pressed, current = self.itemAt(event.position().toPoint()), self.currentItem()
+        if pressed is not None and current is not None and pressed is not current and pressed.isSelected():
+            self.setCurrentItem(current)  # the current item stays: nothing is emitted
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         if _dropped_paths(event):
@@ -123,6 +131,7 @@ class BackgroundGallery(QWidget):
     """Thumbnails of every background; ``current()`` is the selected one."""
 
     background_chosen = Signal(object)  # BackgroundSpec
+    background_missing = Signal(object)  # Path of a picked file that is gone: the Blur tile is chosen instead
     files_rejected = Signal(str)  # user-facing message
 
     def __init__(
@@ -147,11 +156,6 @@ class BackgroundGallery(QWidget):
         self._list.files_dropped.connect(self._add_and_choose)
         self._list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._list.customContextMenuRequested.connect(self._show_context_menu)
-        remove_selected = QAction(REMOVE_TEXT, self._list)
-        remove_selected.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        remove_selected.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        remove_selected.triggered.connect(lambda: self._remove_item(self._list.currentItem()))
-        self._list.addAction(remove_selected)
         self.add_button = QPushButton("Add image or video\N{HORIZONTAL ELLIPSIS}")
         self.add_button.setToolTip("Add your own pictures or videos (or drop files on the gallery) (Ctrl+O)")
         self.add_button.clicked.connect(self.ask_for_files)
@@ -187,11 +191,13 @@ class BackgroundGallery(QWidget):
 
     # --- queries ------------------------------------------------------------------------------------------------
     def current(self) -> BackgroundSpec:
+        """The selected background, as it is emitted (a picture with the Blur tile's strength)."""
         item = self._list.currentItem()
-        return item.data(_SPEC_ROLE) if item is not None else BackgroundSpec()
+        return self._spec_of(item) if item is not None else BackgroundSpec()
 
     def specs(self) -> list[BackgroundSpec]:
-        return [self._list.item(row).data(_SPEC_ROLE) for row in range(self._list.count())]
+        """Every background in gallery order, as each would be emitted."""
+        return [self._spec_of(self._list.item(row)) for row in range(self._list.count())]
 
     def user_files(self) -> list[Path]:
         items = (self._list.item(row) for row in range(self._list.count()))
@@ -217,10 +223,14 @@ class BackgroundGallery(QWidget):
         if spec.kind is BackgroundKind.BLUR:
             self.set_blur_strength(spec.blur_strength)
         for row, known in enumerate(self.specs()):
-            if known == spec:
+            if same_background(known, spec):
                 self._set_current_quietly(lambda row=row: self._list.setCurrentRow(row))
                 return True
         return False
+
+    def select_blur(self) -> None:
+        """Select the Blur tile at its strength, without emitting."""
+        self._set_current_quietly(lambda: self._list.setCurrentItem(self._blur_item))
 
     def set_custom_color(self, rgb: tuple[int, int, int]) -> None:
         """Give the Colour tile ``rgb`` (RGB 0-255) without selecting it or emitting."""
@@ -237,9 +247,16 @@ class BackgroundGallery(QWidget):
             self.blur_slider.slider.blockSignals(False)
 
     def step(self, offset: int) -> BackgroundSpec:
-        """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it."""
+        """Select the next (``offset`` 1) or previous (-1) background, wrapping around, and emit it. A file that has
+        gone is stepped over: picking it would go back to the Blur tile, and so round in a circle."""
         count = self._list.count()
-        self._list.setCurrentRow((max(self._list.currentRow(), 0) + offset) % count)
+        row = max(self._list.currentRow(), 0)
+        for _ in range(count):
+            row = (row + offset) % count
+            path = self._list.item(row).data(_SPEC_ROLE).path
+            if path is None or path.is_file():
+                break
+        self._list.setCurrentRow(row)
         return self.current()
 
     def add_files(self, paths: Iterable[Path]) -> list[BackgroundSpec]:
@@ -259,6 +276,11 @@ class BackgroundGallery(QWidget):
         if rejected:
             self.files_rejected.emit(f"cannot use {', '.join(rejected)} as a background: not a readable image or video")
         return added
+
+    def remove_current(self) -> bool:
+        """Take the selected background out of the gallery (not off the disk) if it is one of the user's own, and make
+        its neighbour the background; False, and nothing changes, for a built-in one."""
+        return self._remove_item(self._list.currentItem())
 
     def context_menu(self, item: QListWidgetItem | None) -> QMenu | None:
         """The menu a right-click on ``item`` opens: "Remove from gallery" for the user's own backgrounds, else None."""
@@ -280,6 +302,14 @@ class BackgroundGallery(QWidget):
             self._list.setCurrentItem(self._color_item)
 
     # --- internals ----------------------------------------------------------------------------------------------
+    def _spec_of(self, item: QListWidgetItem) -> BackgroundSpec:
+        """``item``'s background as the engine gets it: a picture's transparent parts show the room blurred at the Blur
+        tile's strength."""
+        spec: BackgroundSpec = item.data(_SPEC_ROLE)
+        if spec.kind is BackgroundKind.IMAGE:
+            return dataclasses.replace(spec, blur_strength=self.blur_strength())
+        return spec
+
     def _add_item(self, label: str, spec: BackgroundSpec, pixmap: QPixmap | None = None) -> QListWidgetItem:
         item = QListWidgetItem(label)
         item.setData(_SPEC_ROLE, spec)
@@ -303,13 +333,16 @@ class BackgroundGallery(QWidget):
         return spec
 
     def _remove_item(self, item: QListWidgetItem | None) -> bool:
+        """Take ``item`` out if it is one of the user's own; when it was in use, its neighbour (the next one, or the
+        previous when it was the last) becomes the background."""
         if item is None or not item.data(_USER_ROLE):
             return False
-        was_current = item is self._list.currentItem()
-        self._set_current_quietly(lambda: self._list.takeItem(self._list.row(item)))
+        row, was_current = self._list.row(item), item is self._list.currentItem()
+        self._set_current_quietly(lambda: self._list.takeItem(row))
         if was_current:
-            self._set_current_quietly(lambda: self._list.setCurrentItem(self._blur_item))
-            self.background_chosen.emit(self.current())
+            neighbour = min(row, self._list.count() - 1)
+            self._set_current_quietly(lambda: self._list.setCurrentRow(neighbour))
+            self._emit_current()
         return True
 
     def _set_current_quietly(self, change: Callable[[], object]) -> None:
@@ -337,7 +370,18 @@ class BackgroundGallery(QWidget):
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is not None and not self._quiet:
-            self.background_chosen.emit(current.data(_SPEC_ROLE))
+            self._emit_current()
+
+    def _emit_current(self) -> None:
+        """Emit the selected background; a picture or video whose file has gone since it was added is replaced by the
+        Blur tile (selected and emitted instead, after ``background_missing``)."""
+        spec = self.current()
+        if spec.path is not None and not spec.path.is_file():
+            self.select_blur()
+            self._list.scrollToItem(self._blur_item)  # in sight: the gallery shows what is in use
+            self.background_missing.emit(spec.path)
+            spec = self.current()
+        self.background_chosen.emit(spec)
 
     def _on_blur_strength_changed(self, _value: int) -> None:
         """The user moved the slider: the Blur tile takes the strength and becomes (or stays) the background."""
@@ -363,6 +407,6 @@ class BackgroundGallery(QWidget):
         present = [spec for spec in self.specs() if spec.path in resolved]
         if present:
             last = max(present, key=lambda spec: resolved.index(spec.path))
-            if last != self.current():
+            if not same_background(last, self.current()):
                 self.select(last)
-                self.background_chosen.emit(last)
+                self.background_chosen.emit(self.current())

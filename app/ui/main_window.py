@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
@@ -32,6 +33,7 @@ from app.ui.banner import BannerArea
 from app.ui.bridge import BackgroundCall, EngineBridge
 from app.ui.controls import ControlsPanel
 from app.ui.gallery import BackgroundGallery
+from app.ui.missing_files import gallery_files_missing, picked_file_missing, saved_background_missing
 from app.ui.output_control import OutputControl
 from app.ui.persistence import SettingsStore
 from app.ui.preview import PreviewWidget
@@ -162,6 +164,7 @@ class MainWindow(QMainWindow):
         self.session.backend_ready.connect(self._on_backend_ready)
         self.session.model_failed.connect(self._on_model_failed)
         self.gallery.background_chosen.connect(self._on_background_chosen)
+        self.gallery.background_missing.connect(self._on_background_missing)
         self.gallery.files_rejected.connect(lambda text: self.banners.show_message(EventKind.WARNING, "gallery", text))
         self.controls.changed.connect(self._push_settings)
         self.controls.device_requested.connect(self._on_device_requested)
@@ -171,6 +174,7 @@ class MainWindow(QMainWindow):
         self.window_actions.add_background.triggered.connect(self.gallery.ask_for_files)
         self.window_actions.next_background.triggered.connect(lambda: self.gallery.step(1))
         self.window_actions.previous_background.triggered.connect(lambda: self.gallery.step(-1))
+        self.window_actions.remove_background.triggered.connect(self._remove_background)
         self.window_actions.mirror.triggered.connect(self.controls.mirror.toggle)
         self.window_actions.mask_view.triggered.connect(self.controls.mask_view.toggle)
         self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
@@ -207,19 +211,14 @@ class MainWindow(QMainWindow):
         self.gallery.set_blur_strength(self._store.blur_strength())
         saved = self._settings.background
         if not self.gallery.select(saved):
-            self.gallery.select(BackgroundSpec())
-            self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
-        missing = [path.name for path in self._missing_backgrounds]
-        warning = None
-        if saved.path is not None and not saved.path.is_file():
-            warning = (
-                f"your background {saved.path.name} was not found at {saved.path.parent}; using "
-                f"{self.gallery.current().describe()} until you pick another"
-            )
-        elif missing:
-            warning = f"not found, so not in the gallery: {', '.join(missing)}; they come back when the files do"
-        if warning is not None:
+            self.gallery.select_blur()  # at the saved strength: the default would overwrite it at the next save
+        self._settings = dataclasses.replace(self._settings, background=self.gallery.current())
+        if saved.path is not None and not saved.path.is_file():  # until the user picks a background
+            warning = saved_background_missing(saved.path, self.gallery.current())
             self.banners.show_message(EventKind.WARNING, "saved-background", warning, seconds=0)
+        elif self._missing_backgrounds:
+            warning = gallery_files_missing(self._missing_backgrounds)
+            self.banners.show_message(EventKind.WARNING, "gallery-missing", warning, seconds=0)
         place_window(self, self._store.geometry())
 
     # --- settings -----------------------------------------------------------------------------------------------
@@ -239,9 +238,20 @@ class MainWindow(QMainWindow):
         self.session.set_settings(self._effective_settings())
 
     def _on_background_chosen(self, spec: BackgroundSpec) -> None:
+        """The user picked a background: the start-up warning that the saved one was not found has done its job."""
         self._settings = dataclasses.replace(self._settings, background=spec)
         self.session.set_settings(self._effective_settings())
         self.status.showMessage(f"Background: {spec.describe()}", 3000)
+        self.banners.dismiss("saved-background")
+
+    def _on_background_missing(self, path: Path) -> None:
+        """The picked file has gone: the gallery chose the blur instead (``_on_background_chosen`` follows)."""
+        self.banners.show_message(EventKind.WARNING, "gallery", picked_file_missing(path, self.gallery.current()))
+
+    def _remove_background(self) -> None:
+        """Delete: take the selected background out of the gallery, if it is one of the user's own."""
+        if not self.gallery.remove_current():
+            self.status.showMessage("Only your own pictures and videos can be removed from the gallery", 4000)
 
     def _on_source_chosen(self, spec: SourceSpec) -> None:
         self.status.count_dropped_from(self.session.snapshot())

@@ -6,6 +6,9 @@ a link to how to get one), a recordings folder that cannot be written. The virtu
 switch, which the user has just clicked. A sink that fails later (its thread reports an ``ERROR`` event, which the
 window also shows as a banner) is closed and its switch goes off with the reason; a recording keeps what was written.
 While recording, the panel counts the time (``refresh_recording_time``, called by the window's status timer).
+
+The panel is narrow: its lines name the file, never its folder, and leave the whole story (full paths, the system's
+own error) to their tooltip and the banner.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.engine.events import EngineEvent, EventCallback, EventKind
-from app.engine.sinks import SinkError, virtual_camera_help
+from app.engine.sinks import SinkError, disk_is_full, virtual_camera_help
 from app.engine.slot import LatestSlot
 from app.ui.banner import BannerArea
 from app.ui.outputs import OutputSinks
@@ -28,6 +31,14 @@ def duration_text(seconds: float) -> str:
     minutes, whole_seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{whole_seconds:02d}" if hours else f"{minutes}:{whole_seconds:02d}"
+
+
+def recording_stopped_text(*, disk_full: bool, kept: Path | None, elapsed: str) -> str:
+    """The panel's line for a recording a failure stopped, for example ``Stopped: the disk is full. Kept 0:42 in
+    NAME`` (two lines at the side panel's width: the file's name, which does not wrap, comes last)."""
+    reason = "the disk is full" if disk_full else "writing failed"
+    outcome = f"Kept {elapsed} in {kept.name}" if kept is not None else "Nothing was recorded"
+    return f"Stopped: {reason}. {outcome}"
 
 
 class OutputControl:
@@ -111,13 +122,15 @@ class OutputControl:
         self.refresh_recording_time()
 
     def refresh_recording_time(self) -> None:
-        """Show the running recording's file and elapsed time, for example ``Recording to NAME · 0:42`` (the full
-        path in the tooltip); nothing while not recording."""
+        """Show the running recording's elapsed time and file, for example ``Recording 0:42 — NAME`` (one or two lines
+        at the side panel's width; the full path in the tooltip); nothing while not recording."""
         if self.sinks.recorder is None:
             return
         path = self.sinks.recorder.path
-        elapsed = duration_text(time.monotonic() - self._recording_since)
-        self.panel.show_recording(True, f"Recording to {path.name} \N{MIDDLE DOT} {elapsed}", detail=str(path))
+        self.panel.show_recording(True, f"Recording {self._elapsed()} \N{EM DASH} {path.name}", detail=str(path))
+
+    def _elapsed(self) -> str:
+        return duration_text(time.monotonic() - self._recording_since)
 
     def handle_failure(self, event: EngineEvent) -> None:
         """A sink's thread reported ``event``: close that sink and turn its switch off with the reason."""
@@ -126,10 +139,14 @@ class OutputControl:
         if event.source == "virtual-camera":
             self.sinks.stop_virtual_camera()
             self.panel.show_virtual_camera(False, f"Stopped: {event.message}")
+        elif event.source == "recorder" and self.sinks.recorder is None:  # a recording that ended could not be closed
+            self.panel.show_recording(False, "Stopped: the recording could not be finished", detail=event.message)
         elif event.source == "recorder":
+            elapsed, disk_full = self._elapsed(), disk_is_full(self.sinks.recorder.path)
             path = self.sinks.stop_recording()
-            kept = f"; kept {path}" if path else ""
-            self.panel.show_recording(False, f"Stopped: {event.message}{kept}")
+            detail = event.message if path is None else f"{event.message}\n\nKept {path}"
+            text = recording_stopped_text(disk_full=disk_full, kept=path, elapsed=elapsed)
+            self.panel.show_recording(False, text, detail=detail)
 
     def close_all(self) -> None:
         """Finish the recording and release the virtual camera (idempotent)."""

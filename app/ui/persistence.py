@@ -121,20 +121,26 @@ class SettingsStore:
         self.save_background(settings.background)
 
     def background(self) -> BackgroundSpec:
+        """The saved background; a blur or a picture (whose transparent parts show the blur) with the saved strength."""
+        blur = BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=self.blur_strength())  # also the fallback
         try:
             kind = BackgroundKind(str(self._settings.value("background/kind", BackgroundKind.BLUR.value)))
         except ValueError:
-            return BackgroundSpec()
+            return blur
         if kind is BackgroundKind.NONE:  # the mask view is a separate switch, never the saved background
-            return BackgroundSpec()
+            return blur
         path_text = str(self._settings.value("background/path", ""))
         color = _parse_color(str(self._settings.value("background/color", "")))
-        if kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
-            return BackgroundSpec(kind=kind, path=Path(path_text)) if path_text else BackgroundSpec()
+        if not path_text and kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
+            return blur
+        if kind is BackgroundKind.IMAGE:
+            return BackgroundSpec(kind=kind, path=Path(path_text), blur_strength=blur.blur_strength)
+        if kind is BackgroundKind.VIDEO:
+            return BackgroundSpec(kind=kind, path=Path(path_text))
         if kind is BackgroundKind.COLOR and color is not None:
             return BackgroundSpec(kind=kind, color=color)
         if kind is BackgroundKind.BLUR:
-            return BackgroundSpec(kind=kind, blur_strength=self.blur_strength())
+            return blur
         return BackgroundSpec(kind=kind)
 
     def save_background(self, spec: BackgroundSpec) -> None:

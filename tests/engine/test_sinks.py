@@ -247,6 +247,18 @@ def test_a_write_that_fails_stops_the_writer_with_a_message(tmp_path: Path) -> N
     assert "the disk may be full, read-only or removed" in result.stdout
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, where every write fails with ENOSPC")
+def test_a_full_disk_is_named_in_words_and_the_file_once(tmp_path: Path) -> None:
+    """A write refused for want of space says so, without the system's error number or the file named twice."""
+    path = tmp_path / "take.mp4"
+    path.symlink_to("/dev/full")  # a disk that is full from the first byte
+    writer = VideoFileWriter(path, width=64, height=48, fps=30, crash_safe=True)
+    with pytest.raises(SinkError) as error:
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.close(discard=True)
+    assert str(error.value) == f"writing {path} failed: the disk is full; free some space or write somewhere else"
+
+
 def test_odd_frame_sizes_are_written_at_the_nearest_even_size(tmp_path: Path) -> None:
     """YUV 4:2:0 needs even sides: a 65x49 source is written at 64x48, with its picture kept."""
     path = tmp_path / "odd.mp4"

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtGui import QContextMenuEvent, QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from app.engine.settings import BackgroundKind
@@ -64,7 +64,7 @@ def test_a_right_click_asks_for_the_menu_without_switching_the_background(open_w
     assert asked == [item]
 
 
-def test_removing_the_active_background_switches_to_blur_keeps_the_file_and_is_saved(
+def test_removing_the_active_background_switches_to_the_next_one_keeps_the_file_and_is_saved(
     open_window, qtbot, store, tmp_path
 ):
     beach, city = _pictures(tmp_path, "beach.png", "city.png")
@@ -77,11 +77,11 @@ def test_removing_the_active_background_switches_to_blur_keeps_the_file_and_is_s
     [remove] = gallery.context_menu(gallery.list_widget().item(_row_of(gallery, beach))).actions()
     remove.trigger()
     assert gallery.user_files() == [city]
-    assert window.render_settings.background.kind is BackgroundKind.BLUR
-    assert gallery.current().kind is BackgroundKind.BLUR
+    assert window.render_settings.background.path == city and gallery.current().path == city
     assert beach.is_file()  # out of the gallery, not off the disk
     qtbot.waitUntil(lambda: store.user_backgrounds() == [city], timeout=5_000)  # saved without closing
 
+    gallery.list_widget().setCurrentRow(0)  # the blur
     [remove] = gallery.context_menu(gallery.list_widget().item(_row_of(gallery, city))).actions()
     remove.trigger()  # not the active one: the background stays, and the removal is saved all the same
     assert gallery.current().kind is BackgroundKind.BLUR
@@ -112,4 +112,45 @@ def test_delete_removes_the_selected_user_background_and_nothing_else(open_windo
     listing.setCurrentRow(_row_of(gallery, city))
     qtbot.keyClick(listing, Qt.Key.Key_Delete)
     assert gallery.user_files() == [beach] and city.is_file()
-    assert window.render_settings.background.kind is BackgroundKind.BLUR
+    assert window.render_settings.background.path == beach  # the last one gone: the one before it
+
+
+def test_delete_removes_a_background_picked_with_the_keyboard_and_its_neighbour_takes_over(
+    open_window, qtbot, tmp_path
+):
+    beach, city = _pictures(tmp_path, "beach.png", "city.png")
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    gallery = window.gallery
+    gallery.add_files([beach, city])
+    listing = gallery.list_widget()
+    listing.setCurrentRow(_row_of(gallery, beach) - 1)  # the last bundled picture
+    before_beach = gallery.current()
+    window.preview.setFocus()  # as after a click on the picture: the gallery does not have the keyboard focus
+    qtbot.waitUntil(window.preview.hasFocus)
+
+    qtbot.keyClick(window.preview, Qt.Key.Key_N)
+    assert window.render_settings.background.path == beach
+    qtbot.keyClick(window.preview, Qt.Key.Key_Delete)
+    assert gallery.user_files() == [city] and beach.is_file()
+    assert window.render_settings.background.path == city  # the next one
+    assert listing.currentItem().isSelected()
+
+    qtbot.keyClick(window.preview, Qt.Key.Key_Delete)  # the last one: the one before it takes over
+    assert gallery.user_files() == []
+    assert window.render_settings.background == gallery.current() == before_beach
+
+    count = listing.count()
+    qtbot.keyClick(window.preview, Qt.Key.Key_Delete)  # a bundled picture stays, and the status bar says why
+    assert listing.count() == count and window.render_settings.background == before_beach
+    assert "Only your own pictures and videos" in window.status.currentMessage()
+
+
+def test_delete_is_listed_in_the_keyboard_panel_and_the_f1_window(open_window):
+    from app.ui.actions import shortcuts_text
+
+    window = open_window()
+    delete = QKeySequence(QKeySequence.StandardKey.Delete).toString(QKeySequence.SequenceFormat.NativeText)
+    assert delete and f"<b>{delete}</b></td><td>{REMOVE}<" in window.shortcut_hint.text()
+    assert any(line.split() == [delete, *REMOVE.split()] for line in shortcuts_text(window.window_actions).splitlines())

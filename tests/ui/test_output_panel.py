@@ -1,9 +1,13 @@
 """The Output panel: the recording's line stays where it is whatever the virtual camera's line says, and without a
-virtual camera device that line is short, its link opening the setup explanation."""
+virtual camera device that line is short, its link opening the setup explanation. The recording's own lines stay short
+too, while it runs and when a full disk stops it, the details in their tooltip."""
 
 from __future__ import annotations
 
 import platform
+import re
+import shutil
+from collections import namedtuple
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -67,3 +71,48 @@ def test_without_a_virtual_camera_one_line_says_so_and_its_link_opens_the_setup_
     assert dialog.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse  # commands can be copied
     assert QApplication.activeModalWidget() is None  # the stream and the window stay usable
     frames.fresh(window)
+
+
+def _lines(label) -> float:
+    """How many lines ``label``'s word-wrapped text takes at its width."""
+    return label.heightForWidth(label.width()) / label.fontMetrics().lineSpacing()
+
+
+def test_the_recording_line_takes_at_most_two_lines_of_the_side_panel(open_window, qtbot, frames) -> None:
+    window = open_window()
+    frames.fresh(window)
+    panel = window.output_panel
+    qtbot.mouseClick(panel.record, Qt.MouseButton.LeftButton)
+    assert panel.record.isChecked()
+    state = panel.record_state
+    QApplication.processEvents()  # the layout gives the label its width
+    assert _lines(state) <= 2, state.text()
+    assert re.fullmatch(r"Recording 0:0\d \N{EM DASH} greenroom-[-\d]+\.mp4", state.text()), state.text()
+    assert state.toolTip() == str(window.outputs.sinks.recorder.path)  # the folder too, on hover
+
+
+_DiskUsage = namedtuple("_DiskUsage", "total used free")  # the shape of shutil.disk_usage's result
+
+
+def test_a_full_disk_stops_the_recording_with_a_short_line_and_the_details_in_its_tooltip(
+    open_window, qtbot, frames, monkeypatch
+) -> None:
+    window = open_window()
+    frames.fresh(window)
+    panel = window.output_panel
+    qtbot.mouseClick(panel.record, Qt.MouseButton.LeftButton)
+    path = window.outputs.sinks.recorder.path
+    qtbot.waitUntil(lambda: window.outputs.sinks.recorder.frames_sent >= 1, timeout=10_000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: _DiskUsage(2**30, 2**30 - 2**20, 2**20))  # 1 MB left
+
+    qtbot.waitUntil(lambda: not panel.record.isChecked(), timeout=10_000)  # at the next free-space check
+    state = panel.record_state
+    QApplication.processEvents()
+    assert re.fullmatch(rf"Stopped: the disk is full\. Kept 0:0\d in {re.escape(path.name)}", state.text()), (
+        state.text()
+    )
+    assert _lines(state) <= 2, state.text()
+    assert "nearly full (1 MB free)" in state.toolTip() and f"Kept {path}" in state.toolTip()
+    banner = window.banners.visible_text()
+    assert "nearly full" in banner and banner.count(str(path)) == 1 and "Errno" not in banner
+    assert path.is_file()

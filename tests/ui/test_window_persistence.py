@@ -1,5 +1,5 @@
 """Settings reach the disk shortly after each change (a killed window loses nothing); the picked colour and the blur
-strength are kept."""
+strength are kept, also when the saved background's file has gone."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import configparser
 import dataclasses
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.engine.settings import BackgroundKind
+from app.engine.settings import BackgroundKind, BackgroundSpec
 from app.ui import SettingsStore
 from app.ui.autosave import SAVE_DELAY_MS
 
@@ -100,3 +102,27 @@ def test_the_blur_slider_switches_to_blur_and_its_strength_is_kept(open_window, 
     again.window_actions.previous_background.trigger()
     assert again.render_settings.background.kind is BackgroundKind.BLUR
     assert again.render_settings.background.blur_strength == pytest.approx(0.9)
+
+
+def test_a_missing_picture_falls_back_to_blur_at_the_saved_strength_which_stays_saved(
+    open_window, click_item, tmp_path
+):
+    ini = tmp_path / "greenroom.ini"
+    picture = tmp_path / "gone.png"
+    cv2.imwrite(str(picture), np.full((90, 160, 3), 150, np.uint8))
+    window = open_window()
+    window.gallery.add_files([picture])
+    window.gallery.blur_slider.slider.setValue(0)  # the lightest blur, 0.00
+    click_item(window.gallery, [spec.path for spec in window.gallery.specs()].index(picture.resolve()))
+    assert window.render_settings.background.kind is BackgroundKind.IMAGE
+    window.close()
+    assert _on_disk(ini).getfloat("gallery", "blur_strength") == 0.0
+    picture.unlink()
+
+    again = open_window()
+    assert "using blur 0.00" in again.banners.visible_text()
+    assert again.gallery.blur_slider.value() == 0.0 and again.gallery.blur_strength() == 0.0
+    assert again.gallery.current() == BackgroundSpec(kind=BackgroundKind.BLUR, blur_strength=0.0)
+    assert again.render_settings.background == again.gallery.current()
+    again.close()
+    assert _on_disk(ini).getfloat("gallery", "blur_strength") == 0.0  # not the default written over it

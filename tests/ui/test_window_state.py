@@ -50,8 +50,8 @@ def test_a_background_file_that_breaks_mid_stream_becomes_a_warning_banner(open_
     picture.unlink()  # gone between adding it and using it
     row = [spec.path for spec in window.gallery.specs()].index(picture.resolve())
     window.gallery.list_widget().setCurrentRow(row)
-    qtbot.waitUntil(lambda: "background file not found" in window.banners.visible_text(), timeout=10_000)
-    assert "using blur instead" in window.banners.visible_text()
+    qtbot.waitUntil(lambda: "beach.png was not found" in window.banners.visible_text(), timeout=10_000)
+    assert "using blur 0.60 instead" in window.banners.visible_text()
     assert QApplication.activeModalWidget() is None
     frames.fresh(window)
 
@@ -79,10 +79,10 @@ def test_record_switch_writes_an_mp4_to_the_recordings_folder(open_window, qtbot
     window.window_actions.record.trigger()
     assert window.output_panel.record.isChecked()
     recording = window.output_panel.record_state.text()
-    assert re.fullmatch(r"Recording to greenroom-[-\d]+\.mp4 \N{MIDDLE DOT} 0:00", recording), recording
+    assert re.fullmatch(r"Recording 0:00 \N{EM DASH} greenroom-[-\d]+\.mp4", recording), recording
     assert window.output_panel.record_state.toolTip().startswith(str(tmp_path / "Videos"))  # the folder, on hover
     qtbot.waitUntil(lambda: window.outputs.sinks.recorder.frames_sent >= 10, timeout=10_000)
-    qtbot.waitUntil(lambda: window.output_panel.record_state.text().endswith(" 0:01"), timeout=5_000)  # it counts
+    qtbot.waitUntil(lambda: window.output_panel.record_state.text().startswith("Recording 0:01 "), timeout=5_000)
     window.window_actions.record.trigger()
     assert not window.output_panel.record.isChecked()
     [path] = (tmp_path / "Videos").glob("greenroom-*.mp4")
@@ -313,7 +313,7 @@ def test_backgrounds_that_went_missing_are_reported_and_kept_for_their_return(op
 def test_missing_gallery_files_alone_get_a_short_notice(open_window, store, tmp_path):
     store.save_user_backgrounds([tmp_path / "gone.png"])
     window = open_window()
-    assert "not found, so not in the gallery: gone.png" in window.banners.visible_text()
+    assert "gone.png is no longer in the gallery" in window.banners.visible_text()
 
 
 def test_recordings_started_in_the_same_second_get_their_own_files(tmp_path):

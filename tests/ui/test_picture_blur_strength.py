@@ -1,0 +1,53 @@
+"""A picture's transparent parts show the room blurred at the Blur strength slider's setting, also after a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.engine.settings import BackgroundKind
+
+pytestmark = pytest.mark.gui
+
+
+def _transparent_picture(path: Path) -> Path:
+    """A 160x90 PNG whose left half is transparent."""
+    bgra = np.full((90, 160, 4), 200, np.uint8)
+    bgra[:, :80, 3] = 0
+    cv2.imwrite(str(path), bgra)
+    return path.resolve()
+
+
+def test_a_picture_chosen_after_setting_the_blur_strength_carries_it_and_keeps_it_after_a_restart(
+    open_window, qtbot, click_item, tmp_path
+):
+    picture = _transparent_picture(tmp_path / "window.png")
+    window = open_window()
+    gallery = window.gallery
+    gallery.add_files([picture])
+    gallery.blur_slider.slider.setValue(20)  # as a drag ends: the blur at 0.20 becomes the background
+    assert window.render_settings.background.kind is BackgroundKind.BLUR
+
+    emitted = []
+    gallery.background_chosen.connect(emitted.append)
+    click_item(gallery, [spec.path for spec in gallery.specs()].index(picture))
+    assert [spec.path for spec in emitted] == [picture]
+    assert emitted[0].blur_strength == pytest.approx(0.2)
+    assert window.render_settings.background == emitted[0]
+
+    def engine_background():
+        engine = window.session.engine  # None until the model has loaded
+        return None if engine is None else engine.settings.background
+
+    qtbot.waitUntil(lambda: engine_background() == emitted[0], timeout=10_000)
+    window.close()
+
+    again = open_window()
+    assert again.gallery.current().path == picture  # the picture is selected again, strengths aside
+    assert again.gallery.list_widget().currentItem().isSelected()
+    assert again.render_settings.background.kind is BackgroundKind.IMAGE
+    assert again.render_settings.background.blur_strength == pytest.approx(0.2)
+    assert again.gallery.blur_slider.value() == pytest.approx(0.2)

@@ -51,10 +51,13 @@ FilePicker = Callable[[QWidget], list[Path]]
 ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
 
 
+_FILE_KINDS = (BackgroundKind.IMAGE, BackgroundKind.VIDEO)
+
+
 def same_background(first: BackgroundSpec, second: BackgroundSpec) -> bool:
-    """True if ``first`` and ``second`` name the same gallery background: two specs of one picture match whatever
-    blur strength they carry (it only tells how its transparent parts show the room)."""
-    if first.kind is BackgroundKind.IMAGE and second.kind is BackgroundKind.IMAGE:
+    """True if ``first`` and ``second`` name the same gallery background: two specs of one picture or video match
+    whatever blur strength they carry (it only tells how their transparent parts show the room)."""
+    if first.kind is second.kind and first.kind in _FILE_KINDS:
         return first.path == second.path
     return first == second
 
@@ -303,10 +306,10 @@ class BackgroundGallery(QWidget):
 
     # --- internals ----------------------------------------------------------------------------------------------
     def _spec_of(self, item: QListWidgetItem) -> BackgroundSpec:
-        """``item``'s background as the engine gets it: a picture's transparent parts show the room blurred at the Blur
-        tile's strength."""
+        """``item``'s background as the engine gets it: a picture's or a video's transparent parts show the room
+        blurred at the Blur tile's strength."""
         spec: BackgroundSpec = item.data(_SPEC_ROLE)
-        if spec.kind is BackgroundKind.IMAGE:
+        if spec.kind in _FILE_KINDS:
             return dataclasses.replace(spec, blur_strength=self.blur_strength())
         return spec
 

@@ -133,10 +133,8 @@ class SettingsStore:
         color = _parse_color(str(self._settings.value("background/color", "")))
         if not path_text and kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
             return blur
-        if kind is BackgroundKind.IMAGE:
+        if kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):  # the strength shows through transparent parts
             return BackgroundSpec(kind=kind, path=Path(path_text), blur_strength=blur.blur_strength)
-        if kind is BackgroundKind.VIDEO:
-            return BackgroundSpec(kind=kind, path=Path(path_text))
         if kind is BackgroundKind.COLOR and color is not None:
             return BackgroundSpec(kind=kind, color=color)
         if kind is BackgroundKind.BLUR:

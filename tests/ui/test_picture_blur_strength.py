@@ -1,4 +1,5 @@
-"""A picture's transparent parts show the room blurred at the Blur strength slider's setting, also after a restart."""
+"""A picture's or video's transparent parts show the room blurred at the Blur strength slider's setting, also after a
+restart."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from transparent_media import half_transparent_video
 
 from app.engine.settings import BackgroundKind
 
@@ -21,10 +23,16 @@ def _transparent_picture(path: Path) -> Path:
     return path.resolve()
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"), [("window.png", BackgroundKind.IMAGE), ("overlay.mov", BackgroundKind.VIDEO)]
+)
 def test_a_picture_chosen_after_setting_the_blur_strength_carries_it_and_keeps_it_after_a_restart(
-    open_window, qtbot, click_item, tmp_path
+    open_window, qtbot, click_item, tmp_path, name, kind
 ):
-    picture = _transparent_picture(tmp_path / "window.png")
+    if kind is BackgroundKind.IMAGE:
+        picture = _transparent_picture(tmp_path / name)
+    else:
+        picture = half_transparent_video(tmp_path / name).resolve()
     window = open_window()
     gallery = window.gallery
     gallery.add_files([picture])
@@ -48,6 +56,6 @@ def test_a_picture_chosen_after_setting_the_blur_strength_carries_it_and_keeps_i
     again = open_window()
     assert again.gallery.current().path == picture  # the picture is selected again, strengths aside
     assert again.gallery.list_widget().currentItem().isSelected()
-    assert again.render_settings.background.kind is BackgroundKind.IMAGE
+    assert again.render_settings.background.kind is kind
     assert again.render_settings.background.blur_strength == pytest.approx(0.2)
     assert again.gallery.blur_slider.value() == pytest.approx(0.2)

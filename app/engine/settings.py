@@ -88,17 +88,17 @@ def parse_background_spec(text: str) -> BackgroundSpec:
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         raise BackgroundSpecError(
-            f"unknown background {text!r}: give a picture ({_suffix_list(IMAGE_SUFFIXES)}), a video "
-            f"({_suffix_list(VIDEO_SUFFIXES)}), blur, blur:0.8, green, none or color:#RRGGBB"
+            f"unknown background {text!r}: give {accepted_file_types()}, or blur, blur:0.8, green, none or "
+            "color:#RRGGBB"
         )
     if not path.is_file():
         raise BackgroundSpecError(f"background file not found: {path}; check the path")
     return BackgroundSpec(kind=BackgroundKind.IMAGE if suffix in IMAGE_SUFFIXES else BackgroundKind.VIDEO, path=path)
 
 
-def _suffix_list(suffixes: frozenset[str]) -> str:
-    """``.bmp .jpeg .jpg ...``: the file types a message offers, sorted."""
-    return " ".join(sorted(suffixes))
+def accepted_file_types() -> str:
+    """The file types a background can be, for messages: ``a picture (.bmp .jpeg ...) or a video (.avi ...)``."""
+    return f"a picture ({' '.join(sorted(IMAGE_SUFFIXES))}) or a video ({' '.join(sorted(VIDEO_SUFFIXES))})"
 
 
 MIN_FPS, MAX_FPS = 1.0, 120.0  # the output paces the engine and the sinks hold

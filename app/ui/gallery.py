@@ -38,6 +38,7 @@ from app.engine.settings import (
     VIDEO_SUFFIXES,
     BackgroundKind,
     BackgroundSpec,
+    accepted_file_types,
 )
 from app.ui.thumbnails import THUMBNAIL_SIZE, blur_thumbnail, file_thumbnail, swatch
 from app.ui.unit_slider import UnitSlider
@@ -264,11 +265,14 @@ class BackgroundGallery(QWidget):
 
     def add_files(self, paths: Iterable[Path]) -> list[BackgroundSpec]:
         """Add the user's files (duplicates are skipped); unreadable ones are reported with ``files_rejected``."""
-        added, rejected = [], []
+        added, rejected, unsupported = [], [], []
         known = {spec.path for spec in self.specs() if spec.path is not None}
         for path in paths:
             resolved = Path(path).expanduser().resolve()
             if resolved in known:
+                continue
+            if resolved.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+                unsupported.append(resolved.name)
                 continue
             spec = self._add_file(resolved, user=True)
             if spec is None:
@@ -276,8 +280,15 @@ class BackgroundGallery(QWidget):
             else:
                 added.append(spec)
                 known.add(resolved)
+        if unsupported:
+            self.files_rejected.emit(
+                f"cannot use {', '.join(unsupported)} as a background: it can be {accepted_file_types()}"
+            )
         if rejected:
-            self.files_rejected.emit(f"cannot use {', '.join(rejected)} as a background: not a readable image or video")
+            self.files_rejected.emit(
+                f"cannot use {', '.join(rejected)} as a background: the file is missing, damaged or not a picture or "
+                "video"
+            )
         return added
 
     def remove_current(self) -> bool:

@@ -45,10 +45,13 @@ def choose_source(
 ) -> tuple[SourceSpec, str]:
     """The source to open first and a notice for the user ("" when there is nothing to say).
 
-    ``--source`` wins; then the last camera if it is connected; then the first camera found; else the demo clip.
+    ``--source`` wins; then the last video file the user picked, if it is still there; then the last camera if it
+    is connected; then the first camera found; else the demo clip.
     """
     if source_text is not None:
         return parse_source_spec(source_text), ""
+    if saved is not None and saved.kind is SourceKind.VIDEO and saved.path not in (None, demo) and saved.path.is_file():
+        return saved, ""
     saved_camera = saved if saved is not None and saved.kind is SourceKind.CAMERA else None
     if saved_camera is not None and _listed(saved_camera, cameras):
         return saved_camera, ""

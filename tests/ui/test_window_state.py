@@ -351,6 +351,23 @@ def test_start_up_source_choice():
     assert choose_source(None, webcam, [], demo) == (SourceSpec(kind=SourceKind.VIDEO, path=demo), NO_CAMERA_NOTICE)
 
 
+def test_the_last_video_file_picked_is_opened_again_while_it_is_there(tmp_path: Path) -> None:
+    demo = tmp_path / "demo.mp4"
+    talk = tmp_path / "talk.mp4"
+    talk.write_bytes(b"a video")
+    cameras = [CameraInfo(0, "Built-in", "/dev/video0")]
+    saved = SourceSpec(kind=SourceKind.VIDEO, path=talk)
+    assert choose_source(None, saved, cameras, demo) == (saved, "")  # chosen over the camera, as it was last time
+    assert choose_source(None, saved, [], demo) == (saved, "")
+    assert choose_source("0", saved, cameras, demo)[0].kind is SourceKind.CAMERA  # --source still wins
+    talk.unlink()
+    assert choose_source(None, saved, cameras, demo) == (SourceSpec(kind=SourceKind.CAMERA, camera=0), "")
+    demo.write_bytes(b"the demo clip")  # the demo clip, shown when there was no camera, is not a choice to repeat
+    shown = SourceSpec(kind=SourceKind.VIDEO, path=demo)
+    assert choose_source(None, shown, cameras, demo) == (SourceSpec(kind=SourceKind.CAMERA, camera=0), "")
+    assert choose_source(None, shown, [], demo) == (shown, NO_CAMERA_NOTICE)
+
+
 def test_without_a_display_greenroom_says_so_and_exits_2(monkeypatch, capsys):
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(name, raising=False)

@@ -34,6 +34,15 @@ def _menu_texts(gallery, row: int) -> list[str]:
     return [] if menu is None else [action.text() for action in menu.actions()]
 
 
+def _active_window_with(open_window, qtbot, pictures: list[Path]):
+    """A window that has the keyboard focus, with ``pictures`` added to its gallery."""
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.gallery.add_files(pictures)
+    return window
+
+
 def test_only_the_users_own_backgrounds_offer_removal(open_window, tmp_path):
     window = open_window()
     [beach] = _pictures(tmp_path, "beach.png")
@@ -95,11 +104,8 @@ def test_removing_the_active_background_switches_to_the_next_one_keeps_the_file_
 
 def test_delete_removes_the_selected_user_background_and_nothing_else(open_window, qtbot, tmp_path):
     beach, city = _pictures(tmp_path, "beach.png", "city.png")
-    window = open_window()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    window = _active_window_with(open_window, qtbot, [beach, city])
     gallery = window.gallery
-    gallery.add_files([beach, city])
     listing = gallery.list_widget()
     listing.setFocus()
     qtbot.waitUntil(listing.hasFocus)
@@ -119,11 +125,8 @@ def test_delete_removes_a_background_picked_with_the_keyboard_and_its_neighbour_
     open_window, qtbot, tmp_path
 ):
     beach, city = _pictures(tmp_path, "beach.png", "city.png")
-    window = open_window()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    window = _active_window_with(open_window, qtbot, [beach, city])
     gallery = window.gallery
-    gallery.add_files([beach, city])
     listing = gallery.list_widget()
     listing.setCurrentRow(_row_of(gallery, beach) - 1)  # the last bundled picture
     before_beach = gallery.current()

@@ -58,6 +58,13 @@ def _positive_count(text: str) -> int:
     return value
 
 
+def _given_path(text: str) -> Path:
+    """argparse type for a file argument: a path that is not empty (``Path("")`` would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("it is empty: give a file")
+    return Path(text)
+
+
 def _unit_interval(text: str) -> float:
     """argparse type for ``--threshold``, ``--feather`` and ``--smoothing``: a number from 0 to 1."""
     value = _number(text)
@@ -142,7 +149,7 @@ def build_parser() -> _OneLineErrorParser:
     parser.command_parsers = commands.choices
 
     process = commands.add_parser("process", help="process a video file to an mp4 (every frame)")
-    process.add_argument("input", type=Path, help="the video file to process")
+    process.add_argument("input", type=_given_path, help="the video file to process")
     process.add_argument("output", type=Path, help="the .mp4 file to write (never the input or the background)")
     _add_render_options(process)
 
@@ -212,10 +219,13 @@ def check_window_options(parser: _OneLineErrorParser, argv: Sequence[str]) -> No
         if owners:
             example = given if given in owners else owners[0]
             named = _options_named(parser.command_parsers[example], option)
-            what = f"{named[0]} is an option" if len(named) == 1 else f"{' and '.join(named)} are options"
+            if len(named) == 1:
+                what, shown = f"{named[0]} is an option", option
+            else:  # ambiguous after the sub-command too: show it in full
+                what, shown = f"{option} could be {' or '.join(named)}, options", named[0]
             parser.error(
                 f"{what} of {' and '.join(owners)}: put it after the sub-command (greenroom {example} "
-                f"... {option} ...); the window takes only --source"
+                f"... {shown} ...); the window takes only --source"
             )
 
 

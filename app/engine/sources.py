@@ -119,7 +119,7 @@ class VideoFileSource(FrameSource):
         self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self._loop = loop
         self._index = 0
-        self.description = f"video {path.name} ({self.width}x{self.height} @ {self.fps:.3g} fps)"
+        self.description = f"video {path.name} ({self.width}x{self.height} @ {self.fps:.4g} fps)"
 
     def read(self) -> Frame | None:
         if self._first is not None:

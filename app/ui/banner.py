@@ -86,7 +86,7 @@ class Banner(QFrame):
             "#banner QLabel { color: #f2f2f2; background: transparent; font-size: 10pt; }"
         )
         self._icon.setText(look.icon)
-        self._text.setText(message)
+        self._text.setText(sentence_case(message))
         delay = look.seconds if seconds is None else seconds
         if delay > 0:
             self._timer.start(round(delay * 1000))
@@ -99,6 +99,16 @@ class Banner(QFrame):
         self._timer.stop()
         self.hide()
         self.shown_or_hidden.emit()
+
+
+def sentence_case(message: str) -> str:
+    """``message`` with a capital first letter, as a banner is a sentence: the engine's and the command line's
+    messages start in lower case ("cannot use ..."). A message that starts with a file name ("gone.png was not
+    found") or another non-word ("--source", "v4l2loopback") is left as it is."""
+    first = message.split(" ", 1)[0].rstrip(":,;")
+    if first.isalpha() and first.islower():
+        return message[0].upper() + message[1:]
+    return message
 
 
 class BannerArea(QScrollArea):

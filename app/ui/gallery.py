@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.backgrounds import is_picture_file
 from app.engine.settings import (
     DEFAULT_BLUR_STRENGTH,
     IMAGE_SUFFIXES,
@@ -337,7 +338,8 @@ class BackgroundGallery(QWidget):
         thumbnail = file_thumbnail(path) if path.is_file() else None
         if thumbnail is None:
             return None
-        kind = BackgroundKind.VIDEO if path.suffix.lower() in VIDEO_SUFFIXES else BackgroundKind.IMAGE
+        is_video = path.suffix.lower() in VIDEO_SUFFIXES and not is_picture_file(path)  # a PNG saved as .mp4: a picture
+        kind = BackgroundKind.VIDEO if is_video else BackgroundKind.IMAGE
         spec = BackgroundSpec(kind=kind, path=path)
         label = path.stem.replace("-", " ").replace("_", " ")
         item = self._add_item(label[:1].upper() + label[1:], spec, QPixmap.fromImage(thumbnail))

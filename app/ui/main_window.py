@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
             blur_sample=first_video_frame(self._services.demo_clip()),
         )
         self.gallery.add_files(self._store.user_backgrounds())
+        self._fallback_announced = False  # a "not found, using blur" warning was just given; the blur's pick follows
         self._missing_backgrounds = self._store.missing_user_backgrounds()  # kept in the settings for their return
         self.source_panel = SourcePanel(
             list_cameras=self._services.list_cameras,
@@ -216,9 +217,9 @@ class MainWindow(QMainWindow):
         if saved.path is not None and not saved.path.is_file():  # until the user picks a background
             warning = saved_background_missing(saved.path, self.gallery.current())
             self.banners.show_message(EventKind.WARNING, "saved-background", warning, seconds=0)
-        elif self._missing_backgrounds:
-            warning = gallery_files_missing(self._missing_backgrounds)
-            self.banners.show_message(EventKind.WARNING, "gallery-missing", warning, seconds=0)
+        others = [path for path in self._missing_backgrounds if path != saved.path]  # the saved one is named above
+        if others:
+            self.banners.show_message(EventKind.WARNING, "gallery-missing", gallery_files_missing(others), seconds=0)
         place_window(self, self._store.geometry())
 
     # --- settings -----------------------------------------------------------------------------------------------
@@ -238,15 +239,23 @@ class MainWindow(QMainWindow):
         self.session.set_settings(self._effective_settings())
 
     def _on_background_chosen(self, spec: BackgroundSpec) -> None:
-        """The user picked a background: the start-up warning that the saved one was not found has done its job."""
+        """The user picked a background: a warning that a picked or the saved background was not found, and so that
+        the blur is in use, has done its job (except just after it was given: the blur it announces follows it)."""
         self._settings = dataclasses.replace(self._settings, background=spec)
         self.session.set_settings(self._effective_settings())
         self.status.showMessage(f"Background: {spec.describe()}", 3000)
         self.banners.dismiss("saved-background")
+        if self._fallback_announced:
+            self._fallback_announced = False
+        else:
+            self.banners.dismiss("picked-missing")
 
     def _on_background_missing(self, path: Path) -> None:
         """The picked file has gone: the gallery chose the blur instead (``_on_background_chosen`` follows)."""
-        self.banners.show_message(EventKind.WARNING, "gallery", picked_file_missing(path, self.gallery.current()))
+        self._fallback_announced = True
+        self.banners.show_message(
+            EventKind.WARNING, "picked-missing", picked_file_missing(path, self.gallery.current())
+        )
 
     def _remove_background(self) -> None:
         """Delete: take the selected background out of the gallery, if it is one of the user's own."""

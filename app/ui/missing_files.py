@@ -25,7 +25,7 @@ def picked_file_missing(path: Path, fallback: BackgroundSpec) -> str:
 def saved_background_missing(path: Path, fallback: BackgroundSpec) -> str:
     """At start-up: the background in use at the last quit is not there."""
     return (
-        f"your background {path.name} was not found at {path.parent}; using {fallback.describe()} until you pick "
+        f"Your background {path.name} was not found at {path.parent}; using {fallback.describe()} until you pick "
         "another"
     )
 

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QToolButton, QWidget
 
 from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec
 from app.engine.sources import open_source
 from app.ui.bridge import BackgroundCall
+from app.ui.elided_label import ElidedLabel
 from app.ui.wheel_safe import WheelSafeComboBox
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
@@ -66,6 +67,10 @@ class SourcePanel(QWidget):
         self._videos: list[SourceSpec] = []  # the user's video files shown since start-up, kept in the list
         self._video_check: BackgroundCall | None = None
         self.combo = _RefreshingCombo()
+        # Sized by a few characters, not by its longest entry: a long file name is cut short in the box, not allowed
+        # to push the side panel wider than the window.
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(12)
         self.combo.setToolTip("Camera or video to show; switching keeps the stream running")
         self.combo.about_to_open.connect(self.refresh)
         self.combo.activated.connect(self._on_activated)
@@ -84,9 +89,10 @@ class SourcePanel(QWidget):
         for combo in (self.size, self.fps):
             combo.setToolTip("What to ask of the camera (it may deliver something else: see the line below)")
             combo.activated.connect(self._on_format_changed)
-        self.description = QLabel("")
+        # One line, cut in the middle when a long file name would widen the side panel: the kind of source and what
+        # it delivers (size and frame rate) stay in sight, the whole line is in the tooltip.
+        self.description = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.description.setObjectName("hint")
-        self.description.setWordWrap(True)
 
         picker = QHBoxLayout()
         picker.addWidget(self.combo, 1)
@@ -175,7 +181,7 @@ class SourcePanel(QWidget):
 
     def show_description(self, text: str) -> None:
         """What the open source delivers, for example ``camera 0 (1280x720 @ 30 fps)``."""
-        self.description.setText(f"Now: {text}" if text else "")
+        self.description.set_full_text(f"Now: {text}" if text else "")
 
     @staticmethod
     def _select_data(combo: QComboBox, value: object) -> None:

@@ -159,7 +159,12 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
         (["--source", "test", "process", "a.mp4", "b.mp4"], "process does not take it"),
         (["process", "a.mp4", "b.mp4", "--quality", "best"], "invalid choice: 'best'"),
         (["--background", "blur:0.2"], "--background is an option of process and stream: put it after"),
-        (["--back", "blur"], "--background and --backend are options of process and stream: put it after"),
+        (
+            ["--back", "blur"],
+            "--back could be --background or --backend, options of process and stream: put it after the sub-command "
+            "(greenroom process ... --background ...)",
+        ),
+        (["process", "", "out.mp4"], "greenroom process: argument input: it is empty: give a file"),
         (
             ["--thr", "0.2", "stream"],
             "--threshold is an option of process and stream: put it after the sub-command "

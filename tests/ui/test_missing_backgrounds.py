@@ -46,6 +46,9 @@ def test_picking_a_gallery_file_deleted_while_running_selects_the_blur_tile_and_
     assert "gone.png was not found at" in window.banners.visible_text()
     assert "using blur 0.30 instead" in window.banners.visible_text()
 
+    click_item(gallery, 1)  # the green screen: the warning that the blur is in use has done its job
+    assert "was not found" not in window.banners.visible_text()
+
 
 def test_next_and_previous_step_over_a_gallery_file_that_has_gone(open_window, tmp_path):
     gone, kept = _picture(tmp_path / "gone.png"), _picture(tmp_path / "kept.png")
@@ -68,7 +71,7 @@ def test_the_warning_about_a_missing_saved_background_goes_when_another_is_picke
     store.save_user_backgrounds([gone])
     store.save_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=gone))
     window = open_window()
-    assert "your background gone.png was not found" in window.banners.visible_text()
+    assert "Your background gone.png was not found" in window.banners.visible_text()
 
     click_item(window.gallery, 1)  # the green screen
     assert window.render_settings.background.kind is BackgroundKind.GREEN
@@ -88,4 +91,21 @@ def test_gallery_files_not_found_at_start_up_are_named_in_plain_words(open_windo
     assert again.banners.visible_text() == (
         "gone.png, old.jpg and away.mp4 are no longer in the gallery: the files were not found. They come back when "
         "the files do."
+    )
+
+
+def test_a_missing_saved_background_and_other_missing_gallery_files_are_both_named(
+    open_window, store, click_item, tmp_path
+):
+    saved, other = tmp_path / "saved.png", tmp_path / "other.png"
+    store.save_user_backgrounds([saved, other])
+    store.save_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=saved))
+    window = open_window()
+    text = window.banners.visible_text()
+    assert "Your background saved.png was not found" in text
+    assert "other.png is no longer in the gallery" in text and "saved.png is no longer" not in text  # named once
+
+    click_item(window.gallery, 1)  # the green screen
+    assert window.banners.visible_text() == (
+        "other.png is no longer in the gallery: the file was not found. It comes back when the file does."
     )

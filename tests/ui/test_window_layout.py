@@ -7,9 +7,10 @@ import platform
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QWidget
 
 from app.engine.events import EventKind
+from app.engine.settings import SourceKind, SourceSpec
 from app.engine.sinks import virtual_camera_help
 from app.ui import MainWindow
 from app.ui.banner import MAX_HEIGHT
@@ -84,3 +85,18 @@ def test_the_whole_window_fits_a_1024x600_screen(open_window):
     minimum = open_window().minimumSize()
     assert minimum.width() <= SMALL_SCREEN[0]
     assert minimum.height() <= SMALL_SCREEN[1] - WINDOW_FRAME_AND_PANEL, minimum
+
+
+def test_a_long_video_file_name_does_not_widen_the_side_panel(open_window, qtbot, tmp_path):
+    window = open_window()
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    clip = tmp_path / "pixabay_thoughtful_35590_640x360_a_very_long_name_from_a_stock_site.mp4"
+    window.source_panel.show_source(SourceSpec(kind=SourceKind.VIDEO, path=clip))
+    window.source_panel.show_description(f"video {clip.name} (640x360 @ 29.97 fps)")
+    QApplication.processEvents()
+    [side] = [area for area in window.findChildren(QScrollArea) if area.isAncestorOf(window.source_panel)]
+    assert side.horizontalScrollBar().maximum() == 0  # nothing sticks out to the right
+    description = window.source_panel.description
+    assert description.text().startswith("Now: video pixabay") and description.text().endswith("@ 29.97 fps)")
+    assert description.toolTip() == description.full_text() != description.text()  # cut in the middle, whole in the tip

@@ -297,7 +297,7 @@ def test_backgrounds_that_went_missing_are_reported_and_kept_for_their_return(op
 
     again = open_window()
     text = again.banners.visible_text()
-    assert "your background beach.png was not found" in text and "using blur" in text
+    assert "Your background beach.png was not found" in text and "using blur" in text
     assert again.gallery.current().kind is BackgroundKind.BLUR
     assert [path.name for path in store.missing_user_backgrounds()] == ["beach.png", "city.png"]
     again.close()

@@ -33,7 +33,7 @@ def test_window_opens_on_the_demo_clip_and_says_so_when_there_is_no_camera(open_
     qtbot.waitUntil(lambda: window.preview.frames_shown >= 3, timeout=10_000)
     assert window.preview.image is not None
     assert window.controls.in_use.text() == "in use: onnxruntime on cpu (float32)"
-    qtbot.waitUntil(lambda: "demo-desk-960x540.mp4 (960x540" in window.source_panel.description.text())
+    qtbot.waitUntil(lambda: "demo-desk-960x540.mp4 (960x540" in window.source_panel.description.full_text())
     qtbot.waitUntil(lambda: window.status.fps.text() not in ("", "\N{EN DASH} fps"))
     assert "latency" in window.status.latency.text() and "dropped" in window.status.dropped.text()
 
@@ -125,7 +125,7 @@ def test_source_can_be_switched_while_streaming(open_window, qtbot, frames):
     switched = frames.fresh(window)
     assert first.shape == (180, 320, 3) and switched.shape == (720, 1280, 3)
     assert window.session.engine is engine
-    qtbot.waitUntil(lambda: "test pattern" in window.source_panel.description.text())
+    qtbot.waitUntil(lambda: "test pattern" in window.source_panel.description.full_text())
     assert not window.source_panel.size.isVisible()  # a camera format would not apply, so none is shown
 
 
@@ -183,13 +183,13 @@ def test_missing_camera_is_reported_and_retried_while_the_app_keeps_running(open
     window = open_window()
     frames.fresh(window)
     window.source_panel.choose(SourceSpec(kind=SourceKind.CAMERA, camera=57))
-    qtbot.waitUntil(lambda: "camera 57 could not be opened" in window.banners.visible_text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Camera 57 could not be opened" in window.banners.visible_text(), timeout=10_000)
     assert "retrying" in window.banners.visible_text()
     assert window.session.engine.running and window.isVisible()
 
     window.source_panel.choose(still_source)
     frames.fresh(window)
-    assert "camera 57" not in window.banners.visible_text()
+    assert "Camera 57" not in window.banners.visible_text()
 
 
 def test_close_while_streaming_and_recording_stops_everything_within_two_seconds(open_window, qtbot, frames, tmp_path):
@@ -224,7 +224,7 @@ def test_a_source_that_delivers_nothing_shows_no_signal_instead_of_the_last_fram
     qtbot.waitUntil(lambda: window.preview.image is not None)
 
     window.source_panel.choose(SourceSpec(kind=SourceKind.VIDEO, path=corrupt))
-    qtbot.waitUntil(lambda: "cannot read video" in window.banners.visible_text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Cannot read video" in window.banners.visible_text(), timeout=10_000)
     qtbot.wait(600)  # frames of the old source still in the pipeline, and a status refresh
     assert window.preview.image is None and window.preview.signal_lost
     assert window.preview.placeholder.startswith("No picture from corrupt.mp4")

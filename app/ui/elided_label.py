@@ -1,4 +1,4 @@
-"""A one-line label that shows as much of its text as fits, cut with "…" (the whole text in its tooltip).
+"""A one-line label that shows as much of its text as fits, cut at the end with "…" (the whole text in its tooltip).
 
 A plain QLabel never shrinks below its text, and QStatusBar's own message is clipped mid-word where the permanent
 figures begin; this label takes the width it is given and elides again whenever that width changes.
@@ -14,14 +14,12 @@ ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 
 class ElidedLabel(QLabel):
-    """``set_full_text(text)`` shows ``text``, or as much of it as fits with "…" where it is cut (at the end, or in
-    the middle with ``Qt.TextElideMode.ElideMiddle``, which keeps both ends); then the tooltip has the whole text.
-    ``full_text()`` is the text as given."""
+    """``set_full_text(text)`` shows ``text``, or its beginning and "…" when it is wider than the label; then the
+    tooltip has the whole text. ``full_text()`` is the text as given."""
 
-    def __init__(self, parent: QWidget | None = None, *, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full_text = ""
-        self._mode = mode
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # any width, however narrow
 
@@ -42,6 +40,6 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         one_line = " ".join(self._full_text.split())  # a line break would show as a second, clipped line
-        shown = self.fontMetrics().elidedText(one_line, self._mode, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(one_line, Qt.TextElideMode.ElideRight, self.contentsRect().width())
         self.setText(shown)
         self.setToolTip(self._full_text if shown != one_line else "")

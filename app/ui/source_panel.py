@@ -22,8 +22,8 @@ from app.engine.cameras import CameraInfo
 from app.engine.settings import SourceKind, SourceSpec
 from app.engine.sources import open_source
 from app.ui.bridge import BackgroundCall
-from app.ui.elided_label import ElidedLabel
 from app.ui.wheel_safe import WheelSafeComboBox
+from app.ui.wrapping_label import WrappingLabel
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 FRAME_RATES = (15.0, 24.0, 30.0, 60.0)
@@ -89,9 +89,7 @@ class SourcePanel(QWidget):
         for combo in (self.size, self.fps):
             combo.setToolTip("What to ask of the camera (it may deliver something else: see the line below)")
             combo.activated.connect(self._on_format_changed)
-        # One line, cut in the middle when a long file name would widen the side panel: the kind of source and what
-        # it delivers (size and frame rate) stay in sight, the whole line is in the tooltip.
-        self.description = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+        self.description = WrappingLabel()  # a long file name wraps instead of widening the side panel
         self.description.setObjectName("hint")
 
         picker = QHBoxLayout()

@@ -98,5 +98,5 @@ def test_a_long_video_file_name_does_not_widen_the_side_panel(open_window, qtbot
     [side] = [area for area in window.findChildren(QScrollArea) if area.isAncestorOf(window.source_panel)]
     assert side.horizontalScrollBar().maximum() == 0  # nothing sticks out to the right
     description = window.source_panel.description
-    assert description.text().startswith("Now: video pixabay") and description.text().endswith("@ 29.97 fps)")
-    assert description.toolTip() == description.full_text() != description.text()  # cut in the middle, whole in the tip
+    assert description.full_text() == f"Now: video {clip.name} (640x360 @ 29.97 fps)" == description.toolTip()
+    _assert_whole(description)  # wrapped within the panel, on as many lines as it takes

@@ -6,8 +6,8 @@ so the background changes at the next frame without restarting the stream. Files
 menu or the window's Delete shortcut (the file stays on the disk; the built-in tiles and the bundled pictures cannot
 be removed). Removing the background in use makes its neighbour the background.
 The blur strength slider beside the thumbnails sets the Blur tile's strength and switches to it, as picking a colour
-switches to the Colour tile. A picture's transparent parts show the blurred room at that strength too, so the spec
-emitted for a picture carries it; the gallery tells two specs of one picture apart only by their path.
+switches to the Colour tile. A picture's or video's transparent parts show the blurred room at that strength too, so
+the spec emitted for a file carries it; the gallery tells two specs of one file apart only by their path.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def test_evaluate_reports_ours_and_the_teacher(tmp_path: Path, data_root: Path, 
     assert picture is not None and picture.shape[0] >= 3 * 160 and np.ptp(picture) > 0
 
 
-def test_evaluate_refuses_folders_without_pairs(tmp_path: Path, random_model_spec: Path) -> None:
+def test_evaluate_refuses_folders_without_pairs(tmp_path: Path, random_model_spec: Path, data_root: Path) -> None:
     pytest.importorskip("ai_edge_litert")
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()

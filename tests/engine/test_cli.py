@@ -313,7 +313,8 @@ def test_cameras_lists_or_says_none(capsys) -> None:
 
 
 @pytest.mark.slow
-def test_bench_compares_medians_of_alternating_rounds(capsys, short_clip: Path) -> None:
+def test_bench_compares_medians_of_alternating_rounds(capsys, short_clip: Path, data_root: Path) -> None:
+    """The MediaPipe loop needs the selfie model from the shared data folder (``data_root`` skips without it)."""
     pytest.importorskip("ai_edge_litert")
     code, out, err = _run_cli(capsys, "bench", "--clip", str(short_clip), "--seconds", "1", "--rounds", "3")
     assert code == 0, err

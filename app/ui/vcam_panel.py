@@ -17,6 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QMessageBox, QPushButton, QWidget
 
+from app.ui.wrapping_label import breakable
+
 _ON_STYLE = "QPushButton:checked { background: #2f7d4f; color: white; border: 1px solid #3fa463; }"
 _RECORD_STYLE = "QPushButton:checked { background: #a2323a; color: white; border: 1px solid #c2474f; }"
 _SETUP_LINK = "setup"  # the href of the "How to set one up" link
@@ -124,7 +126,7 @@ class OutputPanel(QWidget):
         folder = QUrl.fromLocalFile(str(path.parent)).toString()
         self.record_state.setTextFormat(Qt.TextFormat.RichText)
         self.record_state.setText(
-            f'Saved {html.escape(path.name)} \N{EM DASH} <a href="{html.escape(folder)}">Open folder</a>'
+            f'Saved {html.escape(breakable(path.name))} \N{EM DASH} <a href="{html.escape(folder)}">Open folder</a>'
         )
         self.record_state.setToolTip(str(path))
 

@@ -90,6 +90,11 @@ def test_the_recording_line_takes_at_most_two_lines_of_the_side_panel(open_windo
     assert re.fullmatch(r"Recording 0:0\d \N{EM DASH} greenroom-[-\d]+\.mp4", state.text()), state.text()
     assert state.toolTip() == str(window.outputs.sinks.recorder.path)  # the folder too, on hover
 
+    qtbot.mouseClick(panel.record, Qt.MouseButton.LeftButton)  # stop: the saved line and its "Open folder" link
+    qtbot.waitUntil(lambda: "Open folder" in state.text(), timeout=10_000)
+    QApplication.processEvents()
+    assert _lines(state) <= 2, state.text()
+
 
 _DiskUsage = namedtuple("_DiskUsage", "total used free")  # the shape of shutil.disk_usage's result
 

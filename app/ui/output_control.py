@@ -138,7 +138,8 @@ class OutputControl:
             return
         if event.source == "virtual-camera":
             self.sinks.stop_virtual_camera()
-            self.panel.show_virtual_camera(False, f"Stopped: {event.message}")
+            # One short line beside the switch; the whole message is its tooltip (and the window's banner).
+            self.panel.show_virtual_camera(False, "Stopped: the virtual camera failed", detail=event.message)
         elif event.source == "recorder" and self.sinks.recorder is None:  # a recording that ended could not be closed
             self.panel.show_recording(False, "Stopped: the recording could not be finished", detail=event.message)
         elif event.source == "recorder":

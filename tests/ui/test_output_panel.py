@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.engine.events import EngineEvent, EventKind
 from app.engine.sinks import virtual_camera_help
 from app.ui.vcam_panel import OutputPanel
 
@@ -121,3 +122,12 @@ def test_a_full_disk_stops_the_recording_with_a_short_line_and_the_details_in_it
     banner = window.banners.visible_text()
     assert "nearly full" in banner and banner.count(str(path)) == 1 and "Errno" not in banner
     assert path.is_file()
+
+
+def test_a_virtual_camera_failing_later_is_one_short_line_with_the_reason_in_its_tooltip(open_window) -> None:
+    window = open_window()
+    reason = "the virtual camera stopped: its device /dev/video10 went away. To get one again, load v4l2loopback"
+    window.outputs.handle_failure(EngineEvent(EventKind.ERROR, "virtual-camera", reason))
+    state = window.output_panel.virtual_camera_state
+    assert not window.output_panel.virtual_camera.isChecked()
+    assert state.text() == "Stopped: the virtual camera failed" and state.toolTip() == reason

@@ -178,20 +178,27 @@ def is_picture_file(path: Path) -> bool:
         return False
 
 
+_BLUR_REFERENCE_SIDE = 720  # the blur's sigma is set for frames whose shorter side is this, and scaled with it
+
+
 class BlurBackground:
-    """The room behind the person, blurred at 1/4 size (cheap) and scaled back up; ``strength`` in [0, 1].
+    """The room behind the person, blurred at reduced size (cheap) and scaled back up; ``strength`` in [0, 1].
+
+    The blur's radius is relative to the frame: sigma 8 px (strength 0) to 48 px (strength 1) on a 720-line frame,
+    scaled with the frame's shorter side, so a strength hides the room as much at 4K as at 720p.
 
     Given the person's alpha, the person is left out of the blur (``blur_around``): blurring the whole frame would
     smear the person's colours into the room around them, a glow of their shirt or hair that follows every move.
     """
 
     def __init__(self, strength: float) -> None:
-        self._sigma = 2.0 + 10.0 * strength
+        self._sigma = 4.0 * (2.0 + 10.0 * strength)  # in pixels of a 720-line frame
 
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
+        sigma = self._sigma * min(frame.shape[:2]) / _BLUR_REFERENCE_SIDE
         if person is None:
-            return heavy_blur(frame, factor=4, sigma=self._sigma)
-        return blur_around(frame, person, sigma=4.0 * self._sigma)
+            return heavy_blur(frame, factor=4, sigma=max(sigma / 4.0, 0.5))
+        return blur_around(frame, person, sigma=sigma)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -220,14 +227,15 @@ _MIN_ROOM_WEIGHT = 1e-3  # below this no room pixel is within reach of the blur
 
 def blur_around(frame: np.ndarray, person: np.ndarray, *, sigma: float) -> np.ndarray:
     """A Gaussian blur (``sigma`` in full-size pixels) of the room alone: a normalised convolution that averages only
-    pixels outside the person, worked at 1/8 of the frame size (1/4 for a light blur, ``sigma`` under 16).
+    pixels outside the person, worked at 1/16 of the frame size for a wide blur (``sigma`` 64 or more, at 4K), 1/8
+    from 16, and 1/4 for a light one.
 
     ``frame``: (H, W, 3) uint8 RGB; ``person``: (H, W) uint8 alpha, 255 = person. Returns (H, W, 3) uint8 RGB. Each
     pixel is the Gaussian-weighted mean of nearby room pixels (weight ``1 - alpha``, the person widened by one pixel
     at the reduced size). Deep inside a large person, with no room pixel within reach, it is the room's mean colour:
     the composite covers those pixels with the person.
     """
-    factor = 8 if sigma >= 16 else 4
+    factor = 16 if sigma >= 64 else 8 if sigma >= 16 else 4
     height, width = frame.shape[:2]
     size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32)

@@ -1,4 +1,4 @@
-"""A word-wrapped label that never widens its panel: long file names break after ``_``, ``-`` and ``.``.
+"""A word-wrapped label that never widens its panel: long file names break after ``_`` and ``-``.
 
 A plain word-wrapped QLabel is at least as wide as its longest word, and a file name such as
 ``pixabay_thoughtful_35590_640x360.mp4`` is one word: in a side panel of fixed width it pushes everything to the right
@@ -14,12 +14,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 _ZERO_WIDTH_SPACE = "\N{ZERO WIDTH SPACE}"
-_SEPARATOR = re.compile(r"([_\-./\\])(?=\S)")
+_SEPARATOR = re.compile(r"([_\-/\\])(?=\S)")
 
 
 def breakable(text: str) -> str:
-    """``text`` with a zero-width space after each ``_ - . / \\`` that is followed by more of the word, where a line
-    may then break."""
+    """``text`` with a zero-width space after each ``_ - / \\`` that is followed by more of the word, where a line may
+    then break (not after a dot, so an extension stays with the rest of its name)."""
     return _SEPARATOR.sub(lambda match: match.group(1) + _ZERO_WIDTH_SPACE, text)
 
 

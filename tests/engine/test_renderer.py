@@ -2,9 +2,11 @@
 
 import time
 
+import cv2
 import numpy as np
 import pytest
 
+from app.engine.backgrounds import BlurBackground
 from app.engine.quality import LADDER
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
@@ -55,6 +57,23 @@ def test_the_blurred_room_has_no_glow_of_the_person() -> None:
     out = renderer.render(frame, RenderSettings(background=BackgroundSpec(kind=BackgroundKind.BLUR), smoothing=0)).rgb
     beside = out[:, 168:200].astype(int)  # within 40 px of the person's edge
     assert np.abs(beside - 128).max() <= 2
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.6, 1.0])
+def test_a_blur_strength_hides_the_room_as_much_at_4k_as_at_540p(strength: float) -> None:
+    """The same scene (blocks of 20 px at 540p, 80 px at 4K, a person in the middle) blurred at both sizes: seen at
+    one size, the two blurred rooms match."""
+    blocks = np.random.default_rng(0).integers(0, 256, (27, 48, 3), dtype=np.uint8)
+    small = cv2.resize(blocks, (960, 540), interpolation=cv2.INTER_NEAREST)
+    large = cv2.resize(blocks, (3840, 2160), interpolation=cv2.INTER_NEAREST)
+    person = np.zeros((540, 960), np.uint8)
+    person[200:, 380:580] = 255
+    background = BlurBackground(strength)
+    blurred_small = background.render(small, person).astype(int)
+    large_person = cv2.resize(person, (3840, 2160), interpolation=cv2.INTER_NEAREST)
+    blurred_large = cv2.resize(background.render(large, large_person), (960, 540), interpolation=cv2.INTER_AREA)
+    room = person == 0
+    assert np.abs(blurred_small - blurred_large.astype(int))[room].mean() < 2.0  # grey levels
 
 
 def test_mask_view_shows_the_alpha() -> None:

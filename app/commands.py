@@ -90,8 +90,9 @@ def process(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
-    if summary.short_input_note():
-        print(f"greenroom: warning: {summary.short_input_note()}", file=sys.stderr)
+    for warning in (summary.short_input_note(), summary.variable_rate_note()):
+        if warning:
+            print(f"greenroom: warning: {warning}", file=sys.stderr)
     print(
         f"model: {segmenter.info.model_name} on {segmenter.info.backend} ({segmenter.info.device}, "
         f"{segmenter.info.precision})"

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.audio import SoundCopyError, copy_sound, has_sound
+from app.engine.frame_pace import largest_pace_drift
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
 from app.engine.sinks import VideoFileWriter, check_output_path, even_sides_note
@@ -35,6 +36,7 @@ PROCESS_INFERENCE_THREADS = 1
 _END = object()
 _STOP_TIMEOUT_SECONDS = 10.0  # far above one frame's work; a stage still busy after this is stuck
 _ANNOUNCED_SLACK = 2  # frames a container's announced count may be off by
+_PACE_DRIFT_WARNING = 0.1  # seconds a frame may be moved from its input time before process warns
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ProcessSummary:
     safe_frames: int
     sound: str = "no sound in the input"
     announced_frames: int = 0  # how many frames the input's header announces (0 when it does not say)
+    pace_drift: float = 0.0  # seconds: how far the input's frames are from the output's constant pace
 
     @property
     def fps(self) -> float:
@@ -61,6 +64,16 @@ class ProcessSummary:
         return (
             f"the input ended after {self.frames} of the {self.announced_frames} frames its header announces, so it "
             f"may be cut short; the output has the {self.frames} that could be read"
+        )
+
+    def variable_rate_note(self) -> str:
+        """A warning when the input has a variable frame rate, which the output's constant rate moves frames away
+        from their sound by more than ``_PACE_DRIFT_WARNING``; "" otherwise."""
+        if self.pace_drift <= _PACE_DRIFT_WARNING:
+            return ""
+        return (
+            f"the input has a variable frame rate: the output plays it at a constant {self.fps_in:.4g} fps, which "
+            f"moves some frames up to {self.pace_drift:.2f} s from their time in the input (and from its sound)"
         )
 
     def text(self) -> str:
@@ -231,6 +244,7 @@ def process_video(
         safe_frames,
         sound,
         source.frame_count if max_frames is None else 0,
+        largest_pace_drift(input_path, source.fps) if max_frames is None else 0.0,
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 GREEN_SCREEN_RGB = (0, 177, 64)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
-DEFAULT_BLUR_STRENGTH = 0.6  # 0 = a light blur (sigma 8 px at full size), 1 = a heavy one (48 px)
+DEFAULT_BLUR_STRENGTH = 0.6  # 0 = a light blur (sigma 8 px on a 720-line frame), 1 = a heavy one (48 px)
 
 
 class BackgroundKind(Enum):

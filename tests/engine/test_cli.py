@@ -4,6 +4,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -341,3 +342,29 @@ def test_process_warns_when_the_input_ends_before_its_announced_frames(capsys, t
     assert f"greenroom: warning: the input ended after {written} of the 30 frames its header announces" in err
     code, _, err = _run_cli(capsys, "process", str(whole), str(tmp_path / "whole.mp4"))
     assert code == 0 and "warning" not in err
+
+
+def _variable_rate_clip(path: Path) -> Path:
+    """40 frames: 10 at 0.1 s apart, then 30 at 1/60 s (a phone's variable frame rate), in an mp4."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=60)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 600)
+        ticks = 0
+        for index in range(40):
+            frame = av.VideoFrame.from_ndarray(np.full((90, 160, 3), index * 5, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = ticks, Fraction(1, 600)
+            container.mux(stream.encode(frame))
+            ticks += 60 if index < 10 else 10
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_process_warns_when_a_variable_frame_rate_moves_frames_off_their_time(capsys, tmp_path: Path) -> None:
+    clip = _variable_rate_clip(tmp_path / "phone.mp4")
+    code, _, err = _run_cli(capsys, "process", str(clip), str(tmp_path / "out.mp4"))
+    assert code == 0
+    assert "greenroom: warning: the input has a variable frame rate: the output plays it at a constant 26.67 fps" in err
+    assert "moves some frames up to 0.62 s from their time in the input (and from its sound)" in err

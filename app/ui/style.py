@@ -47,6 +47,10 @@ QSlider::sub-page:horizontal { background: #4f8de8; border-radius: 2px; }
 QSlider::handle:horizontal { background: #e3e3e6; width: 14px; margin: -6px 0; border-radius: 7px; }
 QSlider::groove:horizontal:focus { background: #5f626b; }
 QSlider::handle:horizontal:focus { background: #ffffff; border: 3px solid #4f8de8; width: 8px; }
+QPushButton:focus, QToolButton:focus { border: 2px solid #4f8de8; padding: 4px 9px; }
+QComboBox:focus { border: 2px solid #4f8de8; padding: 2px 7px; }
+QListWidget:focus { border: 1px solid #4f8de8; }
+QCheckBox:focus { color: #9fc4ff; }
 QStatusBar { background: #1a1b1e; color: #b9bbc1; }
 QStatusBar QLabel { color: #b9bbc1; background: transparent; }
 QScrollBar:horizontal { background: #18191b; height: 10px; margin: 0; }

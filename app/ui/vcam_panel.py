@@ -21,6 +21,12 @@ from app.ui.wrapping_label import breakable
 
 _ON_STYLE = "QPushButton:checked { background: #2f7d4f; color: white; border: 1px solid #3fa463; }"
 _RECORD_STYLE = "QPushButton:checked { background: #a2323a; color: white; border: 1px solid #c2474f; }"
+# A state line's link ("How to set one up", "Open folder") is a Tab stop too: Enter opens it without a mouse.
+_LINK_LABEL_FLAGS = (
+    Qt.TextInteractionFlag.TextSelectableByMouse
+    | Qt.TextInteractionFlag.LinksAccessibleByMouse
+    | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+)
 _SETUP_LINK = "setup"  # the href of the "How to set one up" link
 _SETUP_TITLE = "Set up a virtual camera"
 
@@ -39,9 +45,7 @@ class OutputPanel(QWidget):
         self.virtual_camera.setToolTip("Send the picture to a virtual camera that video-call apps can pick (V)")
         self.virtual_camera.setStyleSheet(_ON_STYLE)
         self.virtual_camera_state = _state_label("Off")
-        self.virtual_camera_state.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
-        )
+        self.virtual_camera_state.setTextInteractionFlags(_LINK_LABEL_FLAGS)
         self.virtual_camera_state.linkActivated.connect(self._on_virtual_camera_link)
         self._setup = ("", "")  # the explanation and the driver's details behind the "How to set one up" link
         self.setup_dialog: QMessageBox | None = None  # created on the first click on that link
@@ -50,9 +54,7 @@ class OutputPanel(QWidget):
         self.record.setToolTip("Record the picture to an .mp4 file in your Videos folder (R)")
         self.record.setStyleSheet(_RECORD_STYLE)
         self.record_state = _state_label("Not recording")
-        self.record_state.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
-        )
+        self.record_state.setTextInteractionFlags(_LINK_LABEL_FLAGS)
         self.record_state.linkActivated.connect(lambda link: self.folder_requested.emit(Path(QUrl(link).toLocalFile())))
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

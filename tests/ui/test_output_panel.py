@@ -131,3 +131,21 @@ def test_a_virtual_camera_failing_later_is_one_short_line_with_the_reason_in_its
     state = window.output_panel.virtual_camera_state
     assert not window.output_panel.virtual_camera.isChecked()
     assert state.text() == "Stopped: the virtual camera failed" and state.toolTip() == reason
+
+
+def test_the_setup_link_is_reached_with_tab_and_opened_with_enter(open_window, qtbot, frames) -> None:
+    window = open_window()
+    frames.fresh(window)
+    panel = window.output_panel
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.mouseClick(panel.virtual_camera, Qt.MouseButton.LeftButton)  # no device here: the one-line state and link
+    panel.virtual_camera.setFocus()
+    qtbot.waitUntil(panel.virtual_camera.hasFocus)
+    qtbot.keyClick(panel.virtual_camera, Qt.Key.Key_Tab)  # the next Tab stop is the link beside the switch
+    state = panel.virtual_camera_state
+    qtbot.waitUntil(state.hasFocus)
+    qtbot.keyClick(state, Qt.Key.Key_Tab)  # within the line, Tab goes from link to link
+    assert state.selectedText() == "How to set one up"
+    qtbot.keyClick(state, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.setup_dialog is not None and panel.setup_dialog.isVisible())

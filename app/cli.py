@@ -215,10 +215,11 @@ def check_window_options(parser: _OneLineErrorParser, argv: Sequence[str]) -> No
         option = token.split("=", 1)[0]
         if not option.startswith("--") or _options_named(parser, option):
             continue
-        owners = [name for name, command in parser.command_parsers.items() if _options_named(command, option)]
+        named_by = {name: _options_named(command, option) for name, command in parser.command_parsers.items()}
+        owners = [name for name, named in named_by.items() if named]
         if owners:
             example = given if given in owners else owners[0]
-            named = _options_named(parser.command_parsers[example], option)
+            named = named_by[example]
             if len(named) == 1:
                 what, shown = f"{named[0]} is an option", option
             else:  # ambiguous after the sub-command too: show it in full

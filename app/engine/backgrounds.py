@@ -16,7 +16,13 @@ import numpy as np
 from PIL import Image
 
 from app.engine.pictures import PictureError, read_picture_layers
-from app.engine.settings import DEFAULT_BLUR_STRENGTH, GREEN_SCREEN_RGB, BackgroundKind, BackgroundSpec
+from app.engine.settings import (
+    DEFAULT_BLUR_STRENGTH,
+    GREEN_SCREEN_RGB,
+    IMAGE_SUFFIXES,
+    BackgroundKind,
+    BackgroundSpec,
+)
 
 
 class BackgroundError(RuntimeError):
@@ -48,16 +54,16 @@ class ImageBackground:
             rgb, opacity = read_picture_layers(path)
         except PictureError as error:
             raise BackgroundError(f"cannot read background image {path}: {error}") from None
-        self._layers = rgb if opacity is None else _premultiplied_layers(rgb, opacity)
-        self._room = None if opacity is None else BlurBackground(blur_strength)
+        self._layers = rgb if opacity is None else premultiplied_layers(rgb, opacity)
+        self._room = BlurBackground(blur_strength)
         self._fitted: tuple[np.ndarray, np.ndarray | None] | None = None
 
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
         height, width = frame.shape[:2]
         if self._fitted is None or self._fitted[0].shape[:2] != (height, width):
-            self._fitted = _split_layers(cover_fit(self._layers, width, height))
+            self._fitted = split_layers(cover_fit(self._layers, width, height))
         picture, transparency = self._fitted
-        if transparency is None or self._room is None:
+        if transparency is None:
             return picture
         return over_room(picture, transparency, self._room.render(frame, person))
 
@@ -65,11 +71,21 @@ class ImageBackground:
         """Nothing to release."""
 
 
-def _premultiplied_layers(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
-    """(H, W, 4) float32: colour times opacity (0-255) and opacity (0-1), which resize without a fringe of the
-    colours that transparent pixels store."""
-    alpha = opacity.astype(np.float32)[..., None] * (1.0 / 255.0)
-    return np.concatenate([rgb.astype(np.float32) * alpha, alpha], axis=2)
+def premultiplied_layers(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
+    """(H, W, 4) uint8 layers of a transparent picture: its colour times its opacity, then the opacity (255 = opaque).
+    Premultiplied, they resize (``cover_fit``) without a fringe of the colours that transparent pixels store."""
+    alpha = cv2.merge((opacity, opacity, opacity))
+    return np.dstack([cv2.multiply(rgb, alpha, scale=1.0 / 255.0), opacity])
+
+
+def split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fitted layers as ``over_room`` takes them: the (H, W, 3) uint8 colour (premultiplied for
+    ``premultiplied_layers``) and the (H, W, 3) uint8 transparency (255 = the room shows through), or None for an
+    opaque (H, W, 3) picture."""
+    if fitted.shape[2] == 3:
+        return fitted, None
+    opacity = fitted[..., 3]
+    return np.ascontiguousarray(fitted[..., :3]), cv2.bitwise_not(cv2.merge((opacity, opacity, opacity)))
 
 
 def over_room(picture: np.ndarray, transparency: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -77,16 +93,6 @@ def over_room(picture: np.ndarray, transparency: np.ndarray, room: np.ndarray) -
     ``transparency`` (H, W, 3) uint8 (255 = the room shows through), ``room`` (H, W, 3) uint8 RGB. Returns (H, W, 3)
     uint8 RGB."""
     return cv2.add(picture, cv2.multiply(room, transparency, scale=1.0 / 255.0))
-
-
-def _split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """A fitted picture as uint8 layers to composite with ``cv2`` per frame: (H, W, 3) colour (premultiplied when
-    there is transparency) and (H, W, 3) transparency (255 = the room shows through), or None for an opaque one."""
-    if fitted.shape[2] == 3:
-        return fitted, None
-    premultiplied = np.rint(fitted[..., :3]).astype(np.uint8)
-    transparency = np.rint(255.0 * (1.0 - fitted[..., 3])).astype(np.uint8)
-    return premultiplied, np.ascontiguousarray(np.repeat(transparency[..., None], 3, axis=2))
 
 
 class VideoBackground:
@@ -120,7 +126,6 @@ class TransparentVideoBackground:
     show the room blurred as by ``BlurBackground(blur_strength)``, the person left out."""
 
     def __init__(self, path: Path, blur_strength: float = DEFAULT_BLUR_STRENGTH) -> None:
-        self._path = path
         try:
             self._container = av.open(str(path))
             self._frames = self._container.decode(video=0)
@@ -132,45 +137,54 @@ class TransparentVideoBackground:
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
         try:
             self._last = next(self._frames).to_ndarray(format="rgba")
-        except StopIteration:
-            self._rewind()
-        except av.FFmpegError:
-            self._rewind()  # a damaged frame: start over, and show the last good frame meanwhile
-        height, width = frame.shape[:2]
-        rgba = cover_fit(self._last, width, height)
-        opacity = cv2.merge((rgba[..., 3], rgba[..., 3], rgba[..., 3]))
-        picture = cv2.multiply(rgba[..., :3], opacity, scale=1.0 / 255.0)
-        return over_room(picture, cv2.bitwise_not(opacity), self._room.render(frame, person))
-
-    def _rewind(self) -> None:
-        self._container.seek(0)
-        self._frames = self._container.decode(video=0)
+        except (StopIteration, av.FFmpegError):  # the end, or a damaged frame: start over, showing the last good one
+            self._container.seek(0)
+            self._frames = self._container.decode(video=0)
+        layers = premultiplied_layers(self._last[..., :3], self._last[..., 3])
+        picture, transparency = split_layers(cover_fit(layers, frame.shape[1], frame.shape[0]))
+        return over_room(picture, transparency, self._room.render(frame, person))
 
     def close(self) -> None:
         self._container.close()
 
 
+def _has_alpha(stream: av.video.stream.VideoStream) -> bool:
+    """True if ``stream`` decodes to a pixel format with an alpha channel (grey + alpha, or colour + alpha)."""
+    return len(av.VideoFormat(stream.codec_context.pix_fmt).components) in (2, 4)
+
+
 def video_has_transparency(path: Path) -> bool:
-    """True if the first video stream of ``path`` decodes to a pixel format with an alpha channel (PyAV)."""
+    """True if the first video stream of ``path`` has an alpha channel (PyAV); False for an unreadable file."""
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            return len(av.VideoFormat(stream.codec_context.pix_fmt).components) in (2, 4)
+            return _has_alpha(container.streams.video[0])
     except (av.FFmpegError, IndexError, ValueError, TypeError):
         return False
 
 
 def first_transparent_frame(path: Path) -> np.ndarray | None:
-    """The first frame of a video with an alpha channel as (H, W, 4) uint8 RGBA (PyAV), or None if unreadable."""
+    """The first frame of a video with an alpha channel as (H, W, 4) uint8 RGBA (PyAV); None for a video without one
+    or an unreadable file."""
     try:
         with av.open(str(path)) as container:
-            return next(container.decode(video=0)).to_ndarray(format="rgba")
-    except (av.FFmpegError, StopIteration, IndexError):
+            stream = container.streams.video[0]
+            return next(container.decode(stream)).to_ndarray(format="rgba") if _has_alpha(stream) else None
+    except (av.FFmpegError, StopIteration, IndexError, ValueError, TypeError):
         return None
 
 
-def is_picture_file(path: Path) -> bool:
-    """True if Pillow recognises ``path`` as a picture, whatever its name says (it reads the header only)."""
+def file_kind(path: Path) -> BackgroundKind:
+    """IMAGE or VIDEO for a background file: a picture by its suffix, or by its content whatever its name says (a PNG
+    saved as .mp4, which OpenCV would play without its transparency); a video otherwise."""
+    return (
+        BackgroundKind.IMAGE
+        if path.suffix.lower() in IMAGE_SUFFIXES or _is_picture_file(path)
+        else BackgroundKind.VIDEO
+    )
+
+
+def _is_picture_file(path: Path) -> bool:
+    """True if Pillow recognises ``path`` as a picture (it reads the header only)."""
     try:
         with Image.open(path):
             return True
@@ -263,11 +277,9 @@ def heavy_blur(frame: np.ndarray, *, factor: int, sigma: float) -> np.ndarray:
 
 def make_background(spec: BackgroundSpec):
     """A renderer for ``spec``; raises ``BackgroundError`` if its file cannot be used. NONE returns None."""
-    if spec.kind is BackgroundKind.IMAGE:
-        return ImageBackground(_require_path(spec), spec.blur_strength)
-    if spec.kind is BackgroundKind.VIDEO:
+    if spec.kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
         path = _require_path(spec)
-        if is_picture_file(path):  # a picture with a video's name (OpenCV would show it without its transparency)
+        if file_kind(path) is BackgroundKind.IMAGE:
             return ImageBackground(path, spec.blur_strength)
         if video_has_transparency(path):
             return TransparentVideoBackground(path, spec.blur_strength)

@@ -141,10 +141,14 @@ def disk_is_full(path: Path) -> bool:
         return False
 
 
+def _is_disk_full(error: Exception) -> bool:
+    return getattr(error, "errno", None) == errno.ENOSPC
+
+
 def _write_failure(error: Exception) -> str:
     """Why a write failed, in words: the system's message without its error number and the file's name (the
     message names the file already)."""
-    if getattr(error, "errno", None) == errno.ENOSPC:
+    if _is_disk_full(error):
         return "the disk is full"
     return getattr(error, "strerror", None) or str(error)
 
@@ -217,7 +221,7 @@ class VideoFileWriter:
         try:
             self._container.mux(self._stream.encode(frame))
         except (av.FFmpegError, OSError) as error:
-            if getattr(error, "errno", None) == errno.ENOSPC:
+            if _is_disk_full(error):
                 raise SinkError(
                     f"writing {self._shown} failed: the disk is full; free some space or write somewhere else"
                 ) from error

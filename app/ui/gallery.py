@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.backgrounds import is_picture_file
+from app.engine.backgrounds import file_kind
 from app.engine.settings import (
     DEFAULT_BLUR_STRENGTH,
     IMAGE_SUFFIXES,
@@ -136,7 +136,7 @@ class BackgroundGallery(QWidget):
     """Thumbnails of every background; ``current()`` is the selected one."""
 
     background_chosen = Signal(object)  # BackgroundSpec
-    background_missing = Signal(object)  # Path of a picked file that is gone: the Blur tile is chosen instead
+    background_missing = Signal(object)  # Path of a picked file that is gone, after the Blur tile chosen instead
     files_rejected = Signal(str)  # user-facing message
 
     def __init__(
@@ -338,9 +338,7 @@ class BackgroundGallery(QWidget):
         thumbnail = file_thumbnail(path) if path.is_file() else None
         if thumbnail is None:
             return None
-        is_video = path.suffix.lower() in VIDEO_SUFFIXES and not is_picture_file(path)  # a PNG saved as .mp4: a picture
-        kind = BackgroundKind.VIDEO if is_video else BackgroundKind.IMAGE
-        spec = BackgroundSpec(kind=kind, path=path)
+        spec = BackgroundSpec(kind=file_kind(path), path=path)
         label = path.stem.replace("-", " ").replace("_", " ")
         item = self._add_item(label[:1].upper() + label[1:], spec, QPixmap.fromImage(thumbnail))
         item.setData(_USER_ROLE, user)
@@ -390,14 +388,15 @@ class BackgroundGallery(QWidget):
 
     def _emit_current(self) -> None:
         """Emit the selected background; a picture or video whose file has gone since it was added is replaced by the
-        Blur tile (selected and emitted instead, after ``background_missing``)."""
+        Blur tile (selected and emitted instead, then ``background_missing`` names the file)."""
         spec = self.current()
-        if spec.path is not None and not spec.path.is_file():
+        gone = spec.path if spec.path is not None and not spec.path.is_file() else None
+        if gone is not None:
             self.select_blur()
             self._list.scrollToItem(self._blur_item)  # in sight: the gallery shows what is in use
-            self.background_missing.emit(spec.path)
-            spec = self.current()
-        self.background_chosen.emit(spec)
+        self.background_chosen.emit(self.current())
+        if gone is not None:
+            self.background_missing.emit(gone)
 
     def _on_blur_strength_changed(self, _value: int) -> None:
         """The user moved the slider: the Blur tile takes the strength and becomes (or stays) the background."""

@@ -114,7 +114,6 @@ class MainWindow(QMainWindow):
             blur_sample=first_video_frame(self._services.demo_clip()),
         )
         self.gallery.add_files(self._store.user_backgrounds())
-        self._fallback_announced = False  # a "not found, using blur" warning was just given; the blur's pick follows
         self._missing_backgrounds = self._store.missing_user_backgrounds()  # kept in the settings for their return
         self.source_panel = SourcePanel(
             list_cameras=self._services.list_cameras,
@@ -240,19 +239,15 @@ class MainWindow(QMainWindow):
 
     def _on_background_chosen(self, spec: BackgroundSpec) -> None:
         """The user picked a background: a warning that a picked or the saved background was not found, and so that
-        the blur is in use, has done its job (except just after it was given: the blur it announces follows it)."""
+        the blur is in use, has done its job."""
         self._settings = dataclasses.replace(self._settings, background=spec)
         self.session.set_settings(self._effective_settings())
         self.status.showMessage(f"Background: {spec.describe()}", 3000)
         self.banners.dismiss("saved-background")
-        if self._fallback_announced:
-            self._fallback_announced = False
-        else:
-            self.banners.dismiss("picked-missing")
+        self.banners.dismiss("picked-missing")
 
     def _on_background_missing(self, path: Path) -> None:
-        """The picked file has gone: the gallery chose the blur instead (``_on_background_chosen`` follows)."""
-        self._fallback_announced = True
+        """The picked file has gone: the gallery has chosen the blur instead (``_on_background_chosen`` came first)."""
         self.banners.show_message(
             EventKind.WARNING, "picked-missing", picked_file_missing(path, self.gallery.current())
         )

@@ -131,10 +131,10 @@ class SettingsStore:
             return blur
         path_text = str(self._settings.value("background/path", ""))
         color = _parse_color(str(self._settings.value("background/color", "")))
-        if not path_text and kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
-            return blur
         if kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):  # the strength shows through transparent parts
-            return BackgroundSpec(kind=kind, path=Path(path_text), blur_strength=blur.blur_strength)
+            return (
+                BackgroundSpec(kind=kind, path=Path(path_text), blur_strength=blur.blur_strength) if path_text else blur
+            )
         if kind is BackgroundKind.COLOR and color is not None:
             return BackgroundSpec(kind=kind, color=color)
         if kind is BackgroundKind.BLUR:

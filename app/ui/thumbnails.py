@@ -9,9 +9,9 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
-from app.engine.backgrounds import first_transparent_frame, is_picture_file, video_has_transparency
+from app.engine.backgrounds import file_kind, first_transparent_frame
 from app.engine.pictures import PictureError, read_picture_layers
-from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from app.engine.settings import IMAGE_SUFFIXES, VIDEO_SUFFIXES, BackgroundKind
 from app.ui.preview import rgb_to_qimage
 
 THUMBNAIL_SIZE = QSize(128, 72)
@@ -75,10 +75,8 @@ def first_video_frame(path: Path) -> np.ndarray | None:
 def video_thumbnail(path: Path) -> QImage | None:
     """The first frame with a play triangle on it (a transparent video's transparent parts over a checkerboard);
     None if unreadable."""
-    if video_has_transparency(path):
-        rgba = first_transparent_frame(path)
-        if rgba is None:
-            return None
+    rgba = first_transparent_frame(path)
+    if rgba is not None:
         image = _rgba_thumbnail(rgba)
     else:
         rgb = first_video_frame(path)
@@ -99,12 +97,9 @@ def video_thumbnail(path: Path) -> QImage | None:
 
 def file_thumbnail(path: Path) -> QImage | None:
     """Thumbnail for an image or video file by suffix; None when unreadable or of another type."""
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return image_thumbnail(path)
-    if suffix in VIDEO_SUFFIXES:  # a picture with a video's name is shown, and used, as the picture it is
-        return image_thumbnail(path) if is_picture_file(path) else video_thumbnail(path)
-    return None
+    if path.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        return None
+    return image_thumbnail(path) if file_kind(path) is BackgroundKind.IMAGE else video_thumbnail(path)
 
 
 def swatch(rgb: tuple[int, int, int], label: str = "") -> QImage:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QComboBox, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QSlider
 
 
-class WheelSafeComboBox(QComboBox):
-    """A combo box that takes focus by click or Tab only, and the wheel only while focused."""
+class _WheelWhenFocused:
+    """Mixin for a Qt control: focus by click or Tab only (``StrongFocus``), and the wheel only while focused."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
@@ -26,15 +26,9 @@ class WheelSafeComboBox(QComboBox):
             event.ignore()  # goes on to the scroll area around the control
 
 
-class WheelSafeSlider(QSlider):
-    """A slider that takes focus by click or Tab only, and the wheel only while focused."""
+class WheelSafeComboBox(_WheelWhenFocused, QComboBox):
+    """A combo box that takes the wheel only once clicked or tabbed into."""
 
-    def __init__(self, orientation: Qt.Orientation, parent: QWidget | None = None) -> None:
-        super().__init__(orientation, parent)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        if self.hasFocus():
-            super().wheelEvent(event)
-        else:
-            event.ignore()
+class WheelSafeSlider(_WheelWhenFocused, QSlider):
+    """A slider that takes the wheel only once clicked or tabbed into; ``WheelSafeSlider(orientation)``."""

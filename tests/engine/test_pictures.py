@@ -115,3 +115,16 @@ def test_tiff_pictures_are_backgrounds(tmp_path: Path) -> None:
     spec = parse_background_spec(str(tmp_path / "scan.tif"))
     assert spec.kind is BackgroundKind.IMAGE
     assert make_background(spec).render(np.zeros((36, 64, 3), np.uint8)).shape == (36, 64, 3)
+
+
+def test_a_transparent_video_s_edge_has_no_tint_of_its_hidden_colour(tmp_path: Path) -> None:
+    """Scaled up, the edge between opaque and transparent blends blue into the room, as the same picture's does; the
+    magenta the transparent pixels store must not tint it (it did when the frames were scaled before their colour
+    was multiplied by their opacity)."""
+    frame, person = np.full((360, 640, 3), 100, np.uint8), np.zeros((360, 640), np.uint8)
+    video = make_background(BackgroundSpec(kind=BackgroundKind.VIDEO, path=half_transparent_video(tmp_path / "v.mov")))
+    picture = make_background(BackgroundSpec(kind=BackgroundKind.IMAGE, path=half_transparent_png(tmp_path / "p.png")))
+    edge = np.s_[:, 300:340]
+    blended = picture.render(frame, person)[edge].astype(int)
+    assert np.abs(video.render(frame, person)[edge].astype(int) - blended).max() <= 1
+    video.close()

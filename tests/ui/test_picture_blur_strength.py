@@ -3,24 +3,12 @@ restart."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
-import numpy as np
 import pytest
-from transparent_media import half_transparent_video
+from transparent_media import half_transparent_png, half_transparent_video
 
 from app.engine.settings import BackgroundKind
 
 pytestmark = pytest.mark.gui
-
-
-def _transparent_picture(path: Path) -> Path:
-    """A 160x90 PNG whose left half is transparent."""
-    bgra = np.full((90, 160, 4), 200, np.uint8)
-    bgra[:, :80, 3] = 0
-    cv2.imwrite(str(path), bgra)
-    return path.resolve()
 
 
 @pytest.mark.parametrize(
@@ -30,7 +18,7 @@ def test_a_picture_chosen_after_setting_the_blur_strength_carries_it_and_keeps_i
     open_window, qtbot, click_item, tmp_path, name, kind
 ):
     if kind is BackgroundKind.IMAGE:
-        picture = _transparent_picture(tmp_path / name)
+        picture = half_transparent_png(tmp_path / name, 160, 90).resolve()
     else:
         picture = half_transparent_video(tmp_path / name).resolve()
     window = open_window()

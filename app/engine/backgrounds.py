@@ -30,8 +30,12 @@ class BackgroundError(RuntimeError):
 
 
 def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``rgb`` to cover width x height keeping its aspect ratio, then centre-crop: no stretching, no bars."""
+    """Scale ``rgb`` to cover width x height keeping its aspect ratio, then centre-crop: no stretching, no bars. A
+    picture already of that size is returned as it is (a background video as large as the camera's frames, each
+    frame)."""
     source_height, source_width = rgb.shape[:2]
+    if (source_width, source_height) == (width, height):
+        return rgb
     scale = max(width / source_width, height / source_height)
     new_width, new_height = max(width, round(source_width * scale)), max(height, round(source_height * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -54,7 +58,7 @@ class ImageBackground:
             rgb, opacity = read_picture_layers(path)
         except PictureError as error:
             raise BackgroundError(f"cannot read background image {path}: {error}") from None
-        self._layers = rgb if opacity is None else premultiplied_layers(rgb, opacity)
+        self._layers = rgb if opacity is None else premultiplied_layers(np.dstack([rgb, opacity]))
         self._room = BlurBackground(blur_strength)
         self._fitted: tuple[np.ndarray, np.ndarray | None] | None = None
 
@@ -71,11 +75,11 @@ class ImageBackground:
         """Nothing to release."""
 
 
-def premultiplied_layers(rgb: np.ndarray, opacity: np.ndarray) -> np.ndarray:
-    """(H, W, 4) uint8 layers of a transparent picture: its colour times its opacity, then the opacity (255 = opaque).
-    Premultiplied, they resize (``cover_fit``) without a fringe of the colours that transparent pixels store."""
-    alpha = cv2.merge((opacity, opacity, opacity))
-    return np.dstack([cv2.multiply(rgb, alpha, scale=1.0 / 255.0), opacity])
+def premultiplied_layers(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 4) uint8 RGBA with its colour multiplied by its opacity (OpenCV's mRGBA; the opacity stays, 255 =
+    opaque). Premultiplied, the layers resize (``cover_fit``) without a fringe of the colours that transparent pixels
+    store."""
+    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2mRGBA)
 
 
 def split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -84,8 +88,8 @@ def split_layers(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     opaque (H, W, 3) picture."""
     if fitted.shape[2] == 3:
         return fitted, None
-    opacity = fitted[..., 3]
-    return np.ascontiguousarray(fitted[..., :3]), cv2.bitwise_not(cv2.merge((opacity, opacity, opacity)))
+    opacity = cv2.extractChannel(fitted, 3)
+    return cv2.cvtColor(fitted, cv2.COLOR_RGBA2RGB), cv2.bitwise_not(cv2.merge((opacity, opacity, opacity)))
 
 
 def over_room(picture: np.ndarray, transparency: np.ndarray, room: np.ndarray) -> np.ndarray:
@@ -140,8 +144,8 @@ class TransparentVideoBackground:
         except (StopIteration, av.FFmpegError):  # the end, or a damaged frame: start over, showing the last good one
             self._container.seek(0)
             self._frames = self._container.decode(video=0)
-        layers = premultiplied_layers(self._last[..., :3], self._last[..., 3])
-        picture, transparency = split_layers(cover_fit(layers, frame.shape[1], frame.shape[0]))
+        layers = cover_fit(premultiplied_layers(self._last), frame.shape[1], frame.shape[0])
+        picture, transparency = split_layers(layers)
         return over_room(picture, transparency, self._room.render(frame, person))
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from typing import NoReturn
 import cv2
 
 from app.engine.backgrounds import BackgroundError
+from app.engine.paths import describe_os_error
 from app.engine.settings import MAX_FPS, MIN_FPS, BackgroundSpecError, QualityMode, RenderSettings
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
@@ -265,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except _USER_ERRORS as error:
         print(f"greenroom: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:  # a file the checks above did not name (they turn the ones they know into messages)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"greenroom: {where}{describe_os_error(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("greenroom: interrupted", file=sys.stderr)

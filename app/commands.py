@@ -12,6 +12,7 @@ from app.engine.backgrounds import make_background
 from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
+from app.engine.paths import PathKind, path_kind, special_file_message
 from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import (
     IMAGE_SUFFIXES,
@@ -22,7 +23,14 @@ from app.engine.settings import (
     parse_background_spec,
     parse_source_spec,
 )
-from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink, check_not_an_input, even_sides_note
+from app.engine.sinks import (
+    RecorderSink,
+    SinkError,
+    VirtualCameraSink,
+    check_not_an_input,
+    check_output_path,
+    even_sides_note,
+)
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
 from segmentation import load_segmenter
@@ -64,15 +72,19 @@ def print_event(event: EngineEvent) -> None:
 
 def process(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
-    if args.input.is_dir():
+    kind = path_kind(args.input)
+    if kind is PathKind.FOLDER:
         raise SourceError(f"{args.input} is a folder, not a video file; give a video file in it")
-    if not args.input.is_file():
+    if kind is PathKind.SPECIAL:
+        raise SourceError(special_file_message(args.input))
+    if kind is PathKind.MISSING:
         raise SourceError(f"input video not found: {args.input}; check the path")
     if args.input.suffix.lower() in IMAGE_SUFFIXES:
         raise SourceError(
             f"{args.input.name} is a still image: process takes a video file as its input (a picture can be the "
             "--background)"
         )
+    check_output_path(args.output)
     check_not_an_input(args.output, {"the input": args.input, **_background_file(settings)})
     segmenter = load_segmenter(
         device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
@@ -90,7 +102,7 @@ def process(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
-    for warning in (summary.short_input_note(), summary.variable_rate_note()):
+    for warning in (summary.failure_note(), summary.short_input_note(), summary.variable_rate_note()):
         if warning:
             print(f"greenroom: warning: {warning}", file=sys.stderr)
     print(
@@ -108,6 +120,7 @@ def stream(args: argparse.Namespace) -> int:
         source_spec = SourceSpec(kind=SourceKind.VIDEO, path=demo_clip())
     if args.record is not None:
         source_file = source_spec.path if source_spec.kind is SourceKind.VIDEO else None
+        check_output_path(args.record)
         check_not_an_input(args.record, {"the source video": source_file, **_background_file(settings)})
     opened = open_source(source_spec)  # SourceError reaches the user before anything starts
     segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from segmentation.architecture import ArchitectureConfig
+from segmentation.spec_fields import check_spec_fields
 
 
 def _assets_models_dir() -> Path:
@@ -30,6 +31,7 @@ def _assets_models_dir() -> Path:
 
 ASSETS_MODELS_DIR = _assets_models_dir()
 DEFAULT_MODEL_NAME = "greenroom-person-v4"
+_MAX_SPEC_BYTES = 1 << 20  # a description is a few hundred bytes; this bounds what a wrong file makes us read
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
 
 
@@ -70,21 +72,26 @@ class ModelSpec:
 
     @classmethod
     def from_json_file(cls, path: Path) -> ModelSpec:
-        """Parse a spec file; raises ``WeightsError`` if it is missing or malformed."""
-        if not path.is_file():
-            hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the path of the model's .json file"
-            raise WeightsError(f"model description not found: {path}; {hint}")
+        """Parse a spec file; raises ``WeightsError`` if it is missing, unreadable or malformed (the message names
+        the field, its accepted values and what came)."""
+        hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the model's .json file"
         try:
+            if not path.is_file():
+                raise WeightsError(f"model description not found: {path}; {hint}")
+            if path.stat().st_size > _MAX_SPEC_BYTES:
+                raise ValueError(f"it is {path.stat().st_size} bytes; a model description is at most {_MAX_SPEC_BYTES}")
             raw = json.loads(path.read_text(encoding="utf-8"))
+            check_spec_fields(raw, ONNX_PRECISIONS)
             raw["architecture"] = ArchitectureConfig(**raw["architecture"])
-            raw["mean"], raw["std"] = tuple(raw["mean"]), tuple(raw["std"])
-            spec = cls(**raw)
-            if spec.onnx_precision not in ONNX_PRECISIONS:
-                raise ValueError(f"onnx_precision {spec.onnx_precision!r} is not one of {ONNX_PRECISIONS}")
-            return spec
-        except (ValueError, KeyError, TypeError) as error:
+            for name in ("mean", "std"):
+                if name in raw:
+                    raw[name] = tuple(raw[name])
+            return cls(**raw)
+        except OSError as error:  # a name too long for the file system, no permission to read, ...
+            raise WeightsError(f"model description {path} cannot be read ({error.strerror or error}); {hint}") from None
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise WeightsError(
-                f"model description {path} is not a valid Greenroom model spec ({error}); {_REINSTALL_HINT}"
+                f"model description {path} is not a valid Greenroom model spec ({error}); {hint}"
             ) from None
 
 
@@ -99,9 +106,12 @@ def sha256_of(path: Path) -> str:
 
 def verified_file(path: Path, expected_sha256: str, what: str) -> Path:
     """Return ``path`` after checking it exists and matches ``expected_sha256``; else ``WeightsError``."""
-    if not path.is_file():
-        raise WeightsError(f"{what} not found: {path}; {_REINSTALL_HINT}")
-    actual = sha256_of(path)
+    try:
+        if not path.is_file():
+            raise WeightsError(f"{what} not found: {path}; {_REINSTALL_HINT}")
+        actual = sha256_of(path)
+    except OSError as error:
+        raise WeightsError(f"{what} {path} cannot be read ({error.strerror or error}); {_REINSTALL_HINT}") from None
     if actual != expected_sha256:
         raise WeightsError(
             f"{what} {path} is damaged or is not the file its model description names "

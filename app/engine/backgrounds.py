@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import (
     DEFAULT_BLUR_STRENGTH,
@@ -30,18 +31,35 @@ class BackgroundError(RuntimeError):
 
 
 def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``rgb`` to cover width x height keeping its aspect ratio, then centre-crop: no stretching, no bars. A
-    picture already of that size is returned as it is (a background video as large as the camera's frames, each
-    frame)."""
+    """Scale ``rgb`` ((h, w, C) uint8, C = 3 or 4) to cover width x height keeping its aspect ratio, centre-cropped:
+    no stretching, no bars. Returns (height, width, C) uint8; a picture already of that size is returned as it is (a
+    background video as large as the camera's frames, each frame).
+
+    Only the part that is shown is scaled, straight to the frame's size: memory is bounded by the frame whatever the
+    picture's shape (scaling a 1x3840 strip whole to cover a 640x360 frame would take 640x2457600 pixels).
+    """
     source_height, source_width = rgb.shape[:2]
     if (source_width, source_height) == (width, height):
         return rgb
     scale = max(width / source_width, height / source_height)
-    new_width, new_height = max(width, round(source_width * scale)), max(height, round(source_height * scale))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(rgb, (new_width, new_height), interpolation=interpolation)
-    x0, y0 = (new_width - width) // 2, (new_height - height) // 2
-    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+    if scale >= 1.0:  # enlarging: each frame pixel looks up its place in the picture (bilinear)
+        offset_x, offset_y = (source_width * scale - width) / 2.0, (source_height * scale - height) / 2.0
+        frame_to_picture = np.array(
+            [[1.0 / scale, 0.0, (offset_x + 0.5) / scale - 0.5], [0.0, 1.0 / scale, (offset_y + 0.5) / scale - 0.5]]
+        )
+        return cv2.warpAffine(
+            rgb,
+            frame_to_picture,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    # shrinking: crop the shown part in the picture's pixels, then average it down (no aliasing)
+    crop_width = min(source_width, max(1, round(width / scale)))
+    crop_height = min(source_height, max(1, round(height / scale)))
+    x0, y0 = (source_width - crop_width) // 2, (source_height - crop_height) // 2
+    shown = rgb[y0 : y0 + crop_height, x0 : x0 + crop_width]
+    return cv2.resize(shown, (width, height), interpolation=cv2.INTER_AREA)
 
 
 class ImageBackground:
@@ -298,6 +316,12 @@ def make_background(spec: BackgroundSpec):
 
 
 def _require_path(spec: BackgroundSpec) -> Path:
-    if spec.path is None or not spec.path.is_file():
+    try:
+        kind = PathKind.MISSING if spec.path is None else path_kind(spec.path)
+    except UnusablePathError as error:
+        raise BackgroundError(f"{error}; pick another background") from None
+    if kind is PathKind.SPECIAL:
+        raise BackgroundError(f"{special_file_message(spec.path)}; pick another background")
+    if kind is not PathKind.FILE:
         raise BackgroundError(f"background file not found: {spec.path}; pick another background")
     return spec.path

@@ -1,7 +1,8 @@
 """The capture thread: reads a source and publishes the newest frame into a ``LatestSlot``.
 
 Files and test patterns are paced at their own fps (cameras pace themselves). If the source fails (for example a
-camera is unplugged) the thread reports it once, retries opening it every ``retry_seconds`` and reports recovery.
+camera is unplugged) the thread reports it once, retries opening it every ``retry_seconds`` and reports recovery once
+the source has delivered frames for that long again (a source that opens and fails again at once is not "back").
 """
 
 from __future__ import annotations
@@ -43,13 +44,18 @@ class CaptureThread(threading.Thread):
         self._opener = opener
         self.source_info = first_source.description if first_source else ""
         self.ended = threading.Event()  # set when a non-looping file has no more frames
+        self._failure: str | None = None  # the failure reported last, until the source is back
 
     def stop(self) -> None:
         self._stop_requested.set()
 
     def _report_failure(self, error: Exception) -> None:
+        """An ERROR event, unless it says what the last one said and the source has not been back since: a source
+        that opens and fails again at once (a damaged file, a camera that gives no frames) is reported once."""
         message = f"{_describe(error)}; retrying every {self._retry_seconds:g} s"
-        self._on_event(EngineEvent(EventKind.ERROR, "capture", message))
+        if message != self._failure:
+            self._failure = message
+            self._on_event(EngineEvent(EventKind.ERROR, "capture", message))
 
     def _open(self) -> FrameSource | None:
         try:
@@ -58,35 +64,41 @@ class CaptureThread(threading.Thread):
             self._report_failure(error)
             return None
         self.source_info = source.description
-        self._on_event(EngineEvent(EventKind.INFO, "capture", f"opened {source.description}"))
+        if self._failure is None:  # while failing, the source counts as back once it delivers (``_delivered``)
+            self._on_event(EngineEvent(EventKind.INFO, "capture", f"opened {source.description}"))
         return source
 
+    def _delivered(self, source: FrameSource, frames_since_open: int) -> None:
+        """After a failure, report the source back once it has delivered ``retry_seconds`` worth of frames (at least
+        one): one that fails again within that time stays in the failure already reported."""
+        if self._failure is not None and frames_since_open >= max(1, round(source.fps * self._retry_seconds)):
+            self._failure = None
+            self._on_event(EngineEvent(EventKind.RECOVERED, "capture", f"{source.description} is back"))
+
     def run(self) -> None:
-        failing = False
         source = self._source
+        frames_since_open = 0
         try:
             while not self._stop_requested.is_set():
                 if source is None:
                     source = self._open()
+                    frames_since_open = 0
                     if source is None:
-                        failing = True
                         self._stop_requested.wait(self._retry_seconds)
                         continue
-                    if failing:
-                        self._on_event(EngineEvent(EventKind.RECOVERED, "capture", f"{source.description} is back"))
-                        failing = False
                 next_due = time.monotonic() + (0.0 if source.realtime else 1.0 / source.fps)
                 try:
                     frame = source.read()
                 except Exception as error:  # a driver failure must not end the capture thread
                     source.close()
                     source = None
-                    failing = True
                     self._report_failure(error)
                     continue
                 if frame is None:
                     self.ended.set()
                     break
+                frames_since_open += 1
+                self._delivered(source, frames_since_open)
                 if self._mirror.is_set():
                     frame = Frame(cv2.flip(frame.rgb, 1), frame.index, frame.captured_at)
                 self._slot.put(frame)

@@ -12,9 +12,21 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 
+from segmentation.inference.validation import ModelOutputError
+
 
 class SegmentationError(RuntimeError):
     """Segmentation raised or stalled; the message is meant for the user."""
+
+
+SAFE_FRAME_NOTE = "; showing a safe frame until it recovers"  # ends every message of a failed segmentation
+
+
+def describe_failure(error: BaseException) -> str:
+    """The user's message for a model that raised ``error``: a ``ModelOutputError`` already says what came back;
+    anything else is named, since it is not one we expected."""
+    reason = str(error) if isinstance(error, ModelOutputError) else f"{type(error).__name__}: {error}"
+    return f"segmentation failed ({reason}){SAFE_FRAME_NOTE}"
 
 
 class SegmentationGuard:
@@ -28,20 +40,21 @@ class SegmentationGuard:
     def run(self, segment: Callable[[np.ndarray], np.ndarray], small_rgb: np.ndarray) -> np.ndarray:
         if self._pending is not None:
             if not self._pending.done():
-                raise SegmentationError("segmentation is still stalled; showing a safe frame until it recovers")
+                raise SegmentationError(self._stalled_message())
             self._pending = None  # the stalled call finished; its stale result is not used
         future = self._executor.submit(segment, small_rgb)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
             self._pending = future
-            raise SegmentationError(
-                f"segmentation took longer than {self.timeout * 1000:.0f} ms; showing a safe frame"
-            ) from None
+            raise SegmentationError(self._stalled_message()) from None
         except Exception as error:  # any model/backend failure must become a safe frame, not a crash
-            raise SegmentationError(
-                f"segmentation failed ({type(error).__name__}: {error}); showing a safe frame"
-            ) from error
+            raise SegmentationError(describe_failure(error)) from error
+
+    def _stalled_message(self) -> str:
+        """One message for the whole stall, whether a call just timed out or is still running: the user sees one
+        error, not two alternating every frame."""
+        return f"segmentation is stalled (no answer within {self.timeout * 1000:.0f} ms){SAFE_FRAME_NOTE}"
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

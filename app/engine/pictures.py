@@ -15,8 +15,10 @@ from PIL import Image, ImageOps
 
 # Backgrounds are cover-fitted to the frame, which is at most 4K: larger pictures are shrunk on load.
 MAX_PICTURE_SIDE = 3840
-# Above this many pixels a file is refused: decoding it could take gigabytes of memory.
-MAX_PICTURE_PIXELS = 200_000_000
+# Above this many pixels a file is refused: decoding it could take gigabytes of memory. Pillow's own guard against
+# decompression bombs refuses files above 2 * Image.MAX_IMAGE_PIXELS (about 179 million) before we see their size, so
+# the limit stays below that, and Pillow's refusal is reported as "too large" too.
+MAX_PICTURE_PIXELS = 178_000_000
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 
 
@@ -37,16 +39,15 @@ def read_picture_layers(path: Path, max_side: int = MAX_PICTURE_SIDE) -> tuple[n
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # size is checked below instead
             with Image.open(path) as image:
                 if image.width * image.height > MAX_PICTURE_PIXELS:
-                    raise PictureError(
-                        f"it is too large ({image.width}x{image.height}); use a picture of at most "
-                        f"{MAX_PICTURE_PIXELS // 1_000_000} megapixels"
-                    )
+                    raise PictureError(_too_large(f" ({image.width}x{image.height})"))
                 image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale that still covers it
                 image.load()  # decodes everything: raises for a file cut short
                 upright = _with_opacity_or_rgb(ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise PictureError("the file was not found") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
+        raise PictureError(_too_large("")) from None
+    except (OSError, SyntaxError) as error:
         raise PictureError(f"the file is damaged or not a picture ({error})") from None
     if max(upright.size) > max_side:  # Pillow resizes RGBA premultiplied: no fringe of the transparent colours
         upright.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -54,6 +55,10 @@ def read_picture_layers(path: Path, max_side: int = MAX_PICTURE_SIDE) -> tuple[n
         return np.asarray(upright, dtype=np.uint8), None
     opacity = np.asarray(upright.getchannel("A"), dtype=np.uint8)
     return np.asarray(upright.convert("RGB"), dtype=np.uint8), None if bool((opacity == 255).all()) else opacity
+
+
+def _too_large(size: str) -> str:
+    return f"it is too large{size}; use a picture of at most {MAX_PICTURE_PIXELS // 1_000_000} megapixels"
 
 
 def _with_opacity_or_rgb(image: Image.Image) -> Image.Image:
@@ -68,4 +73,28 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     """RGB of any mode; 16-bit greys are scaled to 8 bits instead of clipped."""
     if image.mode in _SIXTEEN_BIT_MODES:
         image = image.convert("I").point(lambda value: value / 256).convert("L")
+    elif image.mode in ("F", "I"):
+        image = _numbers_to_grey(image)
     return image.convert("RGB")
+
+
+def _numbers_to_grey(image: Image.Image) -> Image.Image:
+    """An "F" (32-bit float) or "I" (32-bit integer) picture, such as a float TIFF, as 8-bit grey ("L").
+
+    Pillow's own conversion clips these to 0-255, which turns a float picture in 0-1 black. The range is read from
+    the values: floats up to 1 are scaled by 255, values up to 255 are kept, up to 65535 are scaled from 16 bits,
+    larger ones from their maximum. NaN shows as black, infinities as black or white.
+    """
+    values = np.asarray(image, dtype=np.float32)
+    finite = values[np.isfinite(values)]
+    top = float(finite.max()) if finite.size else 0.0
+    if image.mode == "F" and top <= 1.0:
+        scale = 255.0
+    elif top <= 255.0:
+        scale = 1.0
+    elif top <= 65535.0:
+        scale = 255.0 / 65535.0
+    else:
+        scale = 255.0 / top
+    grey = np.nan_to_num(values * scale, nan=0.0, posinf=255.0, neginf=0.0)
+    return Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8), "L")

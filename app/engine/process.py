@@ -5,9 +5,10 @@ compositor thread) and an encoder thread, joined by queues of at most ``_QUEUE_D
 memory never grows). Nothing is dropped here. With this much parallel work, one inference thread
 (``PROCESS_INFERENCE_THREADS``) is faster than two: 75 vs 73 fps at 720p on a 2-core machine.
 The output is written to a hidden file beside it and moved into place only when complete, so a failure or an
-interruption leaves no partial file and never destroys an earlier file of the same name. The input's sound, if it
-has any, is added before the move (``app.engine.audio``); if that fails the video is kept without it and the
-summary says why.
+interruption (even a second Ctrl+C during the clean-up) leaves no partial file and never destroys an earlier file of
+the same name; the hidden files of runs that were killed are removed by the next run (``app.engine.staging``). The
+input's sound, if it has any, is added before the move (``app.engine.audio``); if that fails the video is kept
+without it and the summary says why.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import numpy as np
 
 from app.engine.audio import SoundCopyError, copy_sound, has_sound
 from app.engine.frame_pace import largest_pace_drift
+from app.engine.guard import SAFE_FRAME_NOTE
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
 from app.engine.sinks import VideoFileWriter, check_output_path, even_sides_note
 from app.engine.sources import VideoFileSource
+from app.engine.staging import remove_stale_staging, run_uninterrupted, staging_path
 from app.engine.stats import PipelineStats, StageStats, percentiles
 from segmentation import Segmenter
 
@@ -51,6 +54,7 @@ class ProcessSummary:
     sound: str = "no sound in the input"
     announced_frames: int = 0  # how many frames the input's header announces (0 when it does not say)
     pace_drift: float = 0.0  # seconds: how far the input's frames are from the output's constant pace
+    first_failure: str = ""  # why the first safe frame was needed ("" when none was)
 
     @property
     def fps(self) -> float:
@@ -64,6 +68,16 @@ class ProcessSummary:
         return (
             f"the input ended after {self.frames} of the {self.announced_frames} frames its header announces, so it "
             f"may be cut short; the output has the {self.frames} that could be read"
+        )
+
+    def failure_note(self) -> str:
+        """A warning when some frames were replaced by safe frames (the last good frame, or a heavy blur before the
+        first), with why the first was; "" otherwise."""
+        if not self.safe_frames:
+            return ""
+        reason = self.first_failure.removesuffix(SAFE_FRAME_NOTE) or "segmentation failed"
+        return (
+            f"{self.safe_frames} of the {self.frames} frames show the last good frame or a heavy blur instead: {reason}"
         )
 
     def variable_rate_note(self) -> str:
@@ -117,8 +131,9 @@ def process_video(
 ) -> ProcessSummary:
     """Composite every frame of ``input_path`` into ``output_path``; raises ``SourceError``/``SinkError`` early."""
     check_output_path(output_path)  # its errors name the user's file, not the hidden one written first
+    remove_stale_staging(output_path)
     source = VideoFileSource(input_path, loop=False)
-    staging = output_path.with_name(f".{output_path.stem}.partial{output_path.suffix}")
+    staging = staging_path(output_path)
     try:
         writer = VideoFileWriter(
             staging, width=source.width, height=source.height, fps=source.fps, shown_as=output_path
@@ -175,9 +190,10 @@ def process_video(
             stats.record_stage("encode", time.perf_counter() - started)
 
     safe_frames = 0
+    first_failure = ""
 
     def finish() -> None:
-        nonlocal safe_frames
+        nonlocal safe_frames, first_failure
         while True:
             item = take(masked)
             if item is _END:
@@ -187,6 +203,8 @@ def process_video(
             for stage, seconds in result.timings.items():
                 stats.record_stage(stage, seconds)
             safe_frames += int(result.safe_frame)
+            if result.safe_frame and not first_failure:
+                first_failure = result.error or ""
             if not put(rendered, result.rgb):
                 return
 
@@ -217,13 +235,17 @@ def process_video(
                 raise stage.error
         completed = True
     finally:
-        cancel.set()
-        if _all_stopped(stages, timeout=_STOP_TIMEOUT_SECONDS):
-            source.close()
-            renderer.close()
-            writer.close(discard=not completed)
-        else:  # a stage is stuck in a native call: releasing what it uses under it could crash the process
-            staging.unlink(missing_ok=True)
+
+        def release() -> None:
+            cancel.set()
+            if _all_stopped(stages, timeout=_STOP_TIMEOUT_SECONDS):
+                source.close()
+                renderer.close()
+                writer.close(discard=not completed)
+            else:  # a stage is stuck in a native call: releasing what it uses under it could crash the process
+                staging.unlink(missing_ok=True)
+
+        run_uninterrupted(release)  # a second Ctrl+C must not leave the hidden file behind
     sound = "no sound in the input"
     try:
         if has_sound(input_path):
@@ -233,7 +255,7 @@ def process_video(
                 sound = f"{error}; the video was written without sound"
         os.replace(staging, output_path)
     finally:
-        staging.unlink(missing_ok=True)
+        run_uninterrupted(lambda: staging.unlink(missing_ok=True))
     return ProcessSummary(
         frames,
         time.perf_counter() - started,
@@ -245,6 +267,7 @@ def process_video(
         sound,
         source.frame_count if max_frames is None else 0,
         largest_pace_drift(input_path, source.fps) if max_frames is None else 0.0,
+        first_failure,
     )
 
 

@@ -14,12 +14,13 @@ import numpy as np
 
 from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
-from app.engine.guard import SegmentationError, SegmentationGuard
+from app.engine.guard import SegmentationError, SegmentationGuard, describe_failure
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
 from segmentation import Segmenter
 from segmentation.inference.preprocess import resize_for_model
+from segmentation.inference.validation import ModelOutputError, check_mask
 
 _SAFE_BLUR_FACTOR = 32
 
@@ -88,12 +89,19 @@ class FrameRenderer:
         return self._background, error
 
     def _segment(self, small: np.ndarray) -> np.ndarray:
+        """The model's (h, w) float32 mask in [0, 1] for ``small``, checked; ``SegmentationError`` when the model
+        raised, stalled or returned something that is not such a mask (NaN composites as person: the room)."""
         if self._guard is None:
             try:
-                return self.segmenter.at_input_size(small)
+                mask = self.segmenter.at_input_size(small)
             except Exception as error:  # the fail-safe must catch every backend failure
-                raise SegmentationError(f"segmentation failed ({type(error).__name__}: {error})") from error
-        return self._guard.run(self.segmenter.at_input_size, small)
+                raise SegmentationError(describe_failure(error)) from error
+        else:
+            mask = self._guard.run(self.segmenter.at_input_size, small)
+        try:
+            return check_mask(mask, small.shape[:2])
+        except ModelOutputError as error:
+            raise SegmentationError(describe_failure(error)) from error
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
         """Segment, refine and composite one (H, W, 3) uint8 RGB frame.
@@ -136,6 +144,8 @@ class FrameRenderer:
                 mask = self._last_mask
                 self._frames_since_mask += 1
         except SegmentationError as failure:
+            self._smoother.reset()  # the next good mask starts afresh, not blended with one from before the failure
+            self._last_mask = None
             return self._safe_frame(rgb, str(failure), timings, started)
         timings["segment"] = time.perf_counter() - started
         step = time.perf_counter()

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from app.engine.events import EngineEvent, EventCallback, EventKind, ignore_event
+from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
 from app.engine.slot import LatestSlot
 
 
@@ -99,12 +100,18 @@ def check_output_path(path: Path) -> None:
     folder this process may write to (a probe file is created and removed there)."""
     if path.name in ("", ".", ".."):
         raise SinkError("no output file given; give an .mp4 file, for example out.mp4")
-    if path.is_dir():
+    try:
+        kind, folder_kind = path_kind(path), path_kind(path.parent)
+    except UnusablePathError as error:
+        raise SinkError(str(error)) from None
+    if kind is PathKind.FOLDER:
         raise SinkError(f"{path} is a folder; give an .mp4 file in it, for example {path / 'out.mp4'}")
+    if kind is PathKind.SPECIAL:
+        raise SinkError(special_file_message(path))
     if path.suffix.lower() != ".mp4":
         raise SinkError(f"output must be an .mp4 file, got {path.name}")
     folder = path.parent
-    if not folder.is_dir():
+    if folder_kind is not PathKind.FOLDER:
         raise SinkError(f"cannot write {path}: the folder {folder} does not exist")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".greenroom-write-test-"):

@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
+from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
 from app.engine.settings import IMAGE_SUFFIXES, SourceKind, SourceSpec
 
 
@@ -97,9 +99,15 @@ class VideoFileSource(FrameSource):
     """A video file; ``loop`` restarts it at the end (streaming), otherwise ``read`` returns None at the end."""
 
     def __init__(self, path: Path, *, loop: bool) -> None:
-        if path.is_dir():
+        try:
+            kind = path_kind(path)
+        except UnusablePathError as error:
+            raise SourceError(str(error)) from None
+        if kind is PathKind.FOLDER:
             raise SourceError(f"{path} is a folder, not a video file; pick a video file")
-        if not path.is_file():
+        if kind is PathKind.SPECIAL:
+            raise SourceError(special_file_message(path))
+        if kind is PathKind.MISSING:
             raise SourceError(f"video file not found: {path}; check the path")
         if path.suffix.lower() in IMAGE_SUFFIXES:
             raise SourceError(
@@ -111,7 +119,7 @@ class VideoFileSource(FrameSource):
         ok, bgr = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok or bgr is None:
             self._capture.release()
-            raise SourceError(f"cannot read video {path}: the file is damaged or not a video OpenCV can decode")
+            raise SourceError(f"cannot read video {path}: {unreadable_video_reason(path)}")
         self._first = bgr
         self.height, self.width = bgr.shape[:2]
         reported_fps = float(self._capture.get(cv2.CAP_PROP_FPS))
@@ -131,13 +139,33 @@ class VideoFileSource(FrameSource):
                     return None
                 self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, bgr = self._capture.read()
+                if not ok:  # a file cut short may not seek: open it again from the start
+                    self._capture.release()
+                    self._capture = cv2.VideoCapture(str(self._path))
+                    ok, bgr = self._capture.read()
                 if not ok:
-                    raise SourceError(f"cannot rewind video {self._path}")
+                    raise SourceError(f"cannot rewind video {self._path}: the file may be damaged or gone")
         self._index += 1
         return Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self._index, time.monotonic())
 
     def close(self) -> None:
         self._capture.release()
+
+
+def unreadable_video_reason(path: Path) -> str:
+    """Why a file OpenCV cannot read a first frame from is no video to play, looked at with PyAV: it holds only
+    sound, its video track has no frames, or it is damaged or not a video at all."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                has_sound = bool(container.streams.audio)
+                return "it holds only sound, no video" if has_sound else "it holds no video track"
+            for _ in container.decode(video=0):
+                return "the file is damaged or not a video OpenCV can decode"
+            return "its video track has no frames"
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        pass
+    return "the file is damaged or not a video OpenCV can decode"
 
 
 class TestPatternSource(FrameSource):

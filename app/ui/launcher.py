@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.engine.cameras import CameraInfo
+from app.engine.paths import PathKind, UnusablePathError, path_kind
 from app.engine.settings import SourceKind, SourceSpec, parse_source_spec
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals
@@ -40,17 +41,31 @@ def _listed(spec: SourceSpec, cameras: list[CameraInfo]) -> bool:
     return any(spec.camera in (camera.index, camera.path) for camera in cameras)
 
 
+def _exists(path: Path) -> bool:
+    """True if ``path`` names something (a saved path may be anything, even a name the file system refuses)."""
+    try:
+        return path_kind(path) is not PathKind.MISSING
+    except UnusablePathError:
+        return False
+
+
 def choose_source(
     source_text: str | None, saved: SourceSpec | None, cameras: list[CameraInfo], demo: Path
 ) -> tuple[SourceSpec, str]:
     """The source to open first and a notice for the user ("" when there is nothing to say).
 
-    ``--source`` wins; then the last video file the user picked, if it is still there; then the last camera if it
-    is connected; then the first camera found; else the demo clip.
+    ``--source`` wins; then the last video file the user picked, if it is still there and opens (one that no longer
+    does is named in the notice); then the last camera if it is connected; then the first camera found; else the
+    demo clip.
     """
     if source_text is not None:
         return parse_source_spec(source_text), ""
-    if saved is not None and saved.kind is SourceKind.VIDEO and saved.path not in (None, demo) and saved.path.is_file():
+    if saved is not None and saved.kind is SourceKind.VIDEO and saved.path not in (None, demo) and _exists(saved.path):
+        try:
+            open_source(saved).close()
+        except SourceError as error:  # damaged since: fall back instead of failing at every start
+            fallback, _ = choose_source(None, None, cameras, demo)
+            return fallback, f"The last video could not be opened ({error}); showing {fallback.describe()}."
         return saved, ""
     saved_camera = saved if saved is not None and saved.kind is SourceKind.CAMERA else None
     if saved_camera is not None and _listed(saved_camera, cameras):

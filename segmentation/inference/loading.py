@@ -8,7 +8,9 @@ import numpy as np
 
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.segmenter import BackendInfo, Segmenter
+from segmentation.inference.validation import ModelOutputError, probe_model
 from segmentation.weights import (
+    ASSETS_MODELS_DIR,
     WeightsError,
     build_model_from_spec,
     default_spec_path,
@@ -19,6 +21,10 @@ from segmentation.weights import (
 DEVICES = ("auto", "cpu", "cuda")
 BACKENDS = ("auto", "torch", "onnxruntime")
 _WARM_UP_RUNS = 3
+_FOREIGN_MODEL_HINT = (
+    "use a Greenroom model: (N, 3, h, w) RGB in [0, 1] in, (N, 1, h, w) person logits out (unset GREENROOM_MODEL or "
+    "--model for the shipped one)"
+)
 
 
 def cuda_available() -> bool:
@@ -72,7 +78,8 @@ def load_segmenter(
 ) -> Segmenter:
     """Load the shipped (or ``spec_path``) model, warm it up and return a ``Segmenter``.
 
-    Raises ``WeightsError`` (missing, damaged or foreign files, with what to do) or ``ValueError`` (bad choices).
+    Raises ``WeightsError`` (missing, damaged or foreign files, a model that fails or returns something other than
+    a finite person mask on two probe frames, each with what to do) or ``ValueError`` (bad choices).
     """
     spec_path = spec_path or default_spec_path()
     spec = load_spec(spec_path)
@@ -83,7 +90,8 @@ def load_segmenter(
         try:
             runner = OnnxRuntimeBackend(onnx_path, threads=threads, precision=spec.onnx_precision)
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
-            raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); reinstall Greenroom") from None
+            hint = "reinstall Greenroom" if directory == ASSETS_MODELS_DIR else _FOREIGN_MODEL_HINT
+            raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); {hint}") from None
     else:
         try:
             import torch
@@ -101,7 +109,22 @@ def load_segmenter(
         BackendInfo(backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name),
         pixel_budget=pixel_budget or spec.pixel_budget,
     )
+    _probe(runner, spec_path)
     warm_up = np.zeros((144, 256, 3), np.uint8)
     for _ in range(_WARM_UP_RUNS):
         segmenter.low_res(warm_up)
     return segmenter
+
+
+def _probe(runner, spec_path: Path) -> None:
+    """Refuse, as a ``WeightsError``, a model that cannot run or does not return a person mask (``probe_model``)."""
+    where = f"the model {spec_path}"
+    try:
+        probe_model(runner, where)
+    except ModelOutputError as error:
+        raise WeightsError(f"{error}; {_FOREIGN_MODEL_HINT}") from None
+    except Exception as error:  # backends raise their own untyped errors for graphs that do not fit the input
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        raise WeightsError(
+            f"{where} fails on a test frame ({type(error).__name__}: {reason}); {_FOREIGN_MODEL_HINT}"
+        ) from None

@@ -4,7 +4,8 @@
 [0, 1]. ``seg.low_res(rgb)`` returns the probability at the model's input size (for 16:9 frames 144x256 by default),
 so the engine can upsample it with its own edge-aware filter; ``seg.at_input_size(small)`` does the same for a frame
 the caller has already resized with ``resize_for_model`` (the engine needs that small frame for its own filters).
-``seg.batch(frames)`` runs many frames of one size.
+``seg.batch(frames)`` runs many frames of one size. Every model output is checked (``validation.check_logits``): NaN,
+infinite values or a wrong shape raise ``ModelOutputError`` instead of becoming a mask.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from segmentation.inference.preprocess import (
     upsample_mask,
 )
 from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, SIZE_MULTIPLE, model_input_size
+from segmentation.inference.validation import check_logits
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,12 @@ class Segmenter:
                 f"expected a frame at the model input size (sides multiples of {SIZE_MULTIPLE}), got {width}x{height}; "
                 "pass it through resize_for_model first, or call low_res"
             )
-        return sigmoid(self._run_batch(to_nchw_float(small))[0, 0])
+        return sigmoid(self._logits(to_nchw_float(small))[0, 0])
+
+    def _logits(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 3, h, w) float32 -> the backend's (N, 1, h, w) logits, checked (``ModelOutputError`` when they are
+        not finite or not of that shape: a mask made of them could show the room)."""
+        return check_logits(self._run_batch(batch), batch.shape)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1]."""
@@ -87,6 +94,6 @@ class Segmenter:
             if any(frame.shape[:2] != (height, width) for frame in chunk):
                 raise ValueError(f"batch() expects frames of one size, {width}x{height} first, got a different one")
             stacked = np.concatenate([to_nchw_float(resize_for_model(frame, self.pixel_budget)) for frame in chunk])
-            probabilities = sigmoid(self._run_batch(stacked)[:, 0])
+            probabilities = sigmoid(self._logits(stacked)[:, 0])
             masks.extend(upsample_mask(probability, width, height) for probability in probabilities)
         return masks

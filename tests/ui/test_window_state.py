@@ -351,10 +351,17 @@ def test_start_up_source_choice():
     assert choose_source(None, webcam, [], demo) == (SourceSpec(kind=SourceKind.VIDEO, path=demo), NO_CAMERA_NOTICE)
 
 
+def _three_frame_clip(path: Path) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (64, 48))
+    for level in (0, 100, 200):
+        writer.write(np.full((48, 64, 3), level, np.uint8))
+    writer.release()
+    return path
+
+
 def test_the_last_video_file_picked_is_opened_again_while_it_is_there(tmp_path: Path) -> None:
     demo = tmp_path / "demo.mp4"
-    talk = tmp_path / "talk.mp4"
-    talk.write_bytes(b"a video")
+    talk = _three_frame_clip(tmp_path / "talk.mp4")
     cameras = [CameraInfo(0, "Built-in", "/dev/video0")]
     saved = SourceSpec(kind=SourceKind.VIDEO, path=talk)
     assert choose_source(None, saved, cameras, demo) == (saved, "")  # chosen over the camera, as it was last time
@@ -366,6 +373,19 @@ def test_the_last_video_file_picked_is_opened_again_while_it_is_there(tmp_path: 
     shown = SourceSpec(kind=SourceKind.VIDEO, path=demo)
     assert choose_source(None, shown, cameras, demo) == (SourceSpec(kind=SourceKind.CAMERA, camera=0), "")
     assert choose_source(None, shown, [], demo) == (shown, NO_CAMERA_NOTICE)
+
+
+def test_a_saved_video_damaged_since_falls_back_and_says_why(tmp_path: Path) -> None:
+    """It was opened at every start and failed there; now the window starts on the camera or the demo clip."""
+    demo = _three_frame_clip(tmp_path / "demo.mp4")
+    talk = tmp_path / "talk.mp4"
+    talk.write_bytes(b"not a video any more")
+    saved = SourceSpec(kind=SourceKind.VIDEO, path=talk)
+    source, notice = choose_source(None, saved, [], demo)
+    assert source == SourceSpec(kind=SourceKind.VIDEO, path=demo)
+    assert "The last video could not be opened (cannot read video" in notice and "showing video demo.mp4" in notice
+    camera, notice = choose_source(None, saved, [CameraInfo(0, "Built-in", "/dev/video0")], demo)
+    assert camera == SourceSpec(kind=SourceKind.CAMERA, camera=0) and "showing camera 0" in notice
 
 
 def test_without_a_display_greenroom_says_so_and_exits_2(monkeypatch, capsys):

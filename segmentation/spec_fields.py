@@ -40,7 +40,7 @@ def check_spec_fields(raw: object, onnx_precisions: tuple[str, ...]) -> None:
     if "dtype" in raw and raw["dtype"] not in WEIGHT_DTYPES:
         raise ValueError(f"dtype must be one of {WEIGHT_DTYPES}, got {raw['dtype']!r}")
     if "onnx_precision" in raw and raw["onnx_precision"] not in onnx_precisions:
-        raise ValueError(f"onnx_precision must be one of {onnx_precisions}, got {raw['onnx_precision']!r}")
+        raise ValueError(f"onnx_precision {raw['onnx_precision']!r} is not one of {onnx_precisions}")
     _metrics(raw.get("metrics", {}))
 
 

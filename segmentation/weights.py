@@ -74,7 +74,7 @@ class ModelSpec:
     def from_json_file(cls, path: Path) -> ModelSpec:
         """Parse a spec file; raises ``WeightsError`` if it is missing, unreadable or malformed (the message names
         the field, its accepted values and what came)."""
-        hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the model's .json file"
+        hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the path of the model's .json file"
         try:
             if not path.is_file():
                 raise WeightsError(f"model description not found: {path}; {hint}")
@@ -91,7 +91,7 @@ class ModelSpec:
             raise WeightsError(f"model description {path} cannot be read ({error.strerror or error}); {hint}") from None
         except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise WeightsError(
-                f"model description {path} is not a valid Greenroom model spec ({error}); {hint}"
+                f"model description {path} is not a valid Greenroom model spec ({error}); {_REINSTALL_HINT}"
             ) from None
 
 

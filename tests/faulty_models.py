@@ -1,4 +1,5 @@
-"""Model files that misbehave, written as a custom model would be (an ONNX graph and its spec), for the fail-safe tests.
+"""Models that misbehave, for the fail-safe tests: ONNX files written as a custom model would be (a graph and its
+spec), and ``FaultyBackend``, a backend behind the real ``Segmenter`` that returns NaN or +inf on the calls it is told.
 
 Each graph takes ``rgb`` (N, 3, H, W) float32 in [0, 1]. The well-formed ones return (N, 1, H, W) logits
 ``8 * (mean over channels) - 4``: bright pixels are "person", dark ones "room", so a test can tell where the
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from segmentation.inference.segmenter import BackendInfo, Segmenter
 
 FLASH_LEVEL = 0.9  # the "white flash" model returns NaN for frames brighter than this on average
 
@@ -113,3 +117,27 @@ def write_faulty_model(directory: Path, kind: str, **spec_fields: object) -> Pat
     spec_path = directory / f"{name}.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     return spec_path
+
+
+class FaultyBackend:
+    """``run_batch`` for ``Segmenter``: half-person logits, or ``bad`` (NaN, +inf) on the calls in ``bad_calls``
+    (every call when ``bad_calls`` is None)."""
+
+    def __init__(self, bad: float, bad_calls: set[int] | None = None) -> None:
+        self.bad, self.bad_calls, self.calls = bad, bad_calls, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+        logits = np.full((batch.shape[0], 1, *batch.shape[2:]), -8.0, np.float32)
+        logits[..., : batch.shape[3] // 2] = 8.0
+        if self.bad_calls is None or call in self.bad_calls:
+            logits[..., 10:20, :] = self.bad  # a band is enough: one NaN pixel used to poison the smoother for good
+        return logits
+
+
+def faulty_segmenter(backend: FaultyBackend) -> Segmenter:
+    """The real ``Segmenter`` facade around a fake backend."""
+    return Segmenter(backend, BackendInfo(backend="fake", device="cpu", precision="float32", model_name="faulty"))

@@ -13,39 +13,16 @@ import time
 import numpy as np
 import pytest
 from engine_fakes import FakeCamera
+from faulty_models import FaultyBackend, faulty_segmenter
 
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
 from app.engine.guard import SegmentationGuard
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings, SourceKind, SourceSpec
-from segmentation.inference.segmenter import BackendInfo, Segmenter
 
 RED = BackgroundSpec(kind=BackgroundKind.COLOR, color=(255, 0, 0))
 SETTINGS = RenderSettings(background=RED, smoothing=0.7, quality=QualityMode.SPEED)
-
-
-class FaultyBackend:
-    """``run_batch`` for ``Segmenter``: half-person logits, or ``bad`` (NaN, +inf) on the calls in ``bad_calls``
-    (every call when ``bad_calls`` is None)."""
-
-    def __init__(self, bad: float, bad_calls: set[int] | None = None) -> None:
-        self.bad, self.bad_calls, self.calls = bad, bad_calls, 0
-        self.lock = threading.Lock()
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        with self.lock:
-            self.calls += 1
-            call = self.calls
-        logits = np.full((batch.shape[0], 1, *batch.shape[2:]), -8.0, np.float32)
-        logits[..., : batch.shape[3] // 2] = 8.0
-        if self.bad_calls is None or call in self.bad_calls:
-            logits[..., 10:20, :] = self.bad  # a band is enough: one NaN pixel used to poison the smoother for good
-        return logits
-
-
-def _segmenter(backend: FaultyBackend) -> Segmenter:
-    return Segmenter(backend, BackendInfo(backend="fake", device="cpu", precision="float32", model_name="faulty"))
 
 
 def _room(seed: int = 3) -> np.ndarray:
@@ -60,7 +37,7 @@ def _shows_the_room(output: np.ndarray, frame: np.ndarray) -> bool:
 @pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
 @pytest.mark.parametrize("use_guard", [True, False], ids=["live", "process"])
 def test_a_model_that_always_returns_bad_values_gives_safe_frames(bad: float, use_guard: bool) -> None:
-    renderer = FrameRenderer(_segmenter(FaultyBackend(bad)), use_guard=use_guard)
+    renderer = FrameRenderer(faulty_segmenter(FaultyBackend(bad)), use_guard=use_guard)
     for seed in range(5):
         frame = _room(seed)
         result = renderer.render(frame, SETTINGS)
@@ -72,7 +49,7 @@ def test_a_model_that_always_returns_bad_values_gives_safe_frames(bad: float, us
 @pytest.mark.parametrize("smoothing", [0.0, 0.7, 1.0])
 def test_one_bad_frame_is_hidden_and_the_next_ones_are_clean(smoothing: float) -> None:
     """A NaN on one frame (a white flash) used to stay in the temporal smoother and show the room from then on."""
-    renderer = FrameRenderer(_segmenter(FaultyBackend(np.nan, bad_calls={3})), use_guard=False)
+    renderer = FrameRenderer(faulty_segmenter(FaultyBackend(np.nan, bad_calls={3})), use_guard=False)
     settings = RenderSettings(background=RED, smoothing=smoothing, quality=QualityMode.SPEED)
     results = [renderer.render(_room(seed), settings) for seed in range(8)]
     assert [result.safe_frame for result in results] == [False, False, True, False, False, False, False, False]
@@ -104,7 +81,7 @@ def test_the_engine_reports_the_bad_frame_and_its_recovery() -> None:
     room (the fake camera's left half is red-brown, its right half grey 90)."""
     events: list[EngineEvent] = []
     backend = FaultyBackend(np.nan, bad_calls={5, 6})
-    engine = Engine(_segmenter(backend), on_event=events.append, source_opener=lambda spec: FakeCamera(fps=60))
+    engine = Engine(faulty_segmenter(backend), on_event=events.append, source_opener=lambda spec: FakeCamera(fps=60))
     seen: list[np.ndarray] = []
     engine.start(SourceSpec(kind=SourceKind.CAMERA, camera=0), SETTINGS)
     try:

@@ -75,7 +75,7 @@ def process(args: argparse.Namespace) -> int:
     kind = path_kind(args.input)
     if kind is PathKind.FOLDER:
         raise SourceError(f"{args.input} is a folder, not a video file; give a video file in it")
-    if kind is PathKind.SPECIAL:
+    if kind.special:
         raise SourceError(special_file_message(args.input))
     if kind is PathKind.MISSING:
         raise SourceError(f"input video not found: {args.input}; check the path")

@@ -320,7 +320,7 @@ def _require_path(spec: BackgroundSpec) -> Path:
         kind = PathKind.MISSING if spec.path is None else path_kind(spec.path)
     except UnusablePathError as error:
         raise BackgroundError(f"{error}; pick another background") from None
-    if kind is PathKind.SPECIAL:
+    if kind.special:
         raise BackgroundError(f"{special_file_message(spec.path)}; pick another background")
     if kind is not PathKind.FILE:
         raise BackgroundError(f"background file not found: {spec.path}; pick another background")

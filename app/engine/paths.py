@@ -18,7 +18,13 @@ class PathKind(Enum):
     FILE = "file"
     FOLDER = "folder"
     MISSING = "missing"
-    SPECIAL = "special"  # a FIFO (named pipe), a device or a socket: nothing Greenroom reads or writes as a file
+    PIPE = "pipe"  # a FIFO (named pipe) or a socket: reading it blocks, and a video cannot seek in it
+    DEVICE = "device"  # a character or block device (/dev/zero, a disk): no picture or video to read
+
+    @property
+    def special(self) -> bool:
+        """True for what is not a file, a folder or nothing: never an input Greenroom can read."""
+        return self in (PathKind.PIPE, PathKind.DEVICE)
 
 
 class UnusablePathError(ValueError):
@@ -40,11 +46,11 @@ def path_kind(path: Path) -> PathKind:
         return PathKind.FILE
     if stat.S_ISDIR(mode):
         return PathKind.FOLDER
-    return PathKind.SPECIAL
+    return PathKind.DEVICE if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else PathKind.PIPE
 
 
 def special_file_message(path: Path) -> str:
-    """The message for a ``PathKind.SPECIAL`` path."""
+    """The message for a path whose kind is ``special``."""
     return f"{_shortened(path)} is not a regular file but a pipe, a device or a socket; give a file"
 
 

@@ -91,7 +91,7 @@ def parse_background_spec(text: str) -> BackgroundSpec:
         raise BackgroundSpecError(str(error)) from None
     if kind is PathKind.FOLDER:
         raise BackgroundSpecError(f"{path} is a folder; give an image or video file in it")
-    if kind is PathKind.SPECIAL:
+    if kind.special:
         raise BackgroundSpecError(special_file_message(path))
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:

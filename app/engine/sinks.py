@@ -106,7 +106,7 @@ def check_output_path(path: Path) -> None:
         raise SinkError(str(error)) from None
     if kind is PathKind.FOLDER:
         raise SinkError(f"{path} is a folder; give an .mp4 file in it, for example {path / 'out.mp4'}")
-    if kind is PathKind.SPECIAL:
+    if kind is PathKind.PIPE:  # a device is written like a file (and a full one says so when written)
         raise SinkError(special_file_message(path))
     if path.suffix.lower() != ".mp4":
         raise SinkError(f"output must be an .mp4 file, got {path.name}")

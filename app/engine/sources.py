@@ -105,7 +105,7 @@ class VideoFileSource(FrameSource):
             raise SourceError(str(error)) from None
         if kind is PathKind.FOLDER:
             raise SourceError(f"{path} is a folder, not a video file; pick a video file")
-        if kind is PathKind.SPECIAL:
+        if kind.special:
             raise SourceError(special_file_message(path))
         if kind is PathKind.MISSING:
             raise SourceError(f"video file not found: {path}; check the path")

@@ -15,6 +15,8 @@ import argparse
 import math
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -22,14 +24,34 @@ from typing import NoReturn
 import cv2
 
 from app.engine.backgrounds import BackgroundError
-from app.engine.paths import describe_os_error
-from app.engine.settings import MAX_FPS, MIN_FPS, BackgroundSpecError, QualityMode, RenderSettings
+from app.engine.paths import UnusablePathError, describe_os_error
+from app.engine.settings import (
+    MAX_FPS,
+    MIN_FPS,
+    BackgroundSpecError,
+    QualityMode,
+    RenderSettings,
+    SourceSpecError,
+)
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
 from segmentation import WeightsError
+from segmentation.inference.loading import BackendChoiceError
 
 EXIT_USAGE = 2
-_USER_ERRORS = (BackgroundSpecError, BackgroundError, SourceError, SinkError, WeightsError, ValueError)
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, reported with a log file
+# Errors about what the user gave (files, values, choices): one line that says what to do, exit code 2. Anything else
+# is a bug, and reads as one.
+_USER_ERRORS = (
+    BackgroundSpecError,
+    BackgroundError,
+    SourceSpecError,
+    SourceError,
+    SinkError,
+    WeightsError,
+    BackendChoiceError,
+    UnusablePathError,
+)
 
 
 def _positive_seconds(text: str) -> float:
@@ -274,6 +296,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("greenroom: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: say so, and keep the traceback for the report
+        log = write_crash_log(error)
+        print(
+            f"greenroom: internal error ({type(error).__name__}: {error}); this is a bug in Greenroom: please "
+            f"report it with the details in {log}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def write_crash_log(error: BaseException) -> Path:
+    """Write ``error``'s traceback to a new file in the temporary folder; return its path."""
+    handle, name = tempfile.mkstemp(prefix="greenroom-crash-", suffix=".log")
+    with os.fdopen(handle, "w", encoding="utf-8") as log:
+        log.write(f"greenroom {' '.join(sys.argv[1:])}\n\n")
+        log.write("".join(traceback.format_exception(error)))
+    return Path(name)
 
 
 if __name__ == "__main__":

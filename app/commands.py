@@ -13,7 +13,7 @@ from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
 from app.engine.paths import PathKind, path_kind, special_file_message
-from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
+from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
 from app.engine.settings import (
     IMAGE_SUFFIXES,
     QualityMode,
@@ -40,7 +40,7 @@ _STATUS_EVERY_SECONDS = 2.0
 
 def render_settings_from(args: argparse.Namespace) -> RenderSettings:
     """Typed settings from the shared render options, with the background file opened once to check it can be used
-    (raises ``ValueError``, ``BackgroundSpecError`` or ``BackgroundError``, each saying what to do)."""
+    (raises ``BackgroundSpecError`` or ``BackgroundError``, each saying what to do)."""
     settings = RenderSettings(
         background=parse_background_spec(args.background),
         mirror=args.mirror,
@@ -98,7 +98,11 @@ def process(args: argparse.Namespace) -> int:
             last_shown[0] = now
 
     with on_stop_signals(raise_keyboard_interrupt):  # SIGTERM/SIGHUP stop like Ctrl+C: no partial output is left
-        summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
+        try:
+            summary = process_video(args.input, args.output, settings, segmenter, on_progress=progress)
+        except StageStuckError as error:
+            print(f"greenroom: {error}", file=sys.stderr)
+            return 1
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
@@ -123,7 +127,11 @@ def stream(args: argparse.Namespace) -> int:
         check_output_path(args.record)
         check_not_an_input(args.record, {"the source video": source_file, **_background_file(settings)})
     opened = open_source(source_spec)  # SourceError reaches the user before anything starts
-    segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+    try:
+        segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+    except BaseException:
+        opened.close()  # a camera held open would stay busy for other apps until the process ends
+        raise
     engine = Engine(segmenter, on_event=print_event)
     sinks: list[VirtualCameraSink | RecorderSink] = []
     recorder: RecorderSink | None = None

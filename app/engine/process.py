@@ -102,15 +102,38 @@ class ProcessSummary:
         )
 
 
+class StageStuckError(RuntimeError):
+    """A stage of ``process_video`` (decoder, model, compositor or encoder) made no progress for
+    ``STALL_SECONDS``: it is stuck in native code. Nothing is written; the message names the stage."""
+
+
+STALL_SECONDS = 10.0  # far above one frame's work in any stage, even at 4K
+
+
+class _Progress:
+    """When any stage last finished a frame; ``stalled()`` once none has for ``STALL_SECONDS``."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+
+    def mark(self) -> None:
+        self._last = time.monotonic()
+
+    def stalled(self) -> bool:
+        return time.monotonic() - self._last > STALL_SECONDS
+
+
 class _Stage(threading.Thread):
     """A daemon thread that records the first exception it meets instead of dying silently, and then sets
-    ``cancel`` so that the other stages stop instead of waiting for it."""
+    ``cancel`` so that the other stages stop instead of waiting for it. ``finished`` is set when it ends: waiting on
+    it, unlike ``join``, is safe to interrupt (an interrupted ``join`` marks a running thread as stopped)."""
 
     def __init__(self, target: Callable[[], None], name: str, cancel: threading.Event) -> None:
         super().__init__(name=name, daemon=True)
         self._work = target
         self._cancel = cancel
         self.error: BaseException | None = None
+        self.finished = threading.Event()
 
     def run(self) -> None:
         try:
@@ -118,6 +141,8 @@ class _Stage(threading.Thread):
         except BaseException as error:  # re-raised in the caller's thread by process_video
             self.error = error
             self._cancel.set()
+        finally:
+            self.finished.set()
 
 
 def process_video(
@@ -147,6 +172,7 @@ def process_video(
     masked: queue.Queue = queue.Queue(_QUEUE_DEPTH)
     rendered: queue.Queue = queue.Queue(_QUEUE_DEPTH)
     cancel = threading.Event()
+    progress = _Progress()
     total = source.frame_count if max_frames is None else min(max_frames, source.frame_count)
 
     def put(target: queue.Queue, item: object) -> bool:
@@ -155,7 +181,8 @@ def process_video(
                 target.put(item, timeout=0.1)
                 return True
             except queue.Full:
-                continue
+                if progress.stalled():
+                    cancel.set()
         return False
 
     def decode() -> None:
@@ -166,6 +193,7 @@ def process_video(
             if frame is None:
                 break
             stats.record_stage("decode", time.perf_counter() - started)
+            progress.mark()
             if not put(decoded, frame.rgb):
                 return
             count += 1
@@ -177,7 +205,8 @@ def process_video(
             try:
                 return source_queue.get(timeout=0.1)
             except queue.Empty:
-                continue
+                if progress.stalled():
+                    cancel.set()
         return _END
 
     def encode() -> None:
@@ -188,6 +217,7 @@ def process_video(
             started = time.perf_counter()
             writer.write(item)
             stats.record_stage("encode", time.perf_counter() - started)
+            progress.mark()
 
     safe_frames = 0
     first_failure = ""
@@ -205,6 +235,7 @@ def process_video(
             safe_frames += int(result.safe_frame)
             if result.safe_frame and not first_failure:
                 first_failure = result.error or ""
+            progress.mark()
             if not put(rendered, result.rgb):
                 return
 
@@ -225,11 +256,16 @@ def process_video(
             if item is _END or not put(masked, renderer.segment(item, settings)):
                 break
             frames += 1
+            progress.mark()
             if on_progress is not None:
                 on_progress(frames, total)
         put(masked, _END)
-        finisher.join()
-        encoder.join()
+        for stage in (finisher, encoder):  # they drain what is queued, as long as frames keep moving
+            while not stage.finished.wait(0.1) and not cancel.is_set():
+                if progress.stalled():
+                    cancel.set()
+        if progress.stalled():
+            raise StageStuckError(_stuck_message(stages))
         for stage in stages:
             if stage.error is not None:
                 raise stage.error
@@ -276,8 +312,19 @@ def _all_stopped(stages: list[_Stage], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     for stage in stages:
         if stage.ident is not None:
-            stage.join(timeout=max(0.0, deadline - time.monotonic()))
-    return not any(stage.is_alive() for stage in stages)
+            stage.finished.wait(timeout=max(0.0, deadline - time.monotonic()))
+    return all(stage.finished.is_set() or stage.ident is None for stage in stages)
+
+
+def _stuck_message(stages: list[_Stage]) -> str:
+    """Which stage is stuck, once the others had a moment to see the cancel."""
+    time.sleep(0.3)
+    stuck = [stage.name.removeprefix("greenroom-") for stage in stages if not stage.finished.is_set()]
+    which = f"the {' and '.join(stuck)} stage" if stuck else "the model"
+    return (
+        f"processing stopped: no frame moved for {STALL_SECONDS:g} s ({which} is stuck), so nothing was written; "
+        "try again, or another input or model"
+    )
 
 
 def _stage_table(stats: PipelineStats) -> dict[str, StageStats]:

@@ -54,6 +54,9 @@ class LatestSlot(Generic[T]):
             self._condition.notify_all()
 
     def reopen(self) -> None:
+        """Open again for a new run, empty: ``peek`` gives None (not the last run's value) until the first ``put``.
+        The version number goes on counting, so a reader that remembers the last one it saw still sees new values."""
         with self._condition:
             self._closed = False
             self._fresh = False
+            self._value = None

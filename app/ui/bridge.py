@@ -52,12 +52,6 @@ class BackgroundCall(QObject):
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def wait(self, timeout: float) -> bool:
-        """True if the thread has finished within ``timeout`` seconds."""
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     def _run(self) -> None:
         try:
             result = self._function()

@@ -28,7 +28,6 @@ class StreamSession(QObject):
 
     backend_ready = Signal(object)  # BackendInfo of the segmenter now handed to the engine
     model_failed = Signal(str)  # no model could be loaded: the stream cannot start
-    streaming_started = Signal()
 
     def __init__(self, load_segmenter: SegmenterFactory, bridge: EngineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -127,7 +126,6 @@ class StreamSession(QObject):
             self._engine = Engine(segmenter, on_event=self._bridge.post)
             if self._source is not None:
                 self._engine.start(self._source, self._settings)
-                self.streaming_started.emit()
         else:
             self._engine.set_segmenter(segmenter)
         self.backend_ready.emit(segmenter.info)

@@ -27,6 +27,11 @@ _FOREIGN_MODEL_HINT = (
 )
 
 
+class BackendChoiceError(ValueError):
+    """A device or backend that cannot run here (CUDA asked for without a GPU, the torch backend without PyTorch);
+    the message says what to choose instead."""
+
+
 def cuda_available() -> bool:
     """True if torch is installed with CUDA and sees a GPU."""
     try:
@@ -45,21 +50,23 @@ def _onnxruntime_installed() -> bool:
 
 
 def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tuple[str, str]:
-    """Turn "auto" choices into concrete ones; raise ``ValueError`` for impossible combinations.
+    """Turn "auto" choices into concrete ones; raise ``BackendChoiceError`` for impossible combinations.
 
     auto device: CUDA if a GPU is visible, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is
     installed and the model ships an ONNX file, torch float32 otherwise.
     """
     if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        raise BackendChoiceError(f"device must be one of {DEVICES}, got {device!r}")
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        raise BackendChoiceError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if device == "auto":
         device = "cuda" if cuda_available() else "cpu"
     if device == "cuda" and not cuda_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)")
+        raise BackendChoiceError(
+            "device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)"
+        )
     if backend == "onnxruntime" and device != "cpu":
-        raise ValueError(
+        raise BackendChoiceError(
             "the onnxruntime backend runs on the CPU here; use the torch backend for CUDA (--backend torch)"
         )
     if backend == "auto":
@@ -79,7 +86,7 @@ def load_segmenter(
     """Load the shipped (or ``spec_path``) model, warm it up and return a ``Segmenter``.
 
     Raises ``WeightsError`` (missing, damaged or foreign files, a model that fails or returns something other than
-    a finite person mask on two probe frames, each with what to do) or ``ValueError`` (bad choices).
+    a finite person mask on two probe frames, each with what to do) or ``BackendChoiceError`` (bad choices).
     """
     spec_path = spec_path or default_spec_path()
     spec = load_spec(spec_path)
@@ -96,7 +103,7 @@ def load_segmenter(
         try:
             import torch
         except ImportError:
-            raise ValueError(
+            raise BackendChoiceError(
                 "the torch backend needs PyTorch, which is not installed here; use backend='onnxruntime' "
                 "(or install torch)"
             ) from None

@@ -37,12 +37,6 @@ class DeepLabV3Plus(nn.Module):
         features = self.decoder(self.aspp(high_level), low_level)
         return F.interpolate(self.head(features), size=rgb.shape[-2:], mode="bilinear", align_corners=False)
 
-    def forward_low_res(self, rgb: torch.Tensor) -> torch.Tensor:
-        """Person logits at stride 4, (N, 1, H/4, W/4), for callers that upsample themselves."""
-        x = (rgb - self.mean.to(rgb.dtype)) / self.std.to(rgb.dtype)
-        low_level, high_level = self.backbone(x)
-        return self.head(self.decoder(self.aspp(high_level), low_level))
-
 
 def build_deeplabv3plus(
     *,

@@ -368,3 +368,37 @@ def test_process_warns_when_a_variable_frame_rate_moves_frames_off_their_time(ca
     assert code == 0
     assert "greenroom: warning: the input has a variable frame rate: the output plays it at a constant 26.67 fps" in err
     assert "moves some frames up to 0.62 s from their time in the input (and from its sound)" in err
+
+
+def test_a_bug_reads_as_a_bug_with_its_traceback_in_a_log(capsys, monkeypatch, short_clip: Path, tmp_path) -> None:
+    """Any ValueError used to read as a usage mistake (one line, exit 2), hiding the traceback of a bug."""
+    from app import commands
+
+    def broken(args):
+        raise ValueError("an internal mistake")
+
+    monkeypatch.setattr(commands, "process", broken)
+    code, _, err = _run_cli(capsys, "process", str(short_clip), str(tmp_path / "out.mp4"))
+    assert code == 70 and err.count("\n") == 1
+    assert "internal error (ValueError: an internal mistake); this is a bug in Greenroom" in err
+    log = Path(err.rsplit("details in ", 1)[1].strip())
+    assert "Traceback" in log.read_text() and "an internal mistake" in log.read_text()
+    log.unlink()
+
+
+def test_stream_closes_the_source_when_the_model_cannot_load(capsys, monkeypatch, tmp_path) -> None:
+    """The camera stayed open (busy for other apps) when the model failed to load."""
+    from engine_fakes import FakeCamera
+
+    from app import commands
+    from segmentation import WeightsError
+
+    camera = FakeCamera()
+    monkeypatch.setattr(commands, "open_source", lambda spec: camera)
+
+    def no_model(**kwargs):
+        raise WeightsError("model weights not found: x.safetensors; reinstall Greenroom")
+
+    monkeypatch.setattr(commands, "load_segmenter", no_model)
+    code, _, err = _run_cli(capsys, "stream", "--source", "test", "--duration", "1")
+    assert code == 2 and "model weights not found" in err and camera.closed

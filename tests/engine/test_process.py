@@ -190,3 +190,31 @@ def test_a_decoder_failing_midway_ends_the_run_with_its_error(
     with pytest.raises(SourceError, match="damaged from frame 20"):
         process_video(short_clip, output, RenderSettings(), segmenter)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stage_stuck_in_native_code_ends_the_run_with_a_message(
+    segmenter, short_clip: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """An encoder that never returns used to hang ``process`` forever (its stages were joined without a timeout)."""
+    from app.engine import process as process_module
+
+    monkeypatch.setattr(process_module, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(process_module, "_STOP_TIMEOUT_SECONDS", 1.0)
+    never = threading.Event()
+    monkeypatch.setattr(VideoFileWriter, "write", lambda self, rgb: never.wait(30))
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            process_module.process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
+        except BaseException as error:
+            outcome.append(error)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(20)
+    never.set()
+    assert not runner.is_alive(), "process hung on a stuck encoder"
+    assert isinstance(outcome[0], process_module.StageStuckError)
+    assert "the encode stage is stuck" in str(outcome[0]) and "nothing was written" in str(outcome[0])
+    assert list(tmp_path.iterdir()) == []

@@ -31,3 +31,14 @@ def test_peek_keeps_the_last_value_for_pacing() -> None:
     slot.put(7)
     assert slot.take(timeout=0) == 7
     assert slot.peek() == (7, 1)
+
+
+def test_a_reopened_slot_is_empty_but_its_version_goes_on() -> None:
+    """After ``Engine.stop()`` and ``start()``, ``peek`` gave the previous run's last frame."""
+    slot: LatestSlot[int] = LatestSlot()
+    slot.put(7)
+    slot.close()
+    slot.reopen()
+    assert slot.peek() == (None, 1)
+    slot.put(8)
+    assert slot.peek() == (8, 2) and slot.take(timeout=0) == 8

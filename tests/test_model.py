@@ -114,6 +114,39 @@ def test_half_precision_backend_on_cpu_matches_float32(pretrained_model_and_inpu
     assert _relative_error(actual, expected) < 0.15
 
 
+@pytest.fixture(scope="module")
+def random_model_and_input(vary_batch_norms):
+    """A random-weights EfficientNet-Lite0 model whose output varies over the image, and a smooth (1, 3, 144, 256)
+    picture: needs neither the shared data nor the ImageNet weights package, so the fp16 checks run everywhere."""
+    torch.manual_seed(0)
+    model = build_deeplabv3plus(backbone="efficientnet_lite0")
+    vary_batch_norms(model)
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 144), torch.linspace(0, 1, 256), indexing="ij")
+    blob = torch.exp(-(((xs - 0.5) / 0.2) ** 2 + ((ys - 0.6) / 0.3) ** 2))
+    return model.eval(), torch.stack([xs, ys, blob])[None].contiguous()
+
+
+def _masks_agree(actual: torch.Tensor, expected: torch.Tensor) -> tuple[float, float]:
+    """(largest probability difference, IoU of the two masks at 0.5) for two logit maps."""
+    probabilities = torch.sigmoid(actual.float()), torch.sigmoid(expected)
+    masks = probabilities[0] > 0.5, probabilities[1] > 0.5
+    iou = float((masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum())
+    return float((probabilities[0] - probabilities[1]).abs().max()), iou
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def test_half_precision_of_a_random_model_matches_float32_everywhere(random_model_and_input, device: str) -> None:
+    """fp16 against fp32 through ``TorchBackend``, on any machine. A random model's logits lie within about +-1, so
+    its mask is far more fragile than a trained one's (most pixels sit near 0.5): the bounds are set for that, and
+    the trained-feature tests above hold the tighter ones where their data is present."""
+    model, batch = random_model_and_input
+    expected = torch.from_numpy(TorchBackend(copy.deepcopy(model), device=device, half=False)(batch.numpy()))
+    actual = torch.from_numpy(TorchBackend(copy.deepcopy(model), device=device, half=True)(batch.numpy()))
+    assert torch.isfinite(actual).all() and actual.shape == expected.shape
+    largest_difference, iou = _masks_agree(actual, expected)
+    assert largest_difference < 0.05 and iou > 0.95
+
+
 @pytest.mark.cuda
 def test_cuda_half_precision_matches_float32(pretrained_model_and_input) -> None:
     model, batch = pretrained_model_and_input

@@ -82,7 +82,7 @@ _TEST_BACKENDS = {
 
 
 @pytest.fixture(autouse=True)
-def test_backends():
+def registered_test_backends():
     for name, backend in _TEST_BACKENDS.items():
         pyvirtualcam.register_backend(name, backend)
     RecordingBackend.instances.clear()

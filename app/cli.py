@@ -35,8 +35,7 @@ from app.engine.settings import (
 )
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
-from segmentation import WeightsError
-from segmentation.inference.loading import BackendChoiceError
+from segmentation import BackendChoiceError, WeightsError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, reported with a log file

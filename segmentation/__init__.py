@@ -1,15 +1,44 @@
 """Greenroom's person segmentation: DeepLabv3+ model, weights, inference backends, training and export.
 
-Public entry point::
+Public entry point (the app imports nothing else from this package)::
 
     from segmentation import load_segmenter
     seg = load_segmenter(device="auto", backend="auto")
     alpha = seg(rgb)  # (H, W, 3) uint8 RGB -> (H, W) float32 in [0, 1]
+    low = seg.infer(rgb, pixel_budget)  # LowResMask: the frame at the model's input size and its mask
 
 This package never imports Qt; torch is imported only when a torch backend, training or export needs it.
 """
 
-from segmentation.inference import BackendInfo, Segmenter, load_segmenter, model_input_size
+from segmentation.inference import (
+    Backend,
+    BackendChoiceError,
+    BackendInfo,
+    Device,
+    LowResMask,
+    ModelOutputError,
+    Precision,
+    Segmenter,
+    check_mask,
+    cuda_available,
+    load_segmenter,
+    model_input_size,
+)
 from segmentation.weights import ModelSpec, WeightsError
 
-__all__ = ["BackendInfo", "ModelSpec", "Segmenter", "WeightsError", "load_segmenter", "model_input_size"]
+__all__ = [
+    "Backend",
+    "BackendChoiceError",
+    "BackendInfo",
+    "Device",
+    "LowResMask",
+    "ModelOutputError",
+    "ModelSpec",
+    "Precision",
+    "Segmenter",
+    "WeightsError",
+    "check_mask",
+    "cuda_available",
+    "load_segmenter",
+    "model_input_size",
+]

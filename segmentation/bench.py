@@ -26,22 +26,22 @@ import cv2
 import numpy as np
 
 from segmentation.inference import load_segmenter, model_input_size, resolve_device_and_backend
-from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
+from segmentation.inference.choices import Backend, Device, torch_precision
 from segmentation.inference.loading import cuda_available
-from segmentation.inference.preprocess import resize_for_model, to_nchw_float
+from segmentation.inference.preprocess import to_nchw_float
 from segmentation.inference.segmenter import Segmenter
-from segmentation.weights import ModelSpec, build_model_from_spec, default_spec_path, load_spec
+from segmentation.weights import ModelSpec, default_spec_path, load_spec
 
 FRAME_SIZE = (1280, 720)  # (width, height) of the benchmark frame
 PIXEL_BUDGETS = (192 * 108, 256 * 144, 320 * 180, 384 * 216)
 TARGET_MS = 15.0  # one seg(rgb) call at 1280x720 with the automatically chosen backend
 
 
-def row_name(device: str, backend: str, spec: ModelSpec) -> str:
-    """Table row name of a (device, backend) pair as ``load_segmenter`` takes them, e.g. "onnxruntime float32"."""
-    if backend == "onnxruntime":
-        return f"onnxruntime {spec.onnx_precision}"
-    return "torch float16 cuda" if device == "cuda" else "torch float32 cpu"
+def row_name(backend: Backend, precision: str, device: Device) -> str:
+    """Table row name of what runs, e.g. "onnxruntime int8-backbone" or "torch float32 cpu"."""
+    if backend is Backend.ONNXRUNTIME:
+        return f"onnxruntime {precision}"
+    return f"torch {precision} {device}"
 
 
 @dataclass(frozen=True)
@@ -119,31 +119,25 @@ def _generated_frame() -> np.ndarray:
 def _segmenter_rows(spec_path: Path, spec: ModelSpec, rgb: np.ndarray, settings: BenchSettings) -> list[Row]:
     """Rows for every backend available here at every pixel budget."""
     runs, warm_up, threads = settings.runs, settings.warm_up, settings.threads
-    directory = spec_path.parent
-    choices = [("cpu", "onnxruntime")] if spec.onnx_file else []
-    choices.append(("cpu", "torch"))
+    choices = [(Device.CPU, Backend.ONNXRUNTIME)] if spec.onnx_file else []
+    choices.append((Device.CPU, Backend.TORCH))
     if cuda_available():
-        choices.append(("cuda", "torch"))
+        choices.append((Device.CUDA, Backend.TORCH))
     rows = []
     for device, backend in choices:
-        runner = _bare_backend(device, backend, spec, directory, threads)
+        seg = load_segmenter(device, backend, spec_path=spec_path, threads=threads)
         for budget in settings.budgets:
-            seg = load_segmenter(device, backend, spec_path=spec_path, threads=threads, pixel_budget=budget)
-            rows.append(_measure(row_name(device, backend, spec), seg, runner, rgb, budget, runs, warm_up))
+            rows.append(_measure(seg, rgb, budget, runs, warm_up))
     return rows
 
 
-def _bare_backend(device: str, backend: str, spec: ModelSpec, directory: Path, threads: int):
-    """The backend object alone, as ``load_segmenter`` builds it, for timing the bare model run."""
-    if backend == "onnxruntime":
-        return OnnxRuntimeBackend(directory / spec.onnx_file, threads=threads)
-    return TorchBackend(build_model_from_spec(spec, directory), device=device, half=device == "cuda")
-
-
-def _measure(name: str, seg: Segmenter, runner, rgb: np.ndarray, budget: int, runs: int, warm_up: int) -> Row:
-    size = model_input_size(rgb.shape[1], rgb.shape[0], budget)
-    tensor = to_nchw_float(resize_for_model(rgb, budget))
-    return Row(name, size, time_call(lambda: seg(rgb), runs, warm_up), time_call(lambda: runner(tensor), runs, warm_up))
+def _measure(seg: Segmenter, rgb: np.ndarray, budget: int, runs: int, warm_up: int) -> Row:
+    """``seg(rgb)`` at ``budget``, and the bare backend on the prepared tensor."""
+    size = seg.input_size(rgb.shape[1], rgb.shape[0], budget)
+    tensor = to_nchw_float(seg.model_input(rgb, budget))
+    whole = time_call(lambda: seg(rgb, budget), runs, warm_up)
+    name = row_name(seg.info.backend, seg.info.precision, seg.info.device)
+    return Row(name, size, whole, time_call(lambda: seg.run_batch(tensor), runs, warm_up))
 
 
 def _mediapipe_row(models_dir: Path, rgb: np.ndarray, settings: BenchSettings) -> Row | str:
@@ -229,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     device, backend = resolve_device_and_backend("auto", "auto", has_onnx=bool(spec.onnx_file))
     print()
     print(f"auto picks: device {device}, backend {backend}")
-    _print_target(rows, row_name(device, backend, spec), spec.pixel_budget, rgb)
+    precision = spec.onnx_precision if backend is Backend.ONNXRUNTIME else torch_precision(device)
+    _print_target(rows, row_name(backend, precision, device), spec.pixel_budget, rgb)
     return 0
 
 

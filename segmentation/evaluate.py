@@ -65,11 +65,14 @@ def score_photos(images: Path, masks: Path, *, validation_only: bool, val_fracti
     return scores, predictions
 
 
-def clip_flicker(clip: Path, segmenter, teacher, max_frames: int = 300) -> dict[str, float]:
-    """Static-edge flicker of raw per-frame masks, ours and the teacher's, on the first ``max_frames`` frames."""
+def clip_flicker(
+    clip: Path, segmenter, teacher, max_frames: int = 300, pixel_budget: int | None = None
+) -> dict[str, float]:
+    """Static-edge flicker of raw per-frame masks, ours (at ``pixel_budget``, default the segmenter's) and the
+    teacher's, on the first ``max_frames`` frames."""
     frames = video_frames(clip, 1, 100_000)[:max_frames]
     return {
-        "flicker_ours": static_flicker(frames, [segmenter(frame) for frame in frames]),
+        "flicker_ours": static_flicker(frames, [segmenter(frame, pixel_budget) for frame in frames]),
         "flicker_teacher": static_flicker(frames, [teacher(frame) for frame in frames]),
         "flicker_frames": len(frames),
     }
@@ -154,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         results.update({f"{key}_without_reviewed": value for key, value in mean_scores(kept).items()})
     results["pixel_budget"] = segmenter.pixel_budget
     if args.clip is not None:
-        segmenter.pixel_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size
-        results.update(clip_flicker(args.clip, segmenter, teacher))
+        app_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size
+        results.update(clip_flicker(args.clip, segmenter, teacher, pixel_budget=app_budget))
     print(
         f"{results['photos']} photos ({'held-out split' if args.validation_only else 'all'}), "
         f"model {segmenter.info.model_name} on {segmenter.info.backend}, photo pixel budget {results['pixel_budget']}"

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from segmentation.architecture import ArchitectureConfig
+from segmentation.inference.choices import ONNX_PRECISIONS as ONNX_PRECISION_CHOICES
 from segmentation.spec_fields import check_spec_fields
 
 
@@ -35,9 +36,9 @@ _MAX_SPEC_BYTES = 1 << 20  # a description is a few hundred bytes; this bounds w
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
 
 
-ONNX_PRECISIONS = ("float32", "int8", "int8-backbone")
-"""What ``NAME.onnx`` computes in: all float32; all convolutions int8 (static, calibrated); or the backbone's stages
-past stride 4 in int8, with its stem and stride-4 stages, ASPP, decoder and head in float32."""
+ONNX_PRECISIONS = tuple(precision.value for precision in ONNX_PRECISION_CHOICES)
+"""What ``NAME.onnx`` computes in, as text: all float32; all convolutions int8 (static, calibrated); or the
+backbone's stages past stride 4 in int8, with its stem and stride-4 stages, ASPP, decoder and head in float32."""
 
 
 class WeightsError(RuntimeError):

@@ -63,20 +63,27 @@ def test_low_res_has_the_model_input_size(segmenters, backend: str, width: int, 
 
 
 @pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 720), (720, 480)])
-def test_a_frame_already_at_the_input_size_is_not_resized_again(segmenters, width: int, height: int) -> None:
+@pytest.mark.parametrize("budget", [160 * 90, 256 * 144, 320 * 180])
+def test_infer_returns_the_small_frame_and_its_mask_pixel_for_pixel(segmenters, width, height, budget) -> None:
     """A 640x480 frame becomes 208x160, and sizing 208x160 afresh would give 224x176: the mask must match the small
-    frame the engine filters with, so ``at_input_size`` keeps its size and agrees with ``low_res``."""
+    frame the engine filters with, so ``infer`` hands over both, at the budget it was given."""
     seg = segmenters["onnxruntime"]
     frame = _frame(width, height)
-    small = resize_for_model(frame, seg.pixel_budget)
-    mask = seg.at_input_size(small)
-    assert mask.shape == small.shape[:2]
-    np.testing.assert_allclose(mask, seg.low_res(frame), atol=1e-6)
+    result = seg.infer(frame, budget)
+    np.testing.assert_array_equal(result.small, resize_for_model(frame, budget))
+    assert result.mask.shape == result.small.shape[:2] == seg.input_size(width, height, budget)[::-1]
+    np.testing.assert_array_equal(seg.model_input(frame, budget), result.small)
+    if budget == seg.pixel_budget:
+        np.testing.assert_allclose(result.mask, seg.low_res(frame), atol=1e-6)
 
 
-def test_at_input_size_refuses_a_frame_that_was_not_resized(segmenters) -> None:
-    with pytest.raises(ValueError, match="resize_for_model"):
-        segmenters["onnxruntime"].at_input_size(_frame(641, 479))
+def test_the_budget_is_an_argument_not_state(segmenters) -> None:
+    """The engine's render thread and the guard's worker share one segmenter: nothing a call does may change it."""
+    seg = segmenters["onnxruntime"]
+    with pytest.raises(AttributeError):
+        seg.pixel_budget = 160 * 90
+    assert seg.infer(_frame(1280, 720), 160 * 90).mask.shape == (96, 176)  # 160x90 in multiples of 16
+    assert seg.low_res(_frame(1280, 720)).shape == (144, 256)
 
 
 def test_16_9_frames_run_at_256x144(segmenters) -> None:
@@ -112,7 +119,7 @@ BAD_FRAMES = [
 @pytest.mark.parametrize(("frame", "error"), BAD_FRAMES)
 def test_bad_frames_are_refused_with_what_was_expected(segmenters, backend, frame, error) -> None:
     seg = segmenters[backend]
-    for call in (seg, seg.low_res, seg.at_input_size, lambda f: seg.batch([f])):
+    for call in (seg, seg.low_res, seg.infer, seg.model_input, lambda f: seg.batch([f])):
         with pytest.raises(error, match="expected"):
             call(frame)
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from segmentation.inference.backends import TorchBackend
+from segmentation.inference.choices import Precision
 from segmentation.inference.preprocess import resize_for_model, to_nchw_float
 from segmentation.model import BACKBONES, atrous_rates, build_deeplabv3plus
 
@@ -103,9 +104,9 @@ def test_float16_weight_round_trip_keeps_outputs(pretrained_model_and_input) -> 
 def test_half_precision_backend_on_cpu_matches_float32(pretrained_model_and_input) -> None:
     """The CUDA path's half precision, exercised on the CPU through the same ``TorchBackend``."""
     model, batch = pretrained_model_and_input
-    full = TorchBackend(copy.deepcopy(model), device="cpu", half=False)
+    full = TorchBackend(copy.deepcopy(model), device="cpu", precision=Precision.FLOAT32)
     half_model = copy.deepcopy(model)
-    half = TorchBackend(half_model, device="cpu", half=True)
+    half = TorchBackend(half_model, device="cpu", precision=Precision.FLOAT16)
     assert half.precision == "float16"
     assert {parameter.dtype for parameter in half_model.parameters()} == {torch.float16}  # moved in place
     expected = torch.from_numpy(full(batch.numpy()))
@@ -140,8 +141,12 @@ def test_half_precision_of_a_random_model_matches_float32_everywhere(random_mode
     its mask is far more fragile than a trained one's (most pixels sit near 0.5): the bounds are set for that, and
     the trained-feature tests above hold the tighter ones where their data is present."""
     model, batch = random_model_and_input
-    expected = torch.from_numpy(TorchBackend(copy.deepcopy(model), device=device, half=False)(batch.numpy()))
-    actual = torch.from_numpy(TorchBackend(copy.deepcopy(model), device=device, half=True)(batch.numpy()))
+    expected = torch.from_numpy(
+        TorchBackend(copy.deepcopy(model), device=device, precision=Precision.FLOAT32)(batch.numpy())
+    )
+    actual = torch.from_numpy(
+        TorchBackend(copy.deepcopy(model), device=device, precision=Precision.FLOAT16)(batch.numpy())
+    )
     assert torch.isfinite(actual).all() and actual.shape == expected.shape
     largest_difference, iou = _masks_agree(actual, expected)
     assert largest_difference < 0.05 and iou > 0.95
@@ -150,9 +155,9 @@ def test_half_precision_of_a_random_model_matches_float32_everywhere(random_mode
 @pytest.mark.cuda
 def test_cuda_half_precision_matches_float32(pretrained_model_and_input) -> None:
     model, batch = pretrained_model_and_input
-    full = TorchBackend(copy.deepcopy(model), device="cuda", half=False)
-    half = TorchBackend(copy.deepcopy(model), device="cuda", half=True)
-    cpu = torch.from_numpy(TorchBackend(copy.deepcopy(model), device="cpu", half=False)(batch.numpy()))
+    full = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT32)
+    half = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT16)
+    cpu = torch.from_numpy(TorchBackend(copy.deepcopy(model), device="cpu", precision=Precision.FLOAT32)(batch.numpy()))
     expected = torch.from_numpy(full(batch.numpy()))
     actual = torch.from_numpy(half(batch.numpy()))
     assert _relative_error(expected, cpu) < 0.01
@@ -164,8 +169,8 @@ def test_cuda_half_precision_matches_float32(pretrained_model_and_input) -> None
 @pytest.mark.cuda
 def test_cuda_graph_backend_matches_eager(pretrained_model_and_input) -> None:
     model, batch = pretrained_model_and_input
-    eager = TorchBackend(copy.deepcopy(model), device="cuda", half=True)
-    graphed = TorchBackend(copy.deepcopy(model), device="cuda", half=True, cuda_graph=True)
+    eager = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT16)
+    graphed = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT16, cuda_graph=True)
     expected = eager(batch.numpy())
     for _ in range(2):  # the second call replays the captured graph
         np.testing.assert_allclose(graphed(batch.numpy()), expected, atol=1e-2)

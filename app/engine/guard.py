@@ -1,7 +1,8 @@
 """Run segmentation with a time bound, so a stalled model cannot freeze the stream or leak the room.
 
-``SegmentationGuard.run`` returns the mask, or raises ``SegmentationError`` when the model raised or did not answer
-within ``timeout`` seconds. While a stalled call is still running, later calls fail at once instead of piling up.
+``SegmentationGuard.run`` returns the segmentation's result, or raises ``SegmentationError`` when the model raised or
+did not answer within ``timeout`` seconds. While a stalled call is still running, later calls fail at once instead of
+piling up.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
-import numpy as np
+from segmentation import ModelOutputError
 
-from segmentation.inference.validation import ModelOutputError
+T = TypeVar("T")
 
 
 class SegmentationError(RuntimeError):
@@ -30,19 +32,20 @@ def describe_failure(error: BaseException) -> str:
 
 
 class SegmentationGuard:
-    """One worker thread that runs ``segment(small_rgb)`` calls, bounded by a timeout."""
+    """One worker thread that runs segmentation calls, each bounded by a timeout."""
 
     def __init__(self, timeout: float = 0.5) -> None:
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greenroom-segment")
         self._pending: Future | None = None
 
-    def run(self, segment: Callable[[np.ndarray], np.ndarray], small_rgb: np.ndarray) -> np.ndarray:
+    def run(self, segment: Callable[[], T]) -> T:
+        """``segment()``'s result, or ``SegmentationError`` when it raised or took longer than ``timeout``."""
         if self._pending is not None:
             if not self._pending.done():
                 raise SegmentationError(self._stalled_message())
             self._pending = None  # the stalled call finished; its stale result is not used
-        future = self._executor.submit(segment, small_rgb)
+        future = self._executor.submit(segment)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:

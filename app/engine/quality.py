@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.settings import QualityMode
+from segmentation import model_input_size
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,6 @@ class QualityLevel:
     mask_interval: int
 
     def describe(self, frame_width: int, frame_height: int) -> str:
-        from segmentation.inference.sizing import model_input_size
-
         width, height = model_input_size(frame_width, frame_height, self.pixel_budget)
         every = "every frame" if self.mask_interval == 1 else f"every {self.mask_interval} frames"
         return f"model input {width}x{height}, new mask {every}"

@@ -18,9 +18,7 @@ from app.engine.guard import SegmentationError, SegmentationGuard, describe_fail
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
-from segmentation import Segmenter
-from segmentation.inference.preprocess import resize_for_model
-from segmentation.inference.validation import ModelOutputError, check_mask
+from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask
 
 _SAFE_BLUR_FACTOR = 32
 
@@ -66,6 +64,7 @@ class FrameRenderer:
         self._background = None
         self._last_good: np.ndarray | None = None
         self._last_mask: np.ndarray | None = None
+        self._last_shape: tuple[int, ...] = ()
         self._frames_since_mask = 0
         self.level: QualityLevel | None = None
 
@@ -88,20 +87,21 @@ class FrameRenderer:
         self._background_spec = spec
         return self._background, error
 
-    def _segment(self, small: np.ndarray) -> np.ndarray:
-        """The model's (h, w) float32 mask in [0, 1] for ``small``, checked; ``SegmentationError`` when the model
-        raised, stalled or returned something that is not such a mask (NaN composites as person: the room)."""
+    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> LowResMask:
+        """The model's mask for ``rgb`` at ``pixel_budget``, checked; ``SegmentationError`` when the model raised,
+        stalled or returned something that is not such a mask (NaN composites as person: the room)."""
         if self._guard is None:
             try:
-                mask = self.segmenter.at_input_size(small)
+                result = self.segmenter.infer(rgb, pixel_budget)
             except Exception as error:  # the fail-safe must catch every backend failure
                 raise SegmentationError(describe_failure(error)) from error
         else:
-            mask = self._guard.run(self.segmenter.at_input_size, small)
+            result = self._guard.run(lambda: self.segmenter.infer(rgb, pixel_budget))
         try:
-            return check_mask(mask, small.shape[:2])
+            check_mask(result.mask, result.small.shape[:2])
         except ModelOutputError as error:
             raise SegmentationError(describe_failure(error)) from error
+        return result
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
         """Segment, refine and composite one (H, W, 3) uint8 RGB frame.
@@ -129,24 +129,25 @@ class FrameRenderer:
         level = self.quality.level(settings.quality)
         if level != self.level:
             self.level, self._last_mask = level, None
-        self.segmenter.pixel_budget = level.pixel_budget
-        small = resize_for_model(rgb, level.pixel_budget)
-        new_mask = (
-            self._last_mask is None
-            or self._last_mask.shape != small.shape[:2]
-            or self._frames_since_mask + 1 >= level.mask_interval
+        reuse = (
+            self._last_mask is not None
+            and rgb.shape == self._last_shape
+            and self._frames_since_mask + 1 < level.mask_interval
         )
         try:
-            if new_mask:
-                mask = self._segment(small)
-                self._frames_since_mask = 0
-            else:
-                mask = self._last_mask
+            if reuse:
+                small, mask = self.segmenter.model_input(rgb, level.pixel_budget), self._last_mask
                 self._frames_since_mask += 1
+            else:
+                result = self._segment(rgb, level.pixel_budget)
+                small, mask = result.small, result.mask
+                self._frames_since_mask = 0
         except SegmentationError as failure:
             self._smoother.reset()  # the next good mask starts afresh, not blended with one from before the failure
             self._last_mask = None
             return self._safe_frame(rgb, str(failure), timings, started)
+        self._last_shape = rgb.shape
+        new_mask = not reuse
         timings["segment"] = time.perf_counter() - started
         step = time.perf_counter()
         small_grey = to_grey(small)

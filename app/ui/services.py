@@ -30,7 +30,7 @@ def load_default_segmenter(device: str) -> Segmenter:
 
 def probe_cuda() -> bool:
     """True if PyTorch sees a CUDA GPU (imports torch: call it off the GUI thread)."""
-    from segmentation.inference.loading import cuda_available
+    from segmentation import cuda_available
 
     return cuda_available()
 

@@ -12,17 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
+from segmentation.inference.choices import Backend, Device, Precision
+
 
 class OnnxRuntimeBackend:
-    """ONNX Runtime on the CPU; ``name`` is ``"onnxruntime"``, ``device`` is ``"cpu"``.
+    """ONNX Runtime on the CPU.
 
-    ``precision`` names what the graph computes in (``weights.ONNX_PRECISIONS``), as its spec states it.
+    ``precision`` names what the graph computes in (``choices.ONNX_PRECISIONS``), as its spec states it.
     """
 
-    name = "onnxruntime"
-    device = "cpu"
+    name = Backend.ONNXRUNTIME
+    device = Device.CPU
 
-    def __init__(self, onnx_path: Path, *, threads: int | None = None, precision: str = "float32") -> None:
+    def __init__(
+        self, onnx_path: Path, *, threads: int | None = None, precision: Precision = Precision.FLOAT32
+    ) -> None:
         import onnxruntime as ort
 
         self.precision = precision
@@ -39,23 +43,26 @@ class OnnxRuntimeBackend:
 
 
 class TorchBackend:
-    """PyTorch eager inference on ``device`` ("cpu" or "cuda"); half precision when ``half`` is True."""
+    """PyTorch eager inference on ``device`` in ``precision`` (``choices.torch_precision`` picks it: float16 on CUDA,
+    float32 on the CPU; float16 on the CPU is for tests of the CUDA path's numerics)."""
 
-    name = "torch"
+    name = Backend.TORCH
 
-    def __init__(self, model, *, device: str, half: bool, cuda_graph: bool = False) -> None:
+    def __init__(self, model, *, device: Device, precision: Precision, cuda_graph: bool = False) -> None:
         import torch
 
+        if precision not in (Precision.FLOAT16, Precision.FLOAT32):
+            raise ValueError(f"the torch backend runs in float16 or float32, not {precision}")
         self._torch = torch
-        self.device = device
-        self.precision = "float16" if half else "float32"
-        self._dtype = torch.float16 if half else torch.float32
+        self.device = Device(device)
+        self.precision = precision
+        self._dtype = torch.float16 if precision is Precision.FLOAT16 else torch.float32
         self._model = model.to(device=device, dtype=self._dtype).eval()
-        self._channels_last = device.startswith("cuda")
+        self._channels_last = self.device is Device.CUDA
         if self._channels_last:
             torch.backends.cudnn.benchmark = True
             self._model = self._model.to(memory_format=torch.channels_last)
-        self._use_cuda_graph = cuda_graph and device.startswith("cuda")
+        self._use_cuda_graph = cuda_graph and self.device is Device.CUDA
         self._graphs: dict[tuple[int, ...], tuple[object, object, object]] = {}
 
     def _to_device(self, batch: np.ndarray):

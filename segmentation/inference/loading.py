@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
+from segmentation.inference.choices import Backend, Device, Precision, torch_precision
 from segmentation.inference.segmenter import BackendInfo, Segmenter
 from segmentation.inference.validation import ModelOutputError, probe_model
 from segmentation.weights import (
@@ -18,8 +19,6 @@ from segmentation.weights import (
     verified_file,
 )
 
-DEVICES = ("auto", "cpu", "cuda")
-BACKENDS = ("auto", "torch", "onnxruntime")
 _WARM_UP_RUNS = 3
 _FOREIGN_MODEL_HINT = (
     "use a Greenroom model: (N, 3, h, w) RGB in [0, 1] in, (N, 1, h, w) person logits out (unset GREENROOM_MODEL or "
@@ -49,34 +48,40 @@ def _onnxruntime_installed() -> bool:
     return True
 
 
-def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tuple[str, str]:
+def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tuple[Device, Backend]:
     """Turn "auto" choices into concrete ones; raise ``BackendChoiceError`` for impossible combinations.
 
-    auto device: CUDA if a GPU is visible, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is
-    installed and the model ships an ONNX file, torch float32 otherwise.
+    ``device`` and ``backend`` are ``Device`` and ``Backend`` members or their text. auto device: CUDA if a GPU is
+    visible, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is installed and the model ships
+    an ONNX file, torch float32 otherwise.
     """
-    if device not in DEVICES:
-        raise BackendChoiceError(f"device must be one of {DEVICES}, got {device!r}")
-    if backend not in BACKENDS:
-        raise BackendChoiceError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if device == "auto":
-        device = "cuda" if cuda_available() else "cpu"
-    if device == "cuda" and not cuda_available():
+    try:
+        chosen_device = Device(device)
+    except ValueError:
+        raise BackendChoiceError(f"device must be one of {[d.value for d in Device]}, got {device!r}") from None
+    try:
+        chosen_backend = Backend(backend)
+    except ValueError:
+        raise BackendChoiceError(f"backend must be one of {[b.value for b in Backend]}, got {backend!r}") from None
+    if chosen_device is Device.AUTO:
+        chosen_device = Device.CUDA if cuda_available() else Device.CPU
+    if chosen_device is Device.CUDA and not cuda_available():
         raise BackendChoiceError(
             "device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)"
         )
-    if backend == "onnxruntime" and device != "cpu":
+    if chosen_backend is Backend.ONNXRUNTIME and chosen_device is not Device.CPU:
         raise BackendChoiceError(
             "the onnxruntime backend runs on the CPU here; use the torch backend for CUDA (--backend torch)"
         )
-    if backend == "auto":
-        backend = "onnxruntime" if device == "cpu" and has_onnx and _onnxruntime_installed() else "torch"
-    return device, backend
+    if chosen_backend is Backend.AUTO:
+        on_cpu_with_onnx = chosen_device is Device.CPU and has_onnx and _onnxruntime_installed()
+        chosen_backend = Backend.ONNXRUNTIME if on_cpu_with_onnx else Backend.TORCH
+    return chosen_device, chosen_backend
 
 
 def load_segmenter(
-    device: str = "auto",
-    backend: str = "auto",
+    device: str = Device.AUTO,
+    backend: str = Backend.AUTO,
     *,
     spec_path: Path | None = None,
     threads: int | None = None,
@@ -92,10 +97,10 @@ def load_segmenter(
     spec = load_spec(spec_path)
     directory = spec_path.parent
     device, backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
-    if backend == "onnxruntime":
+    if backend is Backend.ONNXRUNTIME:
         onnx_path = verified_file(directory / spec.onnx_file, spec.onnx_sha256, "ONNX model")
         try:
-            runner = OnnxRuntimeBackend(onnx_path, threads=threads, precision=spec.onnx_precision)
+            runner = OnnxRuntimeBackend(onnx_path, threads=threads, precision=Precision(spec.onnx_precision))
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             hint = "reinstall Greenroom" if directory == ASSETS_MODELS_DIR else _FOREIGN_MODEL_HINT
             raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); {hint}") from None
@@ -110,7 +115,7 @@ def load_segmenter(
         if threads:
             torch.set_num_threads(threads)
         model = build_model_from_spec(spec, directory)
-        runner = TorchBackend(model, device=device, half=device == "cuda", cuda_graph=cuda_graph)
+        runner = TorchBackend(model, device=device, precision=torch_precision(device), cuda_graph=cuda_graph)
     segmenter = Segmenter(
         runner,
         BackendInfo(backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name),

@@ -1,11 +1,15 @@
 """``Segmenter``: the one inference facade the app, the benchmarks and the evaluation use.
 
 ``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person probability in
-[0, 1]. ``seg.low_res(rgb)`` returns the probability at the model's input size (for 16:9 frames 144x256 by default),
-so the engine can upsample it with its own edge-aware filter; ``seg.at_input_size(small)`` does the same for a frame
-the caller has already resized with ``resize_for_model`` (the engine needs that small frame for its own filters).
-``seg.batch(frames)`` runs many frames of one size. Every model output is checked (``validation.check_logits``): NaN,
-infinite values or a wrong shape raise ``ModelOutputError`` instead of becoming a mask.
+[0, 1]. ``seg.infer(rgb, pixel_budget)`` is the whole frame-to-mask step at a chosen input size: it returns a
+``LowResMask`` carrying the frame resized to the model's input (for 16:9 frames at the default budget 256x144) and
+the probability at that size, so the engine can refine it against that very frame. ``seg.model_input(rgb,
+pixel_budget)`` gives the resized frame alone (for frames that reuse an earlier mask); ``seg.low_res(rgb)`` is
+``infer`` at the model's own budget. ``seg.batch(frames)`` runs many frames of one size.
+
+The budget is an argument, never state: one segmenter serves a render thread and a worker thread at once. Every
+model output is checked (``validation.check_logits``): NaN, infinite values or a wrong shape raise
+``ModelOutputError`` instead of becoming a mask.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segmentation.inference.choices import Backend, Device, Precision
 from segmentation.inference.preprocess import (
     check_rgb_frame,
     resize_for_model,
@@ -22,22 +27,35 @@ from segmentation.inference.preprocess import (
     to_nchw_float,
     upsample_mask,
 )
-from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, SIZE_MULTIPLE, model_input_size
+from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, model_input_size
 from segmentation.inference.validation import check_logits
+
+
+@dataclass(frozen=True)
+class LowResMask:
+    """What ``Segmenter.infer`` returns: ``small`` (h, w, 3) uint8 RGB, the frame at the model's input size, and
+    ``mask`` (h, w) float32 in [0, 1], the person probability for it, pixel for pixel."""
+
+    small: np.ndarray
+    mask: np.ndarray
 
 
 @dataclass(frozen=True)
 class BackendInfo:
     """What is actually running, for the UI and benchmark tables."""
 
-    backend: str
-    device: str
-    precision: str
+    backend: Backend
+    device: Device
+    precision: Precision
     model_name: str
 
 
 class Segmenter:
-    """Callable person segmenter around a backend (see the module docstring for the frame contract)."""
+    """Callable person segmenter around a backend (see the module docstring for the frame contract).
+
+    ``run_batch`` takes (N, 3, h, w) float32 RGB in [0, 1] and returns (N, 1, h, w) logits; ``pixel_budget`` is the
+    model's own input size in pixels, used where a call names none.
+    """
 
     def __init__(
         self,
@@ -48,40 +66,48 @@ class Segmenter:
     ) -> None:
         self._run_batch = run_batch
         self.info = info
-        self.pixel_budget = pixel_budget
+        self._pixel_budget = pixel_budget
 
-    def input_size(self, frame_width: int, frame_height: int) -> tuple[int, int]:
-        """Model input ``(width, height)`` used for a frame of this size at the current pixel budget."""
-        return model_input_size(frame_width, frame_height, self.pixel_budget)
+    @property
+    def pixel_budget(self) -> int:
+        """The model's own input size in pixels (its spec's ``pixel_budget``, or what ``load_segmenter`` was given)."""
+        return self._pixel_budget
+
+    def input_size(self, frame_width: int, frame_height: int, pixel_budget: int | None = None) -> tuple[int, int]:
+        """Model input ``(width, height)`` for a frame of this size at ``pixel_budget`` (default: the model's)."""
+        return model_input_size(frame_width, frame_height, pixel_budget or self._pixel_budget)
+
+    def model_input(self, rgb: np.ndarray, pixel_budget: int | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> (h, w, 3) uint8 RGB at the model input size for ``pixel_budget`` (aspect kept,
+        sides multiples of 16; INTER_AREA)."""
+        return resize_for_model(check_rgb_frame(rgb), pixel_budget or self._pixel_budget)
+
+    def infer(self, rgb: np.ndarray, pixel_budget: int | None = None) -> LowResMask:
+        """(H, W, 3) uint8 RGB -> ``LowResMask`` at the input size for ``pixel_budget`` (default: the model's).
+
+        Raises ``ModelOutputError`` when the backend returns NaN, infinite values or another shape, and whatever the
+        backend raises.
+        """
+        small = self.model_input(rgb, pixel_budget)
+        return LowResMask(small, sigmoid(self._logits(to_nchw_float(small))[0, 0]))
 
     def low_res(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> (h, w) float32 in [0, 1] at the model input size."""
-        return self.at_input_size(resize_for_model(check_rgb_frame(rgb), self.pixel_budget))
-
-    def at_input_size(self, small: np.ndarray) -> np.ndarray:
-        """(h, w, 3) uint8 RGB already at the model input size -> (h, w) float32 in [0, 1], the same h and w.
-
-        ``small`` is what ``resize_for_model(frame, seg.pixel_budget)`` returned. It is not resized again: sizing a
-        frame that is itself a model input can give a different size (a 640x480 frame becomes 208x160, and 208x160
-        would become 224x176), and the mask must match the small frame pixel for pixel.
-        """
-        check_rgb_frame(small)
-        height, width = small.shape[:2]
-        if height % SIZE_MULTIPLE or width % SIZE_MULTIPLE:
-            raise ValueError(
-                f"expected a frame at the model input size (sides multiples of {SIZE_MULTIPLE}), got {width}x{height}; "
-                "pass it through resize_for_model first, or call low_res"
-            )
-        return sigmoid(self._logits(to_nchw_float(small))[0, 0])
+        """(H, W, 3) uint8 RGB -> (h, w) float32 in [0, 1] at the model's own input size."""
+        return self.infer(rgb).mask
 
     def _logits(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, h, w) float32 -> the backend's (N, 1, h, w) logits, checked (``ModelOutputError`` when they are
         not finite or not of that shape: a mask made of them could show the room)."""
         return check_logits(self._run_batch(batch), batch.shape)
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1]."""
-        return upsample_mask(self.low_res(rgb), rgb.shape[1], rgb.shape[0])
+    @property
+    def run_batch(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The bare backend, unchecked: (N, 3, h, w) float32 -> (N, 1, h, w) logits (for timing the model alone)."""
+        return self._run_batch
+
+    def __call__(self, rgb: np.ndarray, pixel_budget: int | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1], inferred at ``pixel_budget``."""
+        return upsample_mask(self.infer(rgb, pixel_budget).mask, rgb.shape[1], rgb.shape[0])
 
     def batch(self, frames: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
         """Offline use: full-resolution masks for frames that all share one size, ``batch_size`` at a time."""
@@ -93,7 +119,7 @@ class Segmenter:
             chunk = [check_rgb_frame(frame) for frame in frames[start : start + batch_size]]
             if any(frame.shape[:2] != (height, width) for frame in chunk):
                 raise ValueError(f"batch() expects frames of one size, {width}x{height} first, got a different one")
-            stacked = np.concatenate([to_nchw_float(resize_for_model(frame, self.pixel_budget)) for frame in chunk])
+            stacked = np.concatenate([to_nchw_float(resize_for_model(frame, self._pixel_budget)) for frame in chunk])
             probabilities = sigmoid(self._logits(stacked)[:, 0])
             masks.extend(upsample_mask(probability, width, height) for probability in probabilities)
         return masks

@@ -10,6 +10,7 @@ from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
 from app.engine.sources import SourceError, open_source
+from segmentation import Segmenter
 
 CAMERA = SourceSpec(kind=SourceKind.CAMERA, camera=0)
 RED = BackgroundSpec(kind=BackgroundKind.COLOR, color=(255, 0, 0))
@@ -118,19 +119,19 @@ def test_an_unexpected_driver_error_is_reported_and_retried_not_fatal(segmenter)
     assert any("the source failed (RuntimeError: driver said no); retrying" in message for message in errors)
 
 
-class SlowSegmenter:
-    """Wraps a segmenter so that each mask takes ``seconds`` longer; ``in_model`` is set while one is being made."""
+class SlowSegmenter(Segmenter):
+    """``segmenter``'s backend made ``seconds`` slower per call; ``in_model`` is set while one is being made."""
 
-    def __init__(self, segmenter, seconds: float) -> None:
-        self._segmenter, self._seconds = segmenter, seconds
-        self.info, self.pixel_budget = segmenter.info, segmenter.pixel_budget
+    def __init__(self, segmenter: Segmenter, seconds: float) -> None:
+        super().__init__(self._run, segmenter.info, pixel_budget=segmenter.pixel_budget)
+        self._backend, self._seconds = segmenter.run_batch, seconds
         self.in_model = threading.Event()
 
-    def at_input_size(self, small):
+    def _run(self, batch: np.ndarray) -> np.ndarray:
         self.in_model.set()
         time.sleep(self._seconds)
         self.in_model.clear()
-        return self._segmenter.at_input_size(small)
+        return self._backend(batch)
 
 
 def test_slow_segmentation_drops_stale_frames_instead_of_queueing(segmenter) -> None:

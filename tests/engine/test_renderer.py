@@ -10,27 +10,30 @@ from app.engine.backgrounds import BlurBackground
 from app.engine.quality import LADDER
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
+from segmentation import Backend, BackendInfo, Device, LowResMask, Precision, Segmenter
 
 RED = BackgroundSpec(kind=BackgroundKind.COLOR, color=(255, 0, 0))
 BLUE = BackgroundSpec(kind=BackgroundKind.COLOR, color=(0, 0, 255))
 
 
-class ScriptedSegmenter:
-    """Stands in for ``Segmenter.at_input_size``: returns a left-half person mask, or fails/stalls on demand."""
+class ScriptedSegmenter(Segmenter):
+    """A real ``Segmenter`` over a scripted backend: a left-half person (logits of +-30, so a mask of exactly 1 and
+    0), or a backend that raises or stalls on demand. ``input_pixels`` is the size of the last input it saw."""
 
     def __init__(self, behaviour: str = "ok", delay: float = 0.0) -> None:
-        self.behaviour, self.delay, self.calls = behaviour, delay, 0
-        self.pixel_budget = 256 * 144
+        super().__init__(self._run, BackendInfo(Backend.ONNXRUNTIME, Device.CPU, Precision.FLOAT32, "scripted"))
+        self.behaviour, self.delay, self.calls, self.input_pixels = behaviour, delay, 0, 0
 
-    def at_input_size(self, small: np.ndarray) -> np.ndarray:
+    def _run(self, batch: np.ndarray) -> np.ndarray:
         self.calls += 1
+        self.input_pixels = batch.shape[2] * batch.shape[3]
         if self.behaviour == "raise":
             raise RuntimeError("backend exploded")
         if self.behaviour == "stall":
             time.sleep(self.delay)
-        mask = np.zeros(small.shape[:2], np.float32)
-        mask[:, : small.shape[1] // 2] = 1.0
-        return mask
+        logits = np.full((batch.shape[0], 1, *batch.shape[2:]), -30.0, np.float32)
+        logits[..., : batch.shape[3] // 2] = 30.0
+        return logits
 
 
 def _room() -> np.ndarray:
@@ -132,7 +135,7 @@ def _render_slow_frames(mode: QualityMode) -> tuple[FrameRenderer, ScriptedSegme
 def test_adaptive_quality_steps_down_when_frames_are_slow() -> None:
     renderer, segmenter, start_index = _render_slow_frames(QualityMode.ADAPTIVE)
     assert renderer.quality.index > start_index
-    assert segmenter.pixel_budget < 256 * 144
+    assert segmenter.input_pixels < 256 * 144
 
 
 @pytest.mark.parametrize(("width", "height"), [(640, 480), (1280, 720), (720, 480), (1280, 1024), (480, 640)])
@@ -154,8 +157,9 @@ def test_an_unexpected_error_gives_a_safe_frame_not_a_dead_render_thread() -> No
     class WrongSizeSegmenter(ScriptedSegmenter):
         """Returns a mask that does not match the small frame: a bug of the kind that once broke 4:3 cameras."""
 
-        def at_input_size(self, small: np.ndarray) -> np.ndarray:
-            return np.ones((small.shape[0] + 16, small.shape[1] + 16), np.float32)
+        def infer(self, rgb: np.ndarray, pixel_budget: int | None = None) -> LowResMask:
+            small = self.model_input(rgb, pixel_budget)
+            return LowResMask(small, np.ones((small.shape[0] + 16, small.shape[1] + 16), np.float32))
 
     renderer = FrameRenderer(WrongSizeSegmenter(), use_guard=False)
     frame = _room()
@@ -169,4 +173,4 @@ def test_an_unexpected_error_gives_a_safe_frame_not_a_dead_render_thread() -> No
 def test_a_fixed_quality_mode_leaves_the_adaptive_ladder_alone() -> None:
     renderer, segmenter, start_index = _render_slow_frames(QualityMode.QUALITY)
     assert renderer.quality.index == start_index
-    assert segmenter.pixel_budget == 320 * 180
+    assert segmenter.input_pixels == 320 * 176  # the quality level's 320x180 budget, in multiples of 16

@@ -35,7 +35,7 @@ from app.engine.settings import (
 )
 from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
-from segmentation import BackendChoiceError, WeightsError
+from segmentation import Backend, BackendChoiceError, Device, WeightsError
 
 EXIT_USAGE = 2
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, reported with a log file
@@ -138,14 +138,14 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--device",
-        choices=["auto", "cpu", "cuda"],
-        default="auto",
+        choices=[device.value for device in Device],
+        default=Device.AUTO.value,
         help="where the model runs; auto picks an NVIDIA GPU when there is one (default %(default)s)",
     )
     parser.add_argument(
         "--backend",
-        choices=["auto", "torch", "onnxruntime"],
-        default="auto",
+        choices=[backend.value for backend in Backend],
+        default=Backend.AUTO.value,
         help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
     )
     parser.add_argument("--model", type=Path, default=None, help="model spec .json (default: the shipped model)")

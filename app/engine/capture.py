@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import cv2
 
-from app.engine.events import EngineEvent, EventCallback, EventKind
+from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource
 from app.engine.settings import SourceSpec
 from app.engine.slot import LatestSlot
 from app.engine.sources import Frame, FrameSource, SourceError, open_source
@@ -55,7 +55,7 @@ class CaptureThread(threading.Thread):
         message = f"{_describe(error)}; retrying every {self._retry_seconds:g} s"
         if message != self._failure:
             self._failure = message
-            self._on_event(EngineEvent(EventKind.ERROR, "capture", message))
+            self._on_event(EngineEvent(EventKind.ERROR, EventSource.CAPTURE, message))
 
     def _open(self) -> FrameSource | None:
         try:
@@ -65,7 +65,7 @@ class CaptureThread(threading.Thread):
             return None
         self.source_info = source.description
         if self._failure is None:  # while failing, the source counts as back once it delivers (``_delivered``)
-            self._on_event(EngineEvent(EventKind.INFO, "capture", f"opened {source.description}"))
+            self._on_event(EngineEvent(EventKind.INFO, EventSource.CAPTURE, f"opened {source.description}"))
         return source
 
     def _delivered(self, source: FrameSource, frames_since_open: int) -> None:
@@ -73,7 +73,7 @@ class CaptureThread(threading.Thread):
         one): one that fails again within that time stays in the failure already reported."""
         if self._failure is not None and frames_since_open >= max(1, round(source.fps * self._retry_seconds)):
             self._failure = None
-            self._on_event(EngineEvent(EventKind.RECOVERED, "capture", f"{source.description} is back"))
+            self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.CAPTURE, f"{source.description} is back"))
 
     def run(self) -> None:
         source = self._source

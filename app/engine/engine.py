@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.engine.capture import CaptureThread
-from app.engine.events import EngineEvent, EventCallback, EventKind, ignore_event
+from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource, ignore_event
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import QualityMode, RenderSettings, SourceSpec
 from app.engine.slot import LatestSlot
@@ -181,13 +181,13 @@ class Engine:
     def _report(self, error: str | None, safe_frame: bool, settings: RenderSettings, shape: tuple[int, ...]) -> None:
         """Send an event when the fail-safe state or the chosen quality changes (not once per frame)."""
         if not safe_frame and error is not None:  # a one-off problem such as an unreadable background file
-            self._on_event(EngineEvent(EventKind.WARNING, "render", error))
+            self._on_event(EngineEvent(EventKind.WARNING, EventSource.RENDER, error))
         failsafe_error = error if safe_frame else None
         if failsafe_error != self._last_error:
             if failsafe_error is not None:
-                self._on_event(EngineEvent(EventKind.ERROR, "render", failsafe_error))
+                self._on_event(EngineEvent(EventKind.ERROR, EventSource.RENDER, failsafe_error))
             else:
-                self._on_event(EngineEvent(EventKind.RECOVERED, "render", "segmentation is working again"))
+                self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.RENDER, "segmentation is working again"))
             self._last_error = failsafe_error
         level = self._renderer.level
         if level is not None:
@@ -197,4 +197,4 @@ class Engine:
                 self._last_quality = quality
                 self.stats.quality = quality
                 if settings.quality is QualityMode.ADAPTIVE:
-                    self._on_event(EngineEvent(EventKind.INFO, "render", f"quality {quality}"))
+                    self._on_event(EngineEvent(EventKind.INFO, EventSource.RENDER, f"quality {quality}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class EventKind(Enum):
@@ -14,10 +14,20 @@ class EventKind(Enum):
     RECOVERED = "recovered"  # a previous error condition cleared
 
 
+class EventSource(StrEnum):
+    """Where an event comes from; the window keeps one banner per source."""
+
+    CAPTURE = "capture"  # the camera or file being read
+    RENDER = "render"  # segmentation, refinement, compositing, the background
+    VIRTUAL_CAMERA = "virtual-camera"
+    RECORDER = "recorder"
+    MODEL = "model"  # loading or switching the segmentation model
+
+
 @dataclass(frozen=True)
 class EngineEvent:
     kind: EventKind
-    source: str  # "capture", "render", "virtual-camera", "recorder", ...
+    source: EventSource
     message: str
 
 

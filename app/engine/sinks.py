@@ -22,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from app.engine.events import EngineEvent, EventCallback, EventKind, ignore_event
+from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource, ignore_event
 from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
 from app.engine.slot import LatestSlot
 
@@ -349,7 +349,7 @@ class PacedSink:
 class VirtualCameraSink(PacedSink):
     """Sends frames to a virtual camera through pyvirtualcam (v4l2loopback, OBS Virtual Camera, ...)."""
 
-    name = "virtual-camera"
+    name = EventSource.VIRTUAL_CAMERA
 
     def __init__(
         self,
@@ -389,7 +389,7 @@ class VirtualCameraSink(PacedSink):
 class RecorderSink(PacedSink):
     """Records the live output to an mp4 file at a steady fps."""
 
-    name = "recorder"
+    name = EventSource.RECORDER
 
     def __init__(
         self,

@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QWidg
 from app.engine.settings import QualityMode, RenderSettings
 from app.ui.unit_slider import UnitSlider
 from app.ui.wheel_safe import WheelSafeComboBox
-from segmentation import BackendInfo
+from segmentation import BackendInfo, Device
 
 _QUALITY_LABELS = {
     QualityMode.ADAPTIVE: ("Adaptive", "Trade model size and mask rate to hold the frame rate"),
     QualityMode.QUALITY: ("Quality", "Largest model input and a new mask every frame"),
     QualityMode.SPEED: ("Speed", "Smallest model input: for slow computers"),
 }
-DEVICES = (("cpu", "CPU"), ("cuda", "CUDA (NVIDIA GPU)"))
+DEVICES = ((Device.CPU, "CPU"), (Device.CUDA, "CUDA (NVIDIA GPU)"))
 
 
 class ControlsPanel(QWidget):
@@ -73,7 +73,7 @@ class ControlsPanel(QWidget):
         for slider in (self.threshold, self.feather, self.smoothing):
             slider.slider.valueChanged.connect(self.changed)
         self.quality.currentIndexChanged.connect(self.changed)
-        self.device.activated.connect(lambda index: self.device_requested.emit(self.device.itemData(index)))
+        self.device.activated.connect(lambda index: self.device_requested.emit(Device(self.device.itemData(index))))
 
     # --- render settings ----------------------------------------------------------------------------------------
     def apply_to(self, settings: RenderSettings) -> RenderSettings:
@@ -107,7 +107,7 @@ class ControlsPanel(QWidget):
     # --- compute device -----------------------------------------------------------------------------------------
     def set_cuda_available(self, available: bool) -> None:
         """Enable the CUDA choice only when torch sees a GPU, and say why not otherwise."""
-        item = self.device.model().item(self.device.findData("cuda"))
+        item = self.device.model().item(self.device.findData(Device.CUDA.value))
         item.setEnabled(available)
         item.setToolTip("" if available else "No CUDA GPU is visible to PyTorch on this computer")
         if not available:
@@ -126,4 +126,4 @@ class ControlsPanel(QWidget):
             return
         self.in_use.setText(f"in use: {info.backend} on {info.device} ({info.precision})")
         self.in_use.setToolTip(f"model {info.model_name}")
-        self.show_device("cuda" if info.device.startswith("cuda") else "cpu")
+        self.show_device(info.device)

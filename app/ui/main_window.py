@@ -24,7 +24,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
-from app.engine.events import EngineEvent, EventKind
+from app.engine.events import EngineEvent, EventKind, EventSource
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
 from app.ui import banner
 from app.ui.actions import create_actions, shortcuts_table
@@ -45,7 +45,7 @@ from app.ui.style import SIDE_PANEL_WIDTH, STYLE_SHEET
 from app.ui.thumbnails import first_video_frame
 from app.ui.vcam_panel import OutputPanel
 from app.ui.window_placement import place_window
-from segmentation import BackendInfo
+from segmentation import BackendInfo, Device
 
 TITLE = "Greenroom"
 PREVIEW_INTERVAL_MS = 15
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         self.controls.mask_view.blockSignals(True)
         self.controls.mask_view.setChecked(self._store.mask_view())
         self.controls.mask_view.blockSignals(False)
-        if self._device != "auto":
+        if self._device != Device.AUTO:
             self.controls.show_device(self._device)
         picked = self._store.custom_color()
         if picked is not None:
@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
         self.status.count_dropped_from(self.session.snapshot())
         self.session.set_source(spec)
         self.banners.dismiss("startup")
-        self.banners.dismiss("capture")  # the old source's problem; the new one reports its own
+        self.banners.dismiss(EventSource.CAPTURE)  # the old source's problem; the new one reports its own
         self.status.showMessage(f"Switching to {spec.describe()}\N{HORIZONTAL ELLIPSIS}", 3000)
 
     def _on_device_requested(self, device: str) -> None:
@@ -277,12 +277,12 @@ class MainWindow(QMainWindow):
         """Engine and sink events, delivered on the GUI thread: problems become banners, never dialogs."""
         if event.kind in (EventKind.ERROR, EventKind.WARNING):
             self.banners.show_message(event.kind, event.source, event.message)
-            if event.kind is EventKind.ERROR and event.source == "capture":
+            if event.kind is EventKind.ERROR and event.source == EventSource.CAPTURE:
                 self._show_no_signal(event.message)
             self.outputs.handle_failure(event)
         elif event.kind is EventKind.RECOVERED:
             self.banners.recovered(event.source, event.message)
-        elif event.source != "render":  # the render thread's quality changes have their own status label
+        elif event.source != EventSource.RENDER:  # the render thread's quality changes have their own status label
             self.status.showMessage(event.message, 5000)
             self.source_panel.show_description(self.session.source_description)
 
@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         self.preview.set_placeholder(f"No preview: the segmentation model could not be loaded.\n\n{message}")
         self.controls.show_backend(None, "in use: nothing (the model could not be loaded)")
         self.banners.show_message(
-            EventKind.ERROR, "model", f"the segmentation model cannot be loaded: {message}", seconds=0
+            EventKind.ERROR, EventSource.MODEL, f"the segmentation model cannot be loaded: {message}", seconds=0
         )
 
     def _show_newest_frame(self) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app.engine.events import EngineEvent, EventCallback, EventKind
+from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource
 from app.engine.sinks import SinkError, disk_is_full, virtual_camera_help
 from app.engine.slot import LatestSlot
 from app.ui.banner import BannerArea
@@ -95,7 +95,7 @@ class OutputControl:
             )  # the user just clicked the switch: its state line says it, without a banner repeating it
             return
         self.panel.show_virtual_camera(True, f"On: {device}, {width}x{height}")
-        self._banners.dismiss("virtual-camera")
+        self._banners.dismiss(EventSource.VIRTUAL_CAMERA)
 
     def set_recording(self, on: bool) -> None:
         if not on:
@@ -116,7 +116,7 @@ class OutputControl:
             )
         except SinkError as error:
             self.panel.show_recording(False, f"Cannot record: {error}")
-            self._banners.show_message(EventKind.ERROR, "recorder", str(error))
+            self._banners.show_message(EventKind.ERROR, EventSource.RECORDER, str(error))
             return
         self._recording_since = time.monotonic()
         self.refresh_recording_time()
@@ -136,13 +136,15 @@ class OutputControl:
         """A sink's thread reported ``event``: close that sink and turn its switch off with the reason."""
         if event.kind is not EventKind.ERROR:
             return
-        if event.source == "virtual-camera":
+        if event.source == EventSource.VIRTUAL_CAMERA:
             self.sinks.stop_virtual_camera()
             # One short line beside the switch; the whole message is its tooltip (and the window's banner).
             self.panel.show_virtual_camera(False, "Stopped: the virtual camera failed", detail=event.message)
-        elif event.source == "recorder" and self.sinks.recorder is None:  # a recording that ended could not be closed
+        elif (
+            event.source == EventSource.RECORDER and self.sinks.recorder is None
+        ):  # a recording that ended could not be closed
             self.panel.show_recording(False, "Stopped: the recording could not be finished", detail=event.message)
-        elif event.source == "recorder":
+        elif event.source == EventSource.RECORDER:
             elapsed, disk_full = self._elapsed(), disk_is_full(self.sinks.recorder.path)
             path = self.sinks.stop_recording()
             detail = event.message if path is None else f"{event.message}\n\nKept {path}"

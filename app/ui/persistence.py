@@ -20,6 +20,7 @@ from app.engine.settings import (
     SourceKind,
     SourceSpec,
 )
+from segmentation import Device
 
 ORGANIZATION = "Greenroom"
 APPLICATION = "Greenroom"
@@ -176,9 +177,9 @@ class SettingsStore:
 
     # --- device, gallery, window --------------------------------------------------------------------------------
     def device(self) -> str:
-        """The compute device last picked: "cpu" or "cuda", or "auto" when never picked."""
-        value = str(self._settings.value("device", "auto"))
-        return value if value in ("auto", "cpu", "cuda") else "auto"
+        """The compute device last picked: CPU or CUDA, or AUTO when never picked (or the entry is not a device)."""
+        value = str(self._settings.value("device", Device.AUTO.value))
+        return Device(value) if value in set(Device) else Device.AUTO
 
     def save_device(self, device: str) -> None:
         self._settings.setValue("device", device)

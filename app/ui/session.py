@@ -2,7 +2,7 @@
 
 It loads the segmentation model off the GUI thread (``BackgroundCall``), then starts the engine, whose capture and
 render threads do all per-frame work. Source, settings and device changes go to the running engine; none of them
-restarts the stream. Model problems are reported as engine events (source ``"model"``) through the bridge, so the
+restarts the stream. Model problems are reported as engine events (``EventSource.MODEL``) through the bridge, so the
 window shows them as banners like every other problem; a model that cannot load at all emits ``model_failed``.
 """
 
@@ -13,12 +13,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from app.engine.engine import Engine, OutputFrame
-from app.engine.events import EngineEvent, EventKind
+from app.engine.events import EngineEvent, EventKind, EventSource
 from app.engine.settings import RenderSettings, SourceSpec
 from app.engine.slot import LatestSlot
 from app.engine.stats import StatsSnapshot
 from app.ui.bridge import BackgroundCall, EngineBridge
-from segmentation import BackendInfo, Segmenter
+from segmentation import BackendChoiceError, BackendInfo, Device, Segmenter
 
 SegmenterFactory = Callable[[str], Segmenter]  # device ("auto", "cpu", "cuda") -> Segmenter; WeightsError/ValueError
 
@@ -136,9 +136,9 @@ class StreamSession(QObject):
         self._loading = None
         call.deleteLater()
         message = str(error)
-        if isinstance(error, ValueError) and device != "cpu":  # e.g. CUDA asked for but not visible
+        if isinstance(error, BackendChoiceError) and device != Device.CPU:  # e.g. CUDA asked for but not visible
             self._report(EventKind.WARNING, f"cannot use {device}: {message}; using the CPU instead")
-            self._load("cpu")
+            self._load(Device.CPU)
             return
         if self._engine is not None:
             info = self._engine.segmenter.info
@@ -148,4 +148,4 @@ class StreamSession(QObject):
         self.model_failed.emit(message)  # the window keeps this one on screen until dismissed
 
     def _report(self, kind: EventKind, message: str) -> None:
-        self._bridge.post(EngineEvent(kind, "model", message))
+        self._bridge.post(EngineEvent(kind, EventSource.MODEL, message))

@@ -22,6 +22,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from app.engine.settings import QualityMode, RenderSettings, SourceKind, SourceSpec
 from app.ui import MainWindow, Services, SettingsStore
 from app.ui.style import apply_theme
+from segmentation import BackendChoiceError
 
 STILL_SIZE = (320, 180)  # width, height
 LEFT_RGB = (210, 50, 50)  # reddish left half of the still clip
@@ -51,7 +52,7 @@ class SegmenterFactory:
         if self.error is not None:
             raise self.error
         if device == "cuda" and not self.cuda:
-            raise ValueError(
+            raise BackendChoiceError(
                 "device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)"
             )
         return self.segmenter

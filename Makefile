@@ -52,10 +52,10 @@ test: $(STAMP) system-deps lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
 
 train: $(STAMP) system-deps
-	LD_PRELOAD=libtcmalloc_minimal.so.4 $(BIN)/python -m segmentation.train $(ARGS)
+	LD_PRELOAD=libtcmalloc_minimal.so.4 $(BIN)/python -m segmentation.training $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m segmentation.bench
+	$(BIN)/python -m segmentation.tools.bench
 	$(BIN)/greenroom bench
 
 bundle: $(STAMP)

@@ -49,8 +49,8 @@ def upscaled_clip(source: Path, destination: Path, size: tuple[int, int], max_fr
 def mediapipe_loop(clip: Path, output: Path, max_frames: int) -> float | None:
     """fps of a plain sequential decode -> MediaPipe 256x144 -> blur composite -> encode loop, or None."""
     try:
-        from segmentation.teacher import LANDSCAPE_MODEL, MediaPipeSelfie
-        from segmentation.training.config import default_data_root
+        from segmentation.data_root import default_data_root
+        from segmentation.peers.mediapipe import LANDSCAPE_MODEL, MediaPipeSelfie
 
         teacher = MediaPipeSelfie(default_data_root() / "models", force=LANDSCAPE_MODEL)
     except (ImportError, FileNotFoundError) as error:

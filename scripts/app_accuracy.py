@@ -1,7 +1,7 @@
 """Held-out IoU and boundary F of the alpha the app composites (guided upsampling on), next to the raw model's
 bilinear upsampling: ``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5] [--spec SPEC]``.
 
-``segmentation.evaluate`` scores the model's own mask, upsampled bilinearly to the photo's size. The app instead
+``segmentation.tools.evaluate`` scores the model's own mask, upsampled bilinearly to the photo's size. The app instead
 upsamples with the fast guided filter (``app.engine.refine``), which moves the outline onto the image's edges; this
 script scores that alpha (binarised at 128 of 255) on the same held-out photos, at each model input size asked for.
 Temporal smoothing plays no part on a still photo.

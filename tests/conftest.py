@@ -41,7 +41,7 @@ def single_torch_thread():
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The shared data folder (``$GREENROOM_DATA`` or the folder beside the repository); skips if absent."""
-    from segmentation.training.config import default_data_root
+    from segmentation.data_root import default_data_root
 
     root = default_data_root()
     if not (root / "people" / "web_photos" / "images").is_dir():

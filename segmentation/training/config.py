@@ -8,12 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from segmentation.data_root import default_data_root
+
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_data_root() -> Path:
-    """``$GREENROOM_DATA`` if set, else the shared data folder beside the repository."""
-    return Path(os.environ.get("GREENROOM_DATA", _REPO_ROOT.parent / "shared" / "data"))
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ def _parse_bool(text: str) -> bool:
 
 def parse_config(argv: list[str] | None = None) -> TrainConfig:
     """Build a ``TrainConfig`` from defaults overridden by ``--field value`` flags (``--resume`` is a switch)."""
-    parser = argparse.ArgumentParser(prog="python -m segmentation.train", description="Train the person segmenter.")
+    parser = argparse.ArgumentParser(prog="python -m segmentation.training", description="Train the person segmenter.")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         if field.name == "resume":

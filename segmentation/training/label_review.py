@@ -1,9 +1,9 @@
 """Hand masks of ``web_photos`` that were looked at and found wrong, with what is wrong with each.
 
-Candidates come from ``python -m segmentation.label_audit`` (photos whose mask both the shipped model and the
+Candidates come from ``python -m segmentation.tools.label_audit`` (photos whose mask both the shipped model and the
 teacher contradict); an entry is added only after looking at the photo, its mask and the two predictions, and
 judging the mask by the convention in ``docs/labelling.md``. Training leaves these photos out
-(``TrainConfig.skip_reviewed_labels``); ``python -m segmentation.evaluate`` scores them as usual and, with
+(``TrainConfig.skip_reviewed_labels``); ``python -m segmentation.tools.evaluate`` scores them as usual and, with
 ``--skip-reviewed``, reports the split without them as a second figure.
 """
 

@@ -56,7 +56,7 @@ def distilled_video_frames(data_root: Path, cache_dir: Path, every: int, max_sid
             frames, masks = list(stored["frames"]), list(stored["masks"])
         else:
             if teacher is None:
-                from segmentation.teacher import MediaPipeSelfie
+                from segmentation.peers.mediapipe import MediaPipeSelfie
 
                 teacher = MediaPipeSelfie(data_root / "models")
             frames = video_frames(video, every, max_side)

@@ -72,11 +72,11 @@ def build_model(config: TrainConfig) -> DeepLabV3Plus:
         decoder_channels=config.decoder_channels,
     )
     if config.init == "imagenet":
-        from segmentation.pretrained import load_imagenet_backbone
+        from segmentation.training.pretrained import load_imagenet_backbone
 
         load_imagenet_backbone(model)
     elif config.init == "voc":
-        from segmentation.voc_init import load_voc_deeplabv3
+        from segmentation.training.voc_init import load_voc_deeplabv3
 
         load_voc_deeplabv3(model, config.data_root / "models")
     elif config.init.startswith("checkpoint:"):

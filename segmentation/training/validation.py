@@ -22,7 +22,7 @@ def validate(model: torch.nn.Module, photos: list[LabelledImage], device: torch.
     """Mean IoU and mean boundary F-score (3 px) over ``photos``.
 
     ``photos`` are loaded with the training cap on the long side (``max_image_side``, 640 px by default), so the
-    boundary F here runs about 0.01 above ``segmentation.evaluate``'s, which scores the photos at full size (the
+    boundary F here runs about 0.01 above ``segmentation.tools.evaluate``'s, which scores the photos at full size (the
     3-px tolerance is stricter there); IoU is the same.
     """
     was_training = model.training

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segmentation.export.onnx_file import INPUT_NAME, export_onnx, max_probability_difference, quantize_int8
 from segmentation.inference.preprocess import resize_for_model, sigmoid, to_nchw_float
 from segmentation.metrics import iou
 from segmentation.model import ArchitectureConfig, DeepLabV3Plus
-from segmentation.onnx_export import INPUT_NAME, export_onnx, max_probability_difference, quantize_int8
 from segmentation.training.config import TrainConfig
 from segmentation.training.sources import is_validation, read_rgb
 from segmentation.weights import (

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segmentation.teacher import MediaPipeSelfie
+from segmentation.peers.mediapipe import MediaPipeSelfie
 
 
 def test_the_teacher_loads_without_the_runtime_info_line(data_root: Path, capfd) -> None:

@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from segmentation.model import build_deeplabv3plus
-from segmentation.voc_init import VOC_PERSON_CLASS, VOC_TFLITE_NAME, load_voc_deeplabv3
+from segmentation.training.voc_init import VOC_PERSON_CLASS, VOC_TFLITE_NAME, load_voc_deeplabv3
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 SIDE = 257  # the file's input size; odd sizes make TFLite's SAME padding symmetric, as torch pads

@@ -1,6 +1,6 @@
-"""``python -m segmentation.evaluate``: accuracy on labelled photos and flicker on a clip, ours vs the teacher.
+"""``python -m segmentation.tools.evaluate``: accuracy on labelled photos and flicker on a clip, ours vs the teacher.
 
-    python -m segmentation.evaluate --images DIR --masks DIR [--validation-only] [--clip VIDEO] [--sheet PNG]
+    python -m segmentation.tools.evaluate --images DIR --masks DIR [--validation-only] [--clip VIDEO] [--sheet PNG]
 
 Prints mean IoU and mean boundary F-score (3 px tolerance) of the shipped model (through ``load_segmenter``, the
 same path the app uses) and of the MediaPipe selfie teacher on the same images; with ``--clip``, the temporal
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from segmentation.comparison_sheet import SheetRow, write_sheet
+from segmentation.data_root import default_data_root
 from segmentation.inference import load_segmenter
 from segmentation.metrics import boundary_f_score, iou, static_flicker
-from segmentation.training.config import default_data_root
+from segmentation.tools.comparison_sheet import SheetRow, write_sheet
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import load_held_out, load_labelled, video_frames
 from segmentation.weights import load_spec
@@ -111,7 +111,7 @@ def mean_scores(scores: list[PhotoScore]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     data = default_data_root()
-    parser = argparse.ArgumentParser(prog="python -m segmentation.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m segmentation.tools.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=data / "people" / "web_photos" / "images")
     parser.add_argument("--masks", type=Path, default=data / "people" / "web_photos" / "masks")
     parser.add_argument(
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from segmentation.teacher import MediaPipeSelfie
+    from segmentation.peers.mediapipe import MediaPipeSelfie
 
     segmenter = load_segmenter(device="cpu", spec_path=args.spec, pixel_budget=args.pixel_budget)
     teacher = MediaPipeSelfie(args.teacher_models)

@@ -1,4 +1,4 @@
-"""``python -m segmentation.average``: average the weights of checkpoints of one architecture (a "model soup").
+"""``python -m segmentation.tools.average``: average the weights of checkpoints of one architecture (a "model soup").
 
 Runs fine-tuned from the same starting point stay in one basin of the loss, so the mean of their weights is a model
 of its own, often better than each (Wortsman et al., 2022). Reads training checkpoints: ``best_ema.pt`` (its EMA
@@ -56,7 +56,7 @@ def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Te
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segmentation.average", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m segmentation.tools.average", description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", type=Path, nargs="+", help="best_ema.pt or last.pt files (two or more)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the averaged checkpoint")
     parser.add_argument("--validate", action="store_true", help="score the average on the held-out photos")

@@ -1,4 +1,4 @@
-"""``python -m segmentation.bench``: latency of the person segmenter per backend and input size, beside MediaPipe.
+"""``python -m segmentation.tools.bench``: latency of the person segmenter per backend and input size, beside MediaPipe.
 
 For every backend this machine has (ONNX Runtime in the precision the spec states for ``NAME.onnx``; torch float32
 on the CPU; torch float16 on CUDA when a GPU is visible) and every pixel budget, it times
@@ -143,7 +143,7 @@ def _measure(seg: Segmenter, rgb: np.ndarray, budget: int, runs: int, warm_up: i
 def _mediapipe_row(models_dir: Path, rgb: np.ndarray, settings: BenchSettings) -> Row | str:
     """The MediaPipe landscape model's row, or why it could not run."""
     try:
-        from segmentation.teacher import LANDSCAPE_MODEL, MediaPipeSelfie, load_interpreter
+        from segmentation.peers.mediapipe import LANDSCAPE_MODEL, MediaPipeSelfie, load_interpreter
 
         teacher = MediaPipeSelfie(models_dir, num_threads=settings.threads, force=LANDSCAPE_MODEL)
     except (ImportError, FileNotFoundError) as error:
@@ -173,7 +173,7 @@ def format_table(rows: list[Row]) -> str:
 
 
 def _parse_args(argv: list[str] | None) -> tuple[Path, BenchSettings]:
-    parser = argparse.ArgumentParser(prog="python -m segmentation.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m segmentation.tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--spec",
         type=Path,
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from segmentation.training.config import default_data_root
+    from segmentation.data_root import default_data_root
 
     spec = load_spec(spec_path)
     data_root = default_data_root()

@@ -1,6 +1,6 @@
-"""``python -m segmentation.compare BASE.json CANDIDATE.json``: two models' held-out scores, paired photo by photo.
+"""``python -m segmentation.tools.compare BASE.json CANDIDATE.json``: two models' held-out scores, photo by photo.
 
-Both files are written by ``python -m segmentation.evaluate --json`` on the same photos and pixel budget. With 54
+Both files are written by ``python -m segmentation.tools.evaluate --json`` on the same photos and pixel budget. With 54
 photos whose scores spread from 0.2 to 0.98, the difference of two means says little on its own; pairing each photo
 with itself removes the spread between photos, so the standard error of the mean per-photo difference shows whether a
 gain is more than noise. Prints, for IoU and boundary F: both means, the mean difference (candidate - base) with its
@@ -55,7 +55,7 @@ def paired_difference(base: dict[str, float], candidate: dict[str, float], margi
 def _read_report(path: Path) -> dict:
     report = json.loads(path.read_text())
     if "per_photo" not in report:
-        raise ValueError(f"{path} has no per-photo scores; write it with python -m segmentation.evaluate --json")
+        raise ValueError(f"{path} has no per-photo scores; write it with python -m segmentation.tools.evaluate --json")
     return report
 
 
@@ -64,7 +64,7 @@ def _per_photo(report: dict, key: str) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segmentation.compare", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m segmentation.tools.compare", description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="evaluate --json of the model to compare against")
     parser.add_argument("candidate", type=Path, help="evaluate --json of the new model, same photos and budget")
     parser.add_argument("--margin", type=float, default=0.005, help="a photo counts as better/worse beyond this")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from segmentation.train import allocator_hint
 from segmentation.training.config import TrainConfig, config_to_dict, parse_config
 from segmentation.training.losses import boundary_band, segmentation_loss
+from segmentation.training.train import allocator_hint
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -66,7 +66,7 @@ def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None
     flags = [f"--{key.replace('_', '-')}={value}" for key, value in _TINY.items()]
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
-        "-m", "segmentation.train",
+        "-m", "segmentation.training.train",
         f"--run-dir={tmp_path}", f"--data-root={data_root}", "--max-steps=2", "--val-every=2", *flags,
     ]  # fmt: skip
     environment = {

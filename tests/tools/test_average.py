@@ -1,4 +1,4 @@
-"""``python -m segmentation.average``: weight averaging of checkpoints (model soups)."""
+"""``python -m segmentation.tools.average``: weight averaging of checkpoints (model soups)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from segmentation.average import average_weights, ema_weights
-from segmentation.average import main as average_main
 from segmentation.model import build_deeplabv3plus
+from segmentation.tools.average import average_weights, ema_weights
+from segmentation.tools.average import main as average_main
 from segmentation.training.config import TrainConfig, config_to_dict
 
 

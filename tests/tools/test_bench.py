@@ -1,4 +1,4 @@
-"""``python -m segmentation.bench`` runs end to end and reports every backend (timings are not checked)."""
+"""``python -m segmentation.tools.bench`` runs end to end and reports every backend (timings are not checked)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segmentation import bench
+from segmentation.tools import bench
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -18,7 +18,7 @@ def spec_with_int8_backbone(random_model_spec: Path, tmp_path_factory) -> Path:
     """A copy of the random test model whose spec names a backbone-quantised ``NAME.onnx``."""
     from dataclasses import replace
 
-    from segmentation.onnx_export import quantize_int8
+    from segmentation.export.onnx_file import quantize_int8
     from segmentation.weights import load_spec, sha256_of, write_spec
 
     directory = tmp_path_factory.mktemp("bench_model")
@@ -71,8 +71,8 @@ def _mediapipe_can_run() -> bool:
     """True where the bench can time the MediaPipe model: its file in the shared data folder and LiteRT installed."""
     import importlib.util
 
-    from segmentation.teacher import LANDSCAPE_MODEL
-    from segmentation.training.config import default_data_root
+    from segmentation.data_root import default_data_root
+    from segmentation.peers.mediapipe import LANDSCAPE_MODEL
 
     model = default_data_root() / "models" / LANDSCAPE_MODEL
     return model.is_file() and importlib.util.find_spec("ai_edge_litert") is not None

@@ -1,4 +1,4 @@
-"""``python -m segmentation.evaluate`` on a few real photos with a random-weights model (numbers are not judged,
+"""``python -m segmentation.tools.evaluate`` on a few real photos with a random-weights model (numbers are not judged,
 the report and the sheet are)."""
 
 import json
@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation.evaluate import main
+from segmentation.tools.evaluate import main
 
 
 @pytest.mark.slow

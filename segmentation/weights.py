@@ -77,11 +77,15 @@ class ModelSpec:
         the field, its accepted values and what came)."""
         hint = _REINSTALL_HINT if path.parent == ASSETS_MODELS_DIR else "check the path of the model's .json file"
         try:
+            if path.exists() and not path.is_file():
+                raise WeightsError(f"{path} is not a file (a folder, a device or a pipe); give the model's .json file")
             if not path.is_file():
                 raise WeightsError(f"model description not found: {path}; {hint}")
+            if path.suffix.lower() != ".json":
+                raise WeightsError(f"{path} is not a model description (a .json file); give the model's .json file")
             if path.stat().st_size > _MAX_SPEC_BYTES:
                 raise ValueError(f"it is {path.stat().st_size} bytes; a model description is at most {_MAX_SPEC_BYTES}")
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
             check_spec_fields(raw, ONNX_PRECISIONS)
             raw["architecture"] = ArchitectureConfig(**raw["architecture"])
             for name in ("mean", "std"):
@@ -94,6 +98,14 @@ class ModelSpec:
             raise WeightsError(
                 f"model description {path} is not a valid Greenroom model spec ({error}); {_REINSTALL_HINT}"
             ) from None
+
+
+def _bounded_int(text: str) -> int:
+    """``json``'s integer parser with a bound: Python refuses ints of over 4300 digits with a message about
+    ``sys.set_int_max_str_digits``, which says nothing to a user."""
+    if len(text) > 30:
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
 
 
 def sha256_of(path: Path) -> str:

@@ -71,6 +71,28 @@ def _graph(kind: str) -> onnx.ModelProto:
         _brightness_logits(nodes, "finite")
         nodes += [helper.make_node("MaxPool", ["finite"], ["logits"], kernel_shape=[2, 2], strides=[2, 2])]
         output_shape = ["N", 1, "h", "w"]
+    elif kind == "near-constant":  # 20 + 0.001 * grey: "person" everywhere, varying by a hair
+        _brightness_logits(nodes, "finite")
+        nodes += [
+            _constant("hair", 0.001),
+            _constant("twenty", 20.0),
+            helper.make_node("Mul", ["grey", "hair"], ["tiny"]),
+            helper.make_node("Add", ["tiny", "twenty"], ["logits"]),
+        ]
+    elif kind == "all-person":  # the grey level itself, 0 to 1: every pixel at least half person
+        _brightness_logits(nodes, "finite")
+        nodes += [helper.make_node("Identity", ["grey"], ["logits"])]
+    elif kind == "batch-of-one-person":  # well-formed in a batch of two, +20 everywhere for a single frame
+        _brightness_logits(nodes, "finite")
+        nodes += [
+            helper.make_node("Shape", ["rgb"], ["shape"]),
+            _constant("first", [0]),
+            helper.make_node("Gather", ["shape", "first"], ["count"], axis=0),
+            _constant("one", [1]),
+            helper.make_node("Equal", ["count", "one"], ["single"]),
+            _constant("twenty", 20.0),
+            helper.make_node("Where", ["single", "twenty", "finite"], ["logits"]),
+        ]
     elif kind == "constant":  # ignores the picture: 0 everywhere (a mask of 0.5)
         _brightness_logits(nodes, "finite")
         nodes += [_constant("zero", 0.0), helper.make_node("Mul", ["finite", "zero"], ["logits"])]
@@ -89,8 +111,8 @@ def write_faulty_model(directory: Path, kind: str, **spec_fields: object) -> Pat
     """Write ``faulty-KIND.onnx`` and its spec into ``directory``; return the spec's path.
 
     ``kind``: ``brightness`` (well-formed), ``nan``, ``inf``, ``flash`` (NaN for a bright frame), ``no-channel``,
-    ``two-channels``, ``half-size`` or ``constant``. ``spec_fields`` override fields of the spec (for the spec
-    checks).
+    ``two-channels``, ``half-size``, ``constant``, ``near-constant``, ``all-person`` or ``batch-of-one-person``.
+    ``spec_fields`` override fields of the spec (for the spec checks).
     """
     directory.mkdir(parents=True, exist_ok=True)
     name = f"faulty-{kind}"

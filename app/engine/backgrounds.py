@@ -24,6 +24,7 @@ from app.engine.settings import (
     BackgroundKind,
     BackgroundSpec,
 )
+from app.engine.sources import SourceError, VideoFileSource, video_size_problem
 
 
 class BackgroundError(RuntimeError):
@@ -118,28 +119,36 @@ def over_room(picture: np.ndarray, transparency: np.ndarray, room: np.ndarray) -
 
 
 class VideoBackground:
-    """A looping video; each rendered frame advances it by one frame."""
+    """A looping video: a looping ``VideoFileSource`` (the same checks, size limit and rewinding as a source video);
+    each rendered frame advances it by one frame, and a frame that cannot be read shows the last one again."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._capture = cv2.VideoCapture(str(path))
-        ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
-        if not ok:
-            self._capture.release()
-            raise BackgroundError(f"cannot read background video {path}: the file is missing, damaged or not a video")
-        self._last = cv2.cvtColor(first, cv2.COLOR_BGR2RGB)
+        try:
+            self._video = VideoFileSource(path, loop=True)
+            first = self._video.read()
+        except SourceError as error:
+            raise BackgroundError(f"cannot read background video {path}: {_reason_only(error, path)}") from None
+        if first is None:
+            self._video.close()
+            raise BackgroundError(f"cannot read background video {path}: it has no frames")
+        self._last = first.rgb
 
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
-        ok, bgr = self._capture.read()
-        if not ok:
-            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, bgr = self._capture.read()
-        if ok:
-            self._last = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        try:
+            shown = self._video.read()
+        except SourceError:  # a damaged part: show the last good frame
+            shown = None
+        if shown is not None:
+            self._last = shown.rgb
         return cover_fit(self._last, frame.shape[1], frame.shape[0])
 
     def close(self) -> None:
-        self._capture.release()
+        self._video.close()
+
+
+def _reason_only(error: SourceError, path: Path) -> str:
+    """A source's message about ``path`` without its own naming of the file ("cannot read video PATH: ...")."""
+    return str(error).removeprefix(f"cannot read video {path}: ").removeprefix(f"cannot use video {path}: ")
 
 
 class TransparentVideoBackground:
@@ -150,6 +159,11 @@ class TransparentVideoBackground:
     def __init__(self, path: Path, blur_strength: float = DEFAULT_BLUR_STRENGTH) -> None:
         try:
             self._container = av.open(str(path))
+            stream = self._container.streams.video[0]
+            too_large = video_size_problem(stream.codec_context.width, stream.codec_context.height)
+            if too_large:
+                self._container.close()
+                raise BackgroundError(f"cannot use background video {path}: {too_large}")
             self._frames = self._container.decode(video=0)
             self._last = next(self._frames).to_ndarray(format="rgba")
         except (av.FFmpegError, StopIteration, IndexError) as error:

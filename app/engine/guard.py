@@ -7,8 +7,10 @@ piling up.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
@@ -36,7 +38,7 @@ class SegmentationGuard:
 
     def __init__(self, timeout: float = 0.5) -> None:
         self.timeout = timeout
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greenroom-segment")
+        self._worker = _DaemonWorker()
         self._pending: Future | None = None
 
     def run(self, segment: Callable[[], T]) -> T:
@@ -45,7 +47,7 @@ class SegmentationGuard:
             if not self._pending.done():
                 raise SegmentationError(self._stalled_message())
             self._pending = None  # the stalled call finished; its stale result is not used
-        future = self._executor.submit(segment)
+        future = self._worker.submit(segment)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
@@ -60,4 +62,36 @@ class SegmentationGuard:
         return f"segmentation is stalled (no answer within {self.timeout * 1000:.0f} ms){SAFE_FRAME_NOTE}"
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._worker.close()
+
+
+class _DaemonWorker:
+    """One daemon thread that runs submitted calls in turn, each answered through a ``Future``.
+
+    Not a ``ThreadPoolExecutor``: Python joins its threads when the program exits, so a model stuck in native code
+    for a minute held the program open that long after the stream had stopped (or after Ctrl+C). A daemon thread is
+    left behind instead.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="greenroom-segment", daemon=True).start()
+
+    def submit(self, call: Callable[[], T]) -> Future:
+        future: Future = Future()
+        self._jobs.put((call, future))
+        return future
+
+    def close(self) -> None:
+        """Let the thread end once the calls submitted before are done (there is at most one)."""
+        self._jobs.put(None)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            call, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as error:  # handed to the waiting caller
+                future.set_exception(error)

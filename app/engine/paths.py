@@ -77,3 +77,12 @@ def _shortened(path: Path, keep: int = 60) -> str:
     """``path`` for a message: a name of hundreds of characters would bury the message."""
     text = str(path)
     return text if len(text) <= keep else f"{text[: keep // 2]}...{text[-keep // 2 :]}"
+
+
+_CONTROL_CHARACTERS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as ``\\xNN``: a file name may hold an escape sequence or a line break,
+    which would otherwise reach the terminal raw (colours, a cleared screen, a message split over two lines)."""
+    return text.translate(_CONTROL_CHARACTERS)

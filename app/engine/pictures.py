@@ -19,6 +19,9 @@ MAX_PICTURE_SIDE = 3840
 # decompression bombs refuses files above 2 * Image.MAX_IMAGE_PIXELS (about 179 million) before we see their size, so
 # the limit stays below that, and Pillow's refusal is reported as "too large" too.
 MAX_PICTURE_PIXELS = 178_000_000
+# What decoding may take: a picture at the pixel limit with 8-bit colour and transparency. A 16-bit RGBA PNG takes
+# twice that per pixel (decoded at 16 bits, then converted): 169 megapixels of it took 2.6 GB and 30 s.
+MAX_DECODED_BYTES = MAX_PICTURE_PIXELS * 4
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 
 
@@ -40,6 +43,11 @@ def read_picture_layers(path: Path, max_side: int = MAX_PICTURE_SIDE) -> tuple[n
             with Image.open(path) as image:
                 if image.width * image.height > MAX_PICTURE_PIXELS:
                     raise PictureError(_too_large(f" ({image.width}x{image.height})"))
+                if _decoded_bytes(image) > MAX_DECODED_BYTES:
+                    raise PictureError(
+                        f"it is too large to decode ({image.width}x{image.height} with {len(image.getbands())} "
+                        f"channels of more than 8 bits); use a smaller picture, or save it with 8 bits a channel"
+                    )
                 image.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale that still covers it
                 image.load()  # decodes everything: raises for a file cut short
                 upright = _with_opacity_or_rgb(ImageOps.exif_transpose(image))
@@ -55,6 +63,14 @@ def read_picture_layers(path: Path, max_side: int = MAX_PICTURE_SIDE) -> tuple[n
         return np.asarray(upright, dtype=np.uint8), None
     opacity = np.asarray(upright.getchannel("A"), dtype=np.uint8)
     return np.asarray(upright.convert("RGB"), dtype=np.uint8), None if bool((opacity == 255).all()) else opacity
+
+
+def _decoded_bytes(image: Image.Image) -> int:
+    """About how many bytes decoding ``image`` takes: its pixels, channels and bytes a channel (2 for 16-bit data,
+    which Pillow marks in the raw mode of its tiles, such as "RGBA;16B"; 4 for 32-bit integer and float pictures)."""
+    raw_modes = " ".join(str(tile.args) for tile in getattr(image, "tile", []) or [])
+    per_channel = 4 if image.mode in ("I", "F") else 2 if "16" in raw_modes or image.mode in _SIXTEEN_BIT_MODES else 1
+    return image.width * image.height * len(image.getbands()) * per_channel
 
 
 def _too_large(size: str) -> str:

@@ -28,7 +28,7 @@ from app.engine.frame_pace import largest_pace_drift
 from app.engine.guard import SAFE_FRAME_NOTE
 from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import RenderSettings
-from app.engine.sinks import VideoFileWriter, check_output_path, even_sides_note
+from app.engine.sinks import SinkError, VideoFileWriter, check_output_path, even_sides_note
 from app.engine.sources import VideoFileSource
 from app.engine.staging import remove_stale_staging, run_uninterrupted, staging_path
 from app.engine.stats import PipelineStats, StageStats, percentiles
@@ -289,7 +289,10 @@ def process_video(
                 sound = copy_sound(input_path, staging, frames / source.fps)
             except SoundCopyError as error:
                 sound = f"{error}; the video was written without sound"
-        os.replace(staging, output_path)
+        try:
+            os.replace(staging, output_path)
+        except OSError as error:  # named as the user's file, not the hidden one
+            raise SinkError(f"cannot write {output_path} ({error.strerror or error}); nothing was written") from None
     finally:
         run_uninterrupted(lambda: staging.unlink(missing_ok=True))
     return ProcessSummary(

@@ -108,6 +108,8 @@ def check_output_path(path: Path) -> None:
         raise SinkError(f"{path} is a folder; give an .mp4 file in it, for example {path / 'out.mp4'}")
     if kind is PathKind.PIPE:  # a device is written like a file (and a full one says so when written)
         raise SinkError(special_file_message(path))
+    if kind is PathKind.FILE and not os.access(path, os.W_OK):  # found out only after the whole run otherwise
+        raise SinkError(f"cannot write {path}: the file exists and may not be changed; choose another name")
     if path.suffix.lower() != ".mp4":
         raise SinkError(f"output must be an .mp4 file, got {path.name}")
     folder = path.parent

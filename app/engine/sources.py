@@ -116,6 +116,12 @@ class VideoFileSource(FrameSource):
             )
         self._path = path
         self._capture = cv2.VideoCapture(str(path))
+        too_large = video_size_problem(
+            int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        )
+        if too_large:  # known from the header: decoding one such frame could take gigabytes
+            self._capture.release()
+            raise SourceError(f"cannot use video {path}: {too_large}")
         ok, bgr = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok or bgr is None:
             self._capture.release()
@@ -150,6 +156,16 @@ class VideoFileSource(FrameSource):
 
     def close(self) -> None:
         self._capture.release()
+
+
+MAX_VIDEO_PIXELS = 7680 * 4320  # 8K UHD: a frame of it is 100 MB in RGB; more is no camera's and no call's size
+
+
+def video_size_problem(width: int, height: int) -> str:
+    """Why frames of ``width`` x ``height`` are too large to take (over ``MAX_VIDEO_PIXELS``), or ""."""
+    if width * height <= MAX_VIDEO_PIXELS:
+        return ""
+    return f"its frames are {width}x{height}; Greenroom takes videos of up to 7680x4320 (8K), so scale it down first"
 
 
 def unreadable_video_reason(path: Path) -> str:

@@ -30,7 +30,11 @@ class OnnxRuntimeBackend:
         import onnxruntime as ort
 
         self.precision = precision
+        # ONNX Runtime logs its own errors in colour on stderr (two lines a frame for a model failing at run time);
+        # every failure reaches the user as one of Greenroom's messages instead.
+        ort.set_default_logger_severity(4)
         options = ort.SessionOptions()
+        options.log_severity_level = 4
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1

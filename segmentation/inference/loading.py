@@ -9,7 +9,7 @@ import numpy as np
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.choices import Backend, Device, Precision, torch_precision
 from segmentation.inference.segmenter import BackendInfo, Segmenter
-from segmentation.inference.validation import ModelOutputError, probe_model
+from segmentation.inference.validation import ModelOutputError, probe_frames, probe_model
 from segmentation.weights import (
     ASSETS_MODELS_DIR,
     WeightsError,
@@ -121,18 +121,20 @@ def load_segmenter(
         BackendInfo(backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name),
         pixel_budget=pixel_budget or spec.pixel_budget,
     )
-    _probe(runner, spec_path)
-    warm_up = np.zeros((144, 256, 3), np.uint8)
-    for _ in range(_WARM_UP_RUNS):
-        segmenter.low_res(warm_up)
+    _probe_and_warm_up(segmenter, spec_path)
     return segmenter
 
 
-def _probe(runner, spec_path: Path) -> None:
-    """Refuse, as a ``WeightsError``, a model that cannot run or does not return a person mask (``probe_model``)."""
+def _probe_and_warm_up(segmenter: Segmenter, spec_path: Path) -> None:
+    """Refuse, as a ``WeightsError``, a model that cannot run or does not return a person mask (``probe_model``),
+    then run it ``_WARM_UP_RUNS`` times on a probe frame (the first runs allocate and pick kernels); a model that
+    fails there is refused the same way."""
     where = f"the model {spec_path}"
+    warm_up = (probe_frames()[0].transpose(1, 2, 0) * 255.0).astype(np.uint8)
     try:
-        probe_model(runner, where)
+        probe_model(segmenter.run_batch, where)
+        for _ in range(_WARM_UP_RUNS):
+            segmenter.low_res(warm_up)
     except ModelOutputError as error:
         raise WeightsError(f"{error}; {_FOREIGN_MODEL_HINT}") from None
     except Exception as error:  # backends raise their own untyped errors for graphs that do not fit the input

@@ -228,3 +228,151 @@ def test_a_video_that_cannot_seek_back_is_opened_again_to_loop(tmp_path: Path, m
     source.close()
     with pytest.raises(SourceError):
         sources.VideoFileSource(tmp_path / "gone.mp4", loop=True)
+
+
+def _png_header_only(path: Path, width: int, height: int, bit_depth: int, colour_type: int) -> Path:
+    """A PNG whose header announces the size and depth (no image data): enough for Pillow's checks."""
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    data = chunk(b"IDAT", zlib.compress(b"\0" * 64))  # the start of the pixels: Pillow plans its decoding from it
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + data + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_deep_picture_under_the_pixel_limit_is_still_too_large_to_decode(tmp_path: Path) -> None:
+    """A 169-megapixel 16-bit RGBA PNG of 1.3 MB passed the pixel limit and took 2.6 GB and 30 s to decode."""
+    deep = _png_header_only(tmp_path / "deep.png", 13000, 13000, 16, 6)
+    with pytest.raises(PictureError, match=r"too large to decode .*save it with 8 bits a channel"):
+        read_picture_layers(deep)
+    shallow = _png_header_only(tmp_path / "shallow.png", 13000, 13000, 8, 2)  # passes the checks, then is cut short
+    with pytest.raises(PictureError, match="damaged"):
+        read_picture_layers(shallow)
+
+
+def test_a_video_with_frames_larger_than_8k_is_refused_before_decoding(capsys, short_clip, tmp_path, monkeypatch):
+    """A 1.6 MB 16000x16000 video took 11.5 GB before failing; its size is in the header, read before any frame.
+    (The limit is lowered here so that a small clip stands for the large one.)"""
+    from app.engine import sources
+
+    monkeypatch.setattr(sources, "MAX_VIDEO_PIXELS", 320 * 180 - 1)
+    code = main(["process", str(short_clip), str(tmp_path / "out.mp4")])
+    assert code == 2 and "its frames are 320x180; Greenroom takes videos of up to 7680x4320" in capsys.readouterr().err
+    code = main(["process", str(short_clip), str(tmp_path / "out.mp4"), "--background", str(short_clip)])
+    assert code == 2 and "its frames are 320x180" in capsys.readouterr().err
+
+
+def test_a_stalled_model_does_not_hold_the_program_open_at_exit(tmp_path: Path) -> None:
+    """The guard's ThreadPoolExecutor thread was joined at exit: a model stuck for 40 s kept ``stream`` open 33 s
+    after its duration, and after Ctrl+C."""
+    import subprocess
+
+    script = (
+        "import time\n"
+        "from app.engine.guard import SegmentationGuard, SegmentationError\n"
+        "guard = SegmentationGuard(timeout=0.1)\n"
+        "try:\n"
+        "    guard.run(lambda: time.sleep(60))\n"
+        "except SegmentationError as error:\n"
+        "    print(error)\n"
+        "guard.close()\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
+    assert "stalled" in done.stdout and time.monotonic() - started < 20
+
+
+def test_onnx_runtime_s_own_log_lines_stay_off_the_console(capfd, short_clip, tmp_path) -> None:
+    """A graph ONNX Runtime refuses printed two coloured log lines of its own before Greenroom's one line."""
+    import hashlib
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    shape = numpy_helper.from_array(np.array([1, 1, 144, 256], np.int64), "shape")
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["rgb"], ["grey"], axes=[1], keepdims=1),
+            helper.make_node("Constant", [], ["fixed"], value=shape),
+            helper.make_node("Reshape", ["grey", "fixed"], ["logits"]),  # fails for any other batch or size
+        ],
+        "fixed-shape",
+        [helper.make_tensor_value_info("rgb", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1, "H", "W"])],
+    )
+    onnx_path = tmp_path / "fixed.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(onnx_path))
+    (tmp_path / "fixed.safetensors").write_bytes(b"unused")
+    spec = {
+        "name": "fixed",
+        "architecture": {"backbone": "efficientnet_lite0"},
+        "weights_file": "fixed.safetensors",
+        "weights_sha256": hashlib.sha256(b"unused").hexdigest(),
+        "onnx_file": onnx_path.name,
+        "onnx_sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
+    }
+    (tmp_path / "fixed.json").write_text(json.dumps(spec), encoding="utf-8")
+    code = main(["process", str(short_clip), str(tmp_path / "out.mp4"), "--model", str(tmp_path / "fixed.json")])
+    err = capfd.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "fails on a test frame" in err and "\x1b[" not in err
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs chattr, as root, on Linux")
+def test_an_output_that_may_not_be_changed_is_refused_before_the_run(capsys, short_clip, tmp_path) -> None:
+    """``process`` encoded the whole clip, then named its hidden file; ``stream --record`` claimed to have kept what
+    it recorded in the untouched file."""
+    import subprocess
+
+    locked = tmp_path / "locked.mp4"
+    locked.write_bytes(b"an earlier result")
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+        pytest.skip("this file system does not take the immutable flag")
+    try:
+        for arguments in (
+            ["process", str(short_clip), str(locked)],
+            ["stream", "--source", "test", "--record", str(locked), "--duration", "1"],
+        ):
+            code = main(arguments)
+            err = capsys.readouterr().err
+            assert code == 2 and "the file exists and may not be changed; choose another name" in err
+            assert err.count("\n") == 1 and "partial" not in err
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], capture_output=True)
+    assert locked.read_bytes() == b"an earlier result"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--background", "{tmp}/nope\x1b[2J.png"], "nope\\x1b[2J.png"),
+        (["--model", ""], "it is empty: give a file"),
+        (["--model", "{tmp}"], "is not a file (a folder, a device or a pipe); give the model's .json file"),
+        (["--model", "{tmp}/model.onnx"], "is not a model description (a .json file)"),
+    ],
+    ids=["escape in a name", "empty model", "folder as model", "onnx as model"],
+)
+def test_odd_names_and_model_paths_give_one_clean_line(capsys, short_clip, tmp_path, arguments, message) -> None:
+    (tmp_path / "model.onnx").write_bytes(b"not a description")
+    try:
+        code = main(
+            ["process", str(short_clip), str(tmp_path / "out.mp4"), *(a.format(tmp=tmp_path) for a in arguments)]
+        )
+    except SystemExit as stop:  # argparse's own refusals end the process the same way
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err and "\x1b" not in err
+
+
+def test_a_spec_number_of_thousands_of_digits_is_named_as_such(tmp_path: Path) -> None:
+    from segmentation import WeightsError
+    from segmentation.weights import load_spec
+
+    spec = tmp_path / "huge.json"
+    spec.write_text('{"pixel_budget": ' + "9" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(WeightsError, match="a number of 5000 digits") as error:
+        load_spec(spec)
+    assert "set_int_max_str_digits" not in str(error.value)

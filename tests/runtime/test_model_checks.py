@@ -40,11 +40,15 @@ def test_a_well_formed_custom_model_loads_and_segments(tmp_path: Path) -> None:
         ("no-channel", r"shape \(2, 144, 256\) for an input of shape \(2, 3, 144, 256\)"),
         ("two-channels", r"shape \(2, 2, 144, 256\)"),
         ("half-size", r"shape \(2, 1, 72, 128\)"),
-        ("constant", "the same output whatever the picture"),
+        ("constant", "returned 0 for every pixel"),
+        ("near-constant", "its output hardly depends on the picture"),
+        ("all-person", "calls every pixel of a picture with nobody in it a person"),
+        ("batch-of-one-person", "returned 20 for every pixel"),
     ],
 )
 def test_a_model_that_does_not_return_a_person_mask_is_refused_at_load(tmp_path: Path, kind: str, message: str):
-    """These used to load: NaN and +inf showed the whole room, the others the room at half strength or a crash."""
+    """These used to load: NaN, +inf and the last three showed the whole room, the others the room at half strength
+    or a crash."""
     spec_path = write_faulty_model(tmp_path, kind)
     with pytest.raises(WeightsError, match=message) as error:
         _load(spec_path)
@@ -53,15 +57,33 @@ def test_a_model_that_does_not_return_a_person_mask_is_refused_at_load(tmp_path:
 
 def test_a_model_that_fails_on_a_test_frame_is_refused_with_one_line(tmp_path: Path) -> None:
     spec_path = write_faulty_model(tmp_path, "brightness")
-    runner_error = RuntimeError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : bad input\nsecond line")
     from segmentation.inference import loading
 
     def failing(batch):
-        raise runner_error
+        raise RuntimeError("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : bad input\nsecond line")
 
     with pytest.raises(WeightsError, match=r"fails on a test frame \(RuntimeError: \[ONNXRuntimeError\]") as error:
-        loading._probe(failing, spec_path)
+        loading._probe_and_warm_up(Segmenter(failing, INFO), spec_path)
     assert "\n" not in str(error.value)
+
+
+def test_a_model_that_fails_only_at_warm_up_is_refused_with_one_line(tmp_path: Path) -> None:
+    """The warm-up ran outside the probe's error handling: a traceback instead of one line."""
+    spec_path = write_faulty_model(tmp_path, "brightness")
+    from segmentation.inference import loading
+
+    calls = []
+
+    def fails_after_the_probe(batch):
+        calls.append(batch.shape)
+        if len(calls) > 4:  # the probe makes four calls
+            return np.full((batch.shape[0], 1, *batch.shape[2:]), np.nan, np.float32)
+        logits = np.full((batch.shape[0], 1, *batch.shape[2:]), -3.0, np.float32)
+        logits[..., : batch.shape[3] // 3] = batch[:, :1, :, : batch.shape[3] // 3] * 8
+        return logits
+
+    with pytest.raises(WeightsError, match="NaN or infinite values"):
+        loading._probe_and_warm_up(Segmenter(fails_after_the_probe, INFO), spec_path)
 
 
 @pytest.mark.parametrize(
@@ -72,9 +94,11 @@ def test_a_model_that_fails_on_a_test_frame_is_refused_with_one_line(tmp_path: P
         (np.full((1, 1, 144, 256), -np.inf, np.float32), "NaN or infinite"),
         (np.zeros((1, 144, 256), np.float32), "shape"),
         (np.zeros((1, 1, 144, 256), np.int64), "int64 values"),
+        (np.full((1, 1, 144, 256), 20.0, np.float32), "returned 20 for every pixel"),
+        (np.full((1, 1, 144, 256), 1e308, np.float64), "NaN or infinite"),
         ([[0.0]], "list values"),
     ],
-    ids=["nan", "inf", "-inf", "no channel", "integers", "not an array"],
+    ids=["nan", "inf", "-inf", "no channel", "integers", "constant", "beyond float32", "not an array"],
 )
 def test_every_segmenter_call_checks_what_the_backend_returned(logits, message: str) -> None:
     """A backend that goes wrong mid-stream (fp16 on a GPU overflowing, say) raises instead of giving a mask."""
@@ -90,7 +114,9 @@ def test_one_nan_pixel_is_enough_to_refuse_the_mask() -> None:
     logits[0, 0, 70, 100] = np.nan
     with pytest.raises(ModelOutputError):
         check_logits(logits, (1, 3, 144, 256))
-    assert check_logits(np.zeros((1, 1, 144, 256), np.float32), (1, 3, 144, 256)).shape == (1, 1, 144, 256)
+    good = np.zeros((1, 1, 144, 256), np.float32)
+    good[0, 0, 0, 0] = 1.0
+    assert check_logits(good, (1, 3, 144, 256)).shape == (1, 1, 144, 256)
 
 
 @pytest.mark.parametrize(

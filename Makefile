@@ -1,7 +1,7 @@
 # Greenroom developer commands. Each target creates and reuses the virtual environment in $(VENV).
 #
 #   make run     install everything, start Greenroom (bundled demo clip when no camera is present)
-#   make test    install everything, run lint, the import contracts and the test suite
+#   make test    install everything, run lint, the import contracts, the type checker and the test suite
 #   make train ARGS="--run-dir runs/NAME ..."   train the segmenter with tcmalloc (see the README)
 #
 # TORCH_SPEC picks the PyTorch build, installed before the project so pip never pulls another one.
@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(STAMP) system-deps lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest

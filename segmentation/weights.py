@@ -32,6 +32,7 @@ def _assets_models_dir() -> Path:
 
 ASSETS_MODELS_DIR = _assets_models_dir()
 DEFAULT_MODEL_NAME = "greenroom-person-v4"
+LEGACY_SPEC_FIELDS = ("mean", "std", "dtype")  # earlier specs wrote these; nothing read them; they are skipped
 _MAX_SPEC_BYTES = 1 << 20  # a description is a few hundred bytes; this bounds what a wrong file makes us read
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"
 
@@ -49,8 +50,8 @@ class WeightsError(RuntimeError):
 class ModelSpec:
     """What a weights file is and how to feed it.
 
-    ``mean``/``std`` are the RGB normalisation the network applies itself to input in [0, 1];
-    ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
+    The network normalises its own input (with its backbone's values in the registry), so a spec holds no
+    normalisation; ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
     ``metrics`` holds the measured numbers quoted in the model card (for example ``{"val_iou": 0.93}``).
     ``onnx_precision`` is one of ``ONNX_PRECISIONS``; the safetensors weights (torch backends) are always float16.
     """
@@ -62,9 +63,6 @@ class ModelSpec:
     onnx_file: str = ""
     onnx_sha256: str = ""
     pixel_budget: int = 256 * 144
-    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    dtype: str = "float16"
     onnx_precision: str = "float32"
     metrics: dict[str, float] = field(default_factory=dict)
 
@@ -88,9 +86,8 @@ class ModelSpec:
             raw = json.loads(path.read_text(encoding="utf-8"), parse_int=_bounded_int)
             check_spec_fields(raw, ONNX_PRECISIONS)
             raw["architecture"] = ArchitectureConfig(**raw["architecture"])
-            for name in ("mean", "std"):
-                if name in raw:
-                    raw[name] = tuple(raw[name])
+            for written_never_read in LEGACY_SPEC_FIELDS:
+                raw.pop(written_never_read, None)
             return cls(**raw)
         except OSError as error:  # a name too long for the file system, no permission to read, ...
             raise WeightsError(f"model description {path} cannot be read ({error.strerror or error}); {hint}") from None

@@ -28,7 +28,7 @@ class CaptureThread(threading.Thread):
         slot: LatestSlot[Frame],
         on_event: EventCallback,
         *,
-        mirror: threading.Event,
+        mirror: Callable[[], bool],
         retry_seconds: float = 2.0,
         first_source: FrameSource | None = None,
         opener: Callable[[SourceSpec], FrameSource] = open_source,
@@ -99,7 +99,7 @@ class CaptureThread(threading.Thread):
                     break
                 frames_since_open += 1
                 self._delivered(source, frames_since_open)
-                if self._mirror.is_set():
+                if self._mirror():
                     frame = Frame(cv2.flip(frame.rgb, 1), frame.index, frame.captured_at)
                 self._slot.put(frame)
                 delay = next_due - time.monotonic()

@@ -58,7 +58,6 @@ class Engine:
         self._on_event = on_event
         self._settings = RenderSettings()
         self._settings_lock = threading.Lock()
-        self._mirror = threading.Event()
         self._frames: LatestSlot[Frame] = LatestSlot()
         self.output: LatestSlot[OutputFrame] = LatestSlot()
         self.stats = PipelineStats()
@@ -79,10 +78,6 @@ class Engine:
         """Swap the settings object whole; the render thread uses it from the next frame."""
         with self._settings_lock:
             self._settings = settings
-        if settings.mirror:
-            self._mirror.set()
-        else:
-            self._mirror.clear()
 
     def set_segmenter(self, segmenter: Segmenter) -> None:
         """Swap the model backend (for example CPU <-> CUDA); takes effect at the next frame."""
@@ -149,7 +144,7 @@ class Engine:
             source,
             self._frames,
             self._on_event,
-            mirror=self._mirror,
+            mirror=lambda: self.settings.mirror,
             first_source=opened,
             opener=self._source_opener,
             retry_seconds=self._capture_retry_seconds,

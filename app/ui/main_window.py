@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self._device = store.device()
         self.bridge = EngineBridge(self)
         self.bridge.event_received.connect(self._on_event)
-        self.session = StreamSession(self._services.load_segmenter, self.bridge, self)
+        self.session = StreamSession(self._services.load_segmenter, self.bridge, self._effective_settings, self)
         self.autosave = AutoSave(self.save_settings, parent=self)
         self._build(source)
         self.outputs = OutputControl(
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         self._cuda_probe.succeeded.connect(self.controls.set_cuda_available)
         self._cuda_probe.start()
         self.preview.set_placeholder("Loading the segmentation model\N{HORIZONTAL ELLIPSIS}")
-        self.session.start(source, self._effective_settings(), self._device)
+        self.session.start(source, self._device)
 
     # --- layout -------------------------------------------------------------------------------------------------
     def _build(self, source: SourceSpec) -> None:
@@ -235,13 +235,13 @@ class MainWindow(QMainWindow):
 
     def _push_settings(self) -> None:
         self._settings = self.controls.apply_to(self._settings)
-        self.session.set_settings(self._effective_settings())
+        self.session.apply_settings()
 
     def _on_background_chosen(self, spec: BackgroundSpec) -> None:
         """The user picked a background: a warning that a picked or the saved background was not found, and so that
         the blur is in use, has done its job."""
         self._settings = dataclasses.replace(self._settings, background=spec)
-        self.session.set_settings(self._effective_settings())
+        self.session.apply_settings()
         self.status.showMessage(f"Background: {spec.describe()}", 3000)
         self.banners.dismiss("saved-background")
         self.banners.dismiss("picked-missing")

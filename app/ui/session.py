@@ -20,22 +20,32 @@ from app.engine.stats import StatsSnapshot
 from app.ui.bridge import BackgroundCall, EngineBridge
 from segmentation import BackendChoiceError, BackendInfo, Device, Segmenter
 
-SegmenterFactory = Callable[[str], Segmenter]  # device ("auto", "cpu", "cuda") -> Segmenter; WeightsError/ValueError
+SegmenterFactory = Callable[[str], Segmenter]  # a Device (or its text) -> Segmenter; WeightsError/BackendChoiceError
 
 
 class StreamSession(QObject):
-    """Start with ``start(source, settings, device)``; ``stop()`` joins every thread it started."""
+    """Start with ``start(source, device)``; ``stop()`` joins every thread it started.
+
+    The settings are not held here: ``settings()`` (the window's, with the mask view applied) is asked when the
+    engine starts, and ``apply_settings`` hands the engine the current ones after a change.
+    """
 
     backend_ready = Signal(object)  # BackendInfo of the segmenter now handed to the engine
     model_failed = Signal(str)  # no model could be loaded: the stream cannot start
 
-    def __init__(self, load_segmenter: SegmenterFactory, bridge: EngineBridge, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        load_segmenter: SegmenterFactory,
+        bridge: EngineBridge,
+        settings: Callable[[], RenderSettings],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._load_segmenter = load_segmenter
         self._bridge = bridge
+        self._settings = settings
         self._engine: Engine | None = None
         self._source: SourceSpec | None = None
-        self._settings = RenderSettings()
         self._loading: BackgroundCall | None = None
         self._stopped = False
 
@@ -77,9 +87,9 @@ class StreamSession(QObject):
         return self._engine.segmenter.info if self._engine is not None else None
 
     # --- control ------------------------------------------------------------------------------------------------
-    def start(self, source: SourceSpec, settings: RenderSettings, device: str) -> None:
-        """Load the model for ``device`` in the background, then stream ``source`` with ``settings``."""
-        self._source, self._settings = source, settings
+    def start(self, source: SourceSpec, device: str) -> None:
+        """Load the model for ``device`` in the background, then stream ``source`` with the window's settings."""
+        self._source = source
         self._load(device)
 
     def set_source(self, source: SourceSpec) -> None:
@@ -87,10 +97,10 @@ class StreamSession(QObject):
         if self._engine is not None:
             self._engine.set_source(source)
 
-    def set_settings(self, settings: RenderSettings) -> None:
-        self._settings = settings
+    def apply_settings(self) -> None:
+        """Hand the engine the window's current settings (they take effect at the next frame)."""
         if self._engine is not None:
-            self._engine.set_settings(settings)
+            self._engine.set_settings(self._settings())
 
     def set_device(self, device: str) -> None:
         """Load a segmenter for ``device`` off the GUI thread and swap it into the running engine."""
@@ -125,7 +135,7 @@ class StreamSession(QObject):
         if self._engine is None:
             self._engine = Engine(segmenter, on_event=self._bridge.post)
             if self._source is not None:
-                self._engine.start(self._source, self._settings)
+                self._engine.start(self._source, self._settings())
         else:
             self._engine.set_segmenter(segmenter)
         self.backend_ready.emit(segmenter.info)

@@ -7,7 +7,6 @@ import os
 import resource
 import struct
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -185,7 +184,7 @@ def test_a_source_that_opens_and_fails_at_once_is_reported_once() -> None:
         SourceSpec(kind=SourceKind.CAMERA, camera=0),
         LatestSlot(),
         events.append,
-        mirror=threading.Event(),
+        mirror=lambda: False,
         retry_seconds=0.02,
         opener=opener,
     )

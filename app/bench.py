@@ -20,9 +20,9 @@ from app.assets import demo_clip
 from app.engine.backgrounds import BlurBackground
 from app.engine.composite import composite
 from app.engine.engine import Engine
+from app.engine.mp4_writer import VideoFileWriter
 from app.engine.process import PROCESS_INFERENCE_THREADS, process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceKind, SourceSpec
-from app.engine.sinks import VideoFileWriter
 from app.engine.sources import VideoFileSource
 from app.engine.stats import StatsSnapshot
 from segmentation import load_segmenter

@@ -24,6 +24,7 @@ from typing import NoReturn
 import cv2
 
 from app.engine.backgrounds import BackgroundError
+from app.engine.output_paths import SinkError
 from app.engine.paths import UnusablePathError, describe_os_error, printable
 from app.engine.settings import (
     MAX_FPS,
@@ -33,7 +34,6 @@ from app.engine.settings import (
     RenderSettings,
     SourceSpecError,
 )
-from app.engine.sinks import SinkError
 from app.engine.sources import SourceError
 from segmentation import Backend, BackendChoiceError, Device, WeightsError
 

@@ -12,6 +12,9 @@ from app.engine.backgrounds import make_background
 from app.engine.cameras import list_cameras
 from app.engine.engine import Engine
 from app.engine.events import EngineEvent, EventKind
+from app.engine.mp4_writer import even_sides_note
+from app.engine.output_paths import SinkError, check_not_an_input, check_output_path
+from app.engine.outputs import OutputSinks
 from app.engine.paths import PathKind, path_kind, printable, special_file_message
 from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
 from app.engine.settings import (
@@ -22,14 +25,6 @@ from app.engine.settings import (
     SourceSpec,
     parse_background_spec,
     parse_source_spec,
-)
-from app.engine.sinks import (
-    RecorderSink,
-    SinkError,
-    VirtualCameraSink,
-    check_not_an_input,
-    check_output_path,
-    even_sides_note,
 )
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
@@ -133,30 +128,22 @@ def stream(args: argparse.Namespace) -> int:
         opened.close()  # a camera held open would stay busy for other apps until the process ends
         raise
     engine = Engine(segmenter, on_event=print_event)
-    sinks: list[VirtualCameraSink | RecorderSink] = []
-    recorder: RecorderSink | None = None
+    outputs = OutputSinks(print_event)
+    width, height = opened.width, opened.height
     try:
         if args.vcam:
-            camera = VirtualCameraSink(
-                engine.output,
-                width=opened.width,
-                height=opened.height,
-                fps=args.fps,
-                device=args.vcam_device,
-                on_event=print_event,
+            device = outputs.start_virtual_camera(
+                engine.output, width=width, height=height, fps=args.fps, device=args.vcam_device
             )
-            sinks.append(camera)
-            print(f"greenroom: virtual camera {camera.device} ({camera.backend}) at {opened.width}x{opened.height}")
+            print(f"greenroom: virtual camera {device} at {width}x{height}")
         if args.record:
-            recorder = RecorderSink(
-                engine.output, args.record, width=opened.width, height=opened.height, fps=args.fps, on_event=print_event
-            )
-            sinks.append(recorder)
+            outputs.start_recording_to(engine.output, args.record, width=width, height=height, fps=args.fps)
     except SinkError:
         opened.close()
-        for sink in sinks:
-            sink.close()
+        outputs.close_all()
         raise
+    recorder = outputs.recorder
+    sinks = [sink for sink in (outputs.virtual_camera, recorder) if sink is not None]
     print(
         f"greenroom: streaming {opened.description} with {settings.background.describe()} "
         f"on {segmenter.info.backend} ({segmenter.info.device}); Ctrl+C stops",
@@ -169,8 +156,6 @@ def stream(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     engine.start(source_spec, settings, opened=opened)
-    for sink in sinks:
-        sink.start()
     started = last_status = time.monotonic()
     with on_stop_signals(raise_keyboard_interrupt):
         try:
@@ -185,8 +170,7 @@ def stream(args: argparse.Namespace) -> int:
             pass
         finally:
             engine.stop()
-            for sink in sinks:
-                sink.close()
+            outputs.close_all()
     snapshot = engine.snapshot()
     stages = ", ".join(f"{name} {value.p50_ms:.1f}/{value.p95_ms:.1f}" for name, value in snapshot.stages.items())
     print(f"streamed {snapshot.frames} frames: {snapshot.summary()}; per-stage ms p50/p95: {stages}")

@@ -9,12 +9,14 @@ without the person in it. Images and videos are cover-fitted (scaled to fill, ce
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import av
 import cv2
 import numpy as np
 from PIL import Image
 
+from app.engine.fitting import cover_fit
 from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import (
@@ -31,36 +33,12 @@ class BackgroundError(RuntimeError):
     """A background file cannot be used."""
 
 
-def cover_fit(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``rgb`` ((h, w, C) uint8, C = 3 or 4) to cover width x height keeping its aspect ratio, centre-cropped:
-    no stretching, no bars. Returns (height, width, C) uint8; a picture already of that size is returned as it is (a
-    background video as large as the camera's frames, each frame).
+class Background(Protocol):
+    """What every background renderer does (see the module docstring for the frame contract)."""
 
-    Only the part that is shown is scaled, straight to the frame's size: memory is bounded by the frame whatever the
-    picture's shape (scaling a 1x3840 strip whole to cover a 640x360 frame would take 640x2457600 pixels).
-    """
-    source_height, source_width = rgb.shape[:2]
-    if (source_width, source_height) == (width, height):
-        return rgb
-    scale = max(width / source_width, height / source_height)
-    if scale >= 1.0:  # enlarging: each frame pixel looks up its place in the picture (bilinear)
-        offset_x, offset_y = (source_width * scale - width) / 2.0, (source_height * scale - height) / 2.0
-        frame_to_picture = np.array(
-            [[1.0 / scale, 0.0, (offset_x + 0.5) / scale - 0.5], [0.0, 1.0 / scale, (offset_y + 0.5) / scale - 0.5]]
-        )
-        return cv2.warpAffine(
-            rgb,
-            frame_to_picture,
-            (width, height),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-    # shrinking: crop the shown part in the picture's pixels, then average it down (no aliasing)
-    crop_width = min(source_width, max(1, round(width / scale)))
-    crop_height = min(source_height, max(1, round(height / scale)))
-    x0, y0 = (source_width - crop_width) // 2, (source_height - crop_height) // 2
-    shown = rgb[y0 : y0 + crop_height, x0 : x0 + crop_width]
-    return cv2.resize(shown, (width, height), interpolation=cv2.INTER_AREA)
+    def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray: ...
+
+    def close(self) -> None: ...
 
 
 class ImageBackground:
@@ -178,6 +156,8 @@ class TransparentVideoBackground:
             self._frames = self._container.decode(video=0)
         layers = cover_fit(premultiplied_layers(self._last), frame.shape[1], frame.shape[0])
         picture, transparency = split_layers(layers)
+        if transparency is None:  # RGBA layers always have it; an opaque picture would need no room
+            return picture
         return over_room(picture, transparency, self._room.render(frame, person))
 
     def close(self) -> None:
@@ -186,7 +166,8 @@ class TransparentVideoBackground:
 
 def _has_alpha(stream: av.video.stream.VideoStream) -> bool:
     """True if ``stream`` decodes to a pixel format with an alpha channel (grey + alpha, or colour + alpha)."""
-    return len(av.VideoFormat(stream.codec_context.pix_fmt).components) in (2, 4)
+    pixel_format = stream.codec_context.pix_fmt
+    return pixel_format is not None and len(av.VideoFormat(pixel_format).components) in (2, 4)
 
 
 def video_has_transparency(path: Path) -> bool:
@@ -311,7 +292,7 @@ def heavy_blur(frame: np.ndarray, *, factor: int, sigma: float) -> np.ndarray:
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def make_background(spec: BackgroundSpec):
+def make_background(spec: BackgroundSpec) -> Background | None:
     """A renderer for ``spec``; raises ``BackgroundError`` if its file cannot be used. NONE returns None."""
     if spec.kind in (BackgroundKind.IMAGE, BackgroundKind.VIDEO):
         path = _require_path(spec)
@@ -330,12 +311,13 @@ def make_background(spec: BackgroundSpec):
 
 
 def _require_path(spec: BackgroundSpec) -> Path:
+    path = spec.path
     try:
-        kind = PathKind.MISSING if spec.path is None else path_kind(spec.path)
+        kind = PathKind.MISSING if path is None else path_kind(path)
     except UnusablePathError as error:
         raise BackgroundError(f"{error}; pick another background") from None
-    if kind.special:
-        raise BackgroundError(f"{special_file_message(spec.path)}; pick another background")
-    if kind is not PathKind.FILE:
-        raise BackgroundError(f"background file not found: {spec.path}; pick another background")
-    return spec.path
+    if path is not None and kind.special:
+        raise BackgroundError(f"{special_file_message(path)}; pick another background")
+    if path is None or kind is not PathKind.FILE:
+        raise BackgroundError(f"background file not found: {path}; pick another background")
+    return path

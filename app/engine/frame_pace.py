@@ -15,8 +15,11 @@ def largest_pace_drift(path: Path, fps: float) -> float:
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
+            time_base = stream.time_base
+            if time_base is None:
+                return 0.0
             times = sorted(
-                float(packet.pts * stream.time_base) for packet in container.demux(stream) if packet.pts is not None
+                float(packet.pts * time_base) for packet in container.demux(stream) if packet.pts is not None
             )
     except (av.FFmpegError, OSError, IndexError):
         return 0.0

@@ -20,15 +20,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from app.engine.audio import SoundCopyError, copy_sound, has_sound
 from app.engine.frame_pace import largest_pace_drift
 from app.engine.guard import SAFE_FRAME_NOTE
-from app.engine.renderer import FrameRenderer, Rendered
+from app.engine.mp4_writer import VideoFileWriter, even_sides_note
+from app.engine.output_paths import SinkError, check_output_path
+from app.engine.renderer import FrameRenderer, Masked, Rendered
 from app.engine.settings import RenderSettings
-from app.engine.sinks import SinkError, VideoFileWriter, check_output_path, even_sides_note
 from app.engine.sources import VideoFileSource
 from app.engine.staging import remove_stale_staging, run_uninterrupted, staging_path
 from app.engine.stats import PipelineStats, StageStats, percentiles
@@ -215,7 +217,7 @@ def process_video(
             if item is _END:
                 return
             started = time.perf_counter()
-            writer.write(item)
+            writer.write(cast(np.ndarray, item))
             stats.record_stage("encode", time.perf_counter() - started)
             progress.mark()
 
@@ -229,7 +231,7 @@ def process_video(
             if item is _END:
                 put(rendered, _END)
                 return
-            result = item if isinstance(item, Rendered) else renderer.finish(item, settings)
+            result = item if isinstance(item, Rendered) else renderer.finish(cast(Masked, item), settings)
             for stage, seconds in result.timings.items():
                 stats.record_stage(stage, seconds)
             safe_frames += int(result.safe_frame)
@@ -253,7 +255,7 @@ def process_video(
             stage.start()
         while True:
             item = take(decoded)  # _END at the end of the input, or once a stage failed (it cancels the run)
-            if item is _END or not put(masked, renderer.segment(item, settings)):
+            if item is _END or not put(masked, renderer.segment(cast(np.ndarray, item), settings)):
                 break
             frames += 1
             progress.mark()

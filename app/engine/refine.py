@@ -34,7 +34,7 @@ class TemporalSmoother:
         grey = small_grey.astype(np.float32)
         previous_mask, previous_grey = self._previous_mask, self._previous_grey
         self._previous_grey = grey
-        if smoothing <= 0 or previous_mask is None or previous_mask.shape != mask.shape:
+        if smoothing <= 0 or previous_mask is None or previous_grey is None or previous_mask.shape != mask.shape:
             self._previous_mask = mask
             return mask
         motion = cv2.blur(np.abs(grey - previous_grey), (3, 3)) * _MOTION_SCALE
@@ -76,8 +76,10 @@ class GuidedUpsampler:
         self._window = (2 * radius + 1, 2 * radius + 1)
         self._eps = eps
         self._size: tuple[int, int] = (0, 0)
-        self._a_full = self._b_full = self._product = np.empty(0, np.float32)
-        self._alpha = np.empty(0, np.uint8)
+        self._a_full: np.ndarray = np.empty((0, 0), np.float32)
+        self._b_full: np.ndarray = np.empty((0, 0), np.float32)
+        self._product: np.ndarray = np.empty((0, 0), np.float32)
+        self._alpha: np.ndarray = np.empty((0, 0), np.uint8)
 
     def __call__(
         self, mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float

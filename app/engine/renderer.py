@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine.backgrounds import BackgroundError, heavy_blur, make_background
+from app.engine.backgrounds import Background, BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard, describe_failure
 from app.engine.quality import AdaptiveQuality, QualityLevel
@@ -61,7 +61,7 @@ class FrameRenderer:
         self._upsample = GuidedUpsampler()
         self._composite = Compositor()
         self._background_spec: BackgroundSpec | None = None
-        self._background = None
+        self._background: Background | None = None
         self._last_good: np.ndarray | None = None
         self._last_mask: np.ndarray | None = None
         self._last_shape: tuple[int, ...] = ()
@@ -72,7 +72,7 @@ class FrameRenderer:
         self.segmenter = segmenter
         self._last_mask = None
 
-    def _background_for(self, spec: BackgroundSpec) -> tuple[object, str | None]:
+    def _background_for(self, spec: BackgroundSpec) -> tuple[Background | None, str | None]:
         """The renderer for ``spec``, rebuilt only when the spec changes; falls back to blur on a bad file."""
         if spec == self._background_spec:
             return self._background, None
@@ -129,14 +129,15 @@ class FrameRenderer:
         level = self.quality.level(settings.quality)
         if level != self.level:
             self.level, self._last_mask = level, None
+        last_mask = self._last_mask
         reuse = (
-            self._last_mask is not None
+            last_mask is not None
             and rgb.shape == self._last_shape
             and self._frames_since_mask + 1 < level.mask_interval
         )
         try:
-            if reuse:
-                small, mask = self.segmenter.model_input(rgb, level.pixel_budget), self._last_mask
+            if reuse and last_mask is not None:
+                small, mask = self.segmenter.model_input(rgb, level.pixel_budget), last_mask
                 self._frames_since_mask += 1
             else:
                 result = self._segment(rgb, level.pixel_budget)

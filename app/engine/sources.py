@@ -73,7 +73,7 @@ class CameraSource(FrameSource):
         if not self._capture.isOpened():
             self._capture.release()
             raise cannot_open
-        self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
         self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._capture.set(cv2.CAP_PROP_FPS, fps)
@@ -126,7 +126,7 @@ class VideoFileSource(FrameSource):
         if not ok or bgr is None:
             self._capture.release()
             raise SourceError(f"cannot read video {path}: {unreadable_video_reason(path)}")
-        self._first = bgr
+        self._first: np.ndarray | None = bgr
         self.height, self.width = bgr.shape[:2]
         reported_fps = float(self._capture.get(cv2.CAP_PROP_FPS))
         self.fps = reported_fps if 1.0 <= reported_fps <= 240.0 else 30.0

@@ -35,6 +35,7 @@ from app.ui.controls import ControlsPanel
 from app.ui.gallery import BackgroundGallery
 from app.ui.missing_files import gallery_files_missing, picked_file_missing, saved_background_missing
 from app.ui.output_control import OutputControl
+from app.ui.output_panel import OutputPanel
 from app.ui.persistence import SettingsStore
 from app.ui.preview import PreviewWidget
 from app.ui.services import Services
@@ -43,7 +44,6 @@ from app.ui.source_panel import SourcePanel
 from app.ui.status import StreamStatusBar
 from app.ui.style import SIDE_PANEL_WIDTH, STYLE_SHEET
 from app.ui.thumbnails import first_video_frame
-from app.ui.vcam_panel import OutputPanel
 from app.ui.window_placement import place_window
 from segmentation import BackendInfo, Device
 

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource
-from app.engine.sinks import SinkError, disk_is_full, virtual_camera_help
+from app.engine.mp4_writer import disk_is_full
+from app.engine.output_paths import SinkError
+from app.engine.outputs import OutputSinks
+from app.engine.sinks import virtual_camera_help
 from app.engine.slot import LatestSlot
 from app.ui.banner import BannerArea
-from app.ui.outputs import OutputSinks
+from app.ui.output_panel import OutputPanel
 from app.ui.session import StreamSession
-from app.ui.vcam_panel import OutputPanel
 
 
 def duration_text(seconds: float) -> str:

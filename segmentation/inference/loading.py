@@ -97,6 +97,7 @@ def load_segmenter(
     spec = load_spec(spec_path)
     directory = spec_path.parent
     device, backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
+    runner: OnnxRuntimeBackend | TorchBackend
     if backend is Backend.ONNXRUNTIME:
         onnx_path = verified_file(directory / spec.onnx_file, spec.onnx_sha256, "ONNX model")
         try:

@@ -7,6 +7,8 @@ input with the backbone's mean/std, so every backend (torch, ONNX) feeds the sam
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -20,13 +22,21 @@ from segmentation.model.decoder import Decoder
 class DeepLabV3Plus(nn.Module):
     """Person segmenter; see the module docstring for the tensor contract."""
 
+    mean: torch.Tensor  # (1, 3, 1, 1) buffers: the backbone's input normalisation
+    std: torch.Tensor
+
     def __init__(self, config: ArchitectureConfig) -> None:
         super().__init__()
         entry = BACKBONES.get(config.backbone)
         self.config = config
         self.backbone = entry.build(config.output_stride)
-        self.aspp = ASPP(self.backbone.high_level_channels, config.aspp_channels, output_stride=config.output_stride)
-        self.decoder = Decoder(config.aspp_channels, self.backbone.low_level_channels, config.decoder_channels)
+        # The registry's backbone contract: these attributes are ints (nn.Module types attribute access loosely).
+        high_channels, low_channels = (
+            cast(int, self.backbone.high_level_channels),
+            cast(int, self.backbone.low_level_channels),
+        )
+        self.aspp = ASPP(high_channels, config.aspp_channels, output_stride=config.output_stride)
+        self.decoder = Decoder(config.aspp_channels, low_channels, config.decoder_channels)
         self.head = nn.Conv2d(config.decoder_channels, 1, 1)
         self.register_buffer("mean", torch.tensor(entry.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(entry.std).view(1, 3, 1, 1), persistent=False)

@@ -49,7 +49,8 @@ def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Te
     averaged = {}
     for key, first in states[0].items():
         if first.is_floating_point():
-            averaged[key] = (sum(state[key].double() for state in states) / len(states)).to(first.dtype)
+            total = torch.stack([state[key].double() for state in states]).sum(dim=0)
+            averaged[key] = (total / len(states)).to(first.dtype)
         else:
             averaged[key] = first.clone()
     return averaged

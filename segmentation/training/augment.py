@@ -55,7 +55,8 @@ def jpeg_artefacts(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ok, encoded = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         return rgb
-    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    return rgb if decoded is None else decoded[:, :, ::-1].copy()
 
 
 def webcam_photometric(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from segmentation.data_root import default_data_root
 
@@ -81,7 +83,9 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path}[
             field.type if isinstance(field.type, str) else field.type.__name__
         ]
-        parser.add_argument(flag, type=kind, default=None, help=f"(default: {_default_text(field)})")
+        parser.add_argument(
+            flag, type=cast(Callable[[str], object], kind), default=None, help=f"(default: {_default_text(field)})"
+        )
     # Identity tests: ``0 in (None, False)`` is True, which would silently drop ``--workers 0`` and other zeros.
     parsed = vars(parser.parse_args(argv))
     values = {key: value for key, value in parsed.items() if value is not None and value is not False}
@@ -89,8 +93,8 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
 
 
 def _default_text(field: dataclasses.Field) -> str:
-    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return str(field.default_factory())  # type: ignore[misc]
+    if field.default_factory is not dataclasses.MISSING:
+        return str(field.default_factory())
     return str(field.default)
 
 

@@ -9,6 +9,7 @@ so nothing is unpickled beyond tensors, and renamed to our module names. The cla
 from __future__ import annotations
 
 import importlib
+from typing import cast
 
 import torch
 
@@ -38,7 +39,7 @@ _LAYER_NAMES = {
 
 def _block_prefixes(backbone: InvertedResidualBackbone) -> list[str]:
     """Our module prefix for each flat block index, in network order."""
-    prefixes = []
+    prefixes: list[str] = []
     for group_name in ("low_stages", "high_stages"):
         group = getattr(backbone, group_name)
         for stage_index, stage in enumerate(group):
@@ -77,6 +78,6 @@ def load_imagenet_backbone(model: DeepLabV3Plus) -> int:
         raise ValueError(
             f"ImageNet weights are available for {', '.join(sorted(_IMAGENET_WEIGHTS))} only, not {name!r}"
         )
-    state = efficientnet_lite_state_dict(name, model.backbone)
+    state = efficientnet_lite_state_dict(name, cast(InvertedResidualBackbone, model.backbone))
     model.backbone.load_state_dict(state, strict=True)
     return len(state)

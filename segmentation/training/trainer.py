@@ -16,6 +16,7 @@ import math
 import os
 import time
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import distributed as dist
@@ -120,7 +121,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     )
     model = build_model(config).to(device)
     if use_amp:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # in torch, not its stubs
     ema = AveragedModel(model, avg_fn=_ema_with_warm_up(config.ema_decay), use_buffers=True)
     optimizer = _optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config))
@@ -155,7 +156,7 @@ def train(config: TrainConfig) -> dict[str, float]:
             config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
         ),
     )
-    sampler = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
+    sampler: DistributedSampler | None = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
     loader = DataLoader(
         dataset,
         batch_size=config.batch_size,
@@ -262,6 +263,6 @@ def _save_last(path, model, ema, optimizer, scheduler, scaler, step, best) -> No
     os.replace(temporary, path)
 
 
-def smoke_config(config: TrainConfig, **overrides: object) -> TrainConfig:
+def smoke_config(config: TrainConfig, **overrides: Any) -> TrainConfig:
     """A copy of ``config`` with overrides (used by tests for tiny runs)."""
     return replace(config, **overrides)

@@ -67,7 +67,7 @@ _DiskUsage = namedtuple("_DiskUsage", "total used free")  # the shape of shutil.
 
 
 class FillingDisk:
-    """Stands in for ``shutil.disk_usage`` (patch ``app.engine.sinks.shutil.disk_usage``): plenty of room for the
+    """Stands in for ``shutil.disk_usage`` (patch ``app.engine.mp4_writer.shutil.disk_usage``): plenty of room for the
     first ``roomy_checks`` calls, then ``free_after`` bytes, as when a disk fills up during a recording."""
 
     def __init__(self, roomy_checks: int, free_after: int = 2**20) -> None:

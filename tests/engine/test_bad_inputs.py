@@ -18,9 +18,10 @@ from engine_fakes import FakeCamera
 from PIL import Image
 
 from app.cli import main
-from app.engine.backgrounds import ImageBackground, VideoBackground, cover_fit
+from app.engine.backgrounds import ImageBackground, VideoBackground
 from app.engine.capture import CaptureThread
 from app.engine.events import EngineEvent, EventKind
+from app.engine.fitting import cover_fit
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import SourceKind, SourceSpec
 from app.engine.slot import LatestSlot

@@ -254,7 +254,7 @@ def test_a_killed_runs_partial_file_is_removed_by_the_next_run(capsys, short_cli
 
 
 def test_a_recorder_stopped_by_a_full_disk_is_reported_with_exit_1(capsys, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
+    monkeypatch.setattr("app.engine.mp4_writer.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
     record = tmp_path / "take.mp4"
     code, out, err = _run_cli(capsys, "stream", "--source", "test", "--record", str(record), "--duration", "1.5")
     assert code == 1

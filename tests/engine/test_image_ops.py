@@ -12,11 +12,11 @@ from app.engine.backgrounds import (
     ImageBackground,
     VideoBackground,
     blur_around,
-    cover_fit,
     heavy_blur,
     make_background,
 )
 from app.engine.composite import composite, mask_preview
+from app.engine.fitting import cover_fit
 from app.engine.refine import TemporalSmoother, edge_curve, guided_upsample, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec
 

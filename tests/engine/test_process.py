@@ -9,9 +9,10 @@ import cv2
 import pytest
 from engine_fakes import FillingDisk, odd_sized_clip, write_clip
 
+from app.engine.mp4_writer import VideoFileWriter
+from app.engine.output_paths import SinkError
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
-from app.engine.sinks import SinkError, VideoFileWriter
 from app.engine.sources import SourceError
 
 
@@ -97,7 +98,7 @@ def test_an_interrupted_run_leaves_an_earlier_output_untouched(segmenter, short_
 def test_a_disk_filling_up_stops_with_a_clear_error_and_no_partial_file(
     segmenter, short_clip: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(1))  # room at the start only
+    monkeypatch.setattr("app.engine.mp4_writer.shutil.disk_usage", FillingDisk(1))  # room at the start only
     with pytest.raises(SinkError, match=r"the disk that holds \S*/out\.mp4 is nearly full") as error:
         process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), segmenter)
     assert "partial" not in str(error.value)  # the user's file, not the hidden one written first

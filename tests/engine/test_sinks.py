@@ -14,14 +14,10 @@ import pyvirtualcam
 from engine_fakes import FillingDisk
 
 from app.engine.engine import OutputFrame
-from app.engine.sinks import (
-    RecorderSink,
-    SinkError,
-    VideoFileWriter,
-    VirtualCameraSink,
-    check_output_path,
-    fit_to,
-)
+from app.engine.fitting import contain_fit
+from app.engine.mp4_writer import VideoFileWriter
+from app.engine.output_paths import SinkError, check_output_path
+from app.engine.sinks import RecorderSink, VirtualCameraSink
 from app.engine.slot import LatestSlot
 
 
@@ -124,10 +120,10 @@ def test_a_source_of_another_shape_is_fitted_without_stretching() -> None:
     frame = RecordingBackend.instances[0].frames[-1].reshape(36, 64, 3)
     assert (frame[:, 8:56] == 200).all()
     assert (frame[:, :8] == 0).all() and (frame[:, 56:] == 0).all()
-    portrait = fit_to(np.full((64, 36, 3), 50, np.uint8), 64, 36)  # a portrait frame gets bars at the sides too
+    portrait = contain_fit(np.full((64, 36, 3), 50, np.uint8), 64, 36)  # a portrait frame gets bars at the sides too
     assert portrait.shape == (36, 64, 3) and portrait[:, 32].min() == 50 and portrait[:, 0].max() == 0
-    assert fit_to(_output(7).rgb, 32, 24).shape == (24, 32, 3)  # the same shape is scaled, no bars
-    assert fit_to(_output(7).rgb, 32, 24).min() == 7
+    assert contain_fit(_output(7).rgb, 32, 24).shape == (24, 32, 3)  # the same shape is scaled, no bars
+    assert contain_fit(_output(7).rgb, 32, 24).min() == 7
 
 
 def test_closing_waits_for_the_frame_being_sent_before_releasing_the_device() -> None:
@@ -205,7 +201,7 @@ def test_a_recording_cut_off_by_a_crash_still_plays(tmp_path: Path) -> None:
         import os, signal
         from pathlib import Path
         import numpy as np
-        from app.engine.sinks import VideoFileWriter
+        from app.engine.mp4_writer import VideoFileWriter
         writer = VideoFileWriter(Path("take.mp4"), width=160, height=120, fps=30, crash_safe=True)
         for index in range(60):
             writer.write(np.full((120, 160, 3), index * 4, np.uint8))
@@ -230,7 +226,8 @@ def test_a_write_that_fails_stops_the_writer_with_a_message(tmp_path: Path) -> N
         import resource, signal
         from pathlib import Path
         import numpy as np
-        from app.engine.sinks import SinkError, VideoFileWriter
+        from app.engine.mp4_writer import VideoFileWriter
+        from app.engine.output_paths import SinkError
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of being killed
         resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
         writer = VideoFileWriter(Path("take.mp4"), width=320, height=240, fps=30, crash_safe=True)
@@ -281,14 +278,14 @@ def test_discarded_writer_leaves_no_partial_file(tmp_path: Path) -> None:
 
 
 def test_a_nearly_full_disk_is_refused_before_writing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(0, free_after=5 * 2**20))
+    monkeypatch.setattr("app.engine.mp4_writer.shutil.disk_usage", FillingDisk(0, free_after=5 * 2**20))
     with pytest.raises(SinkError, match=r"nearly full \(5 MB free\); free some space"):
         VideoFileWriter(tmp_path / "out.mp4", width=64, height=48, fps=30)
     assert not (tmp_path / "out.mp4").exists()
 
 
 def test_a_disk_filling_up_stops_the_recorder_and_keeps_a_playable_file(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("app.engine.sinks.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
+    monkeypatch.setattr("app.engine.mp4_writer.shutil.disk_usage", FillingDisk(2))  # full after the first 30 frames
     events: list = []
     slot: LatestSlot[OutputFrame] = LatestSlot()
     slot.put(_output(120))

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.engine.events import EngineEvent, EventKind
 from app.engine.sinks import virtual_camera_help
-from app.ui.vcam_panel import OutputPanel
+from app.ui.output_panel import OutputPanel
 
 pytestmark = pytest.mark.gui
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow
 
 from app.ui.actions import create_actions, shortcuts_table, show_shortcuts
-from app.ui.vcam_panel import OutputPanel
+from app.ui.output_panel import OutputPanel
 
 pytestmark = pytest.mark.gui
 

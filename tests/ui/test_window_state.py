@@ -317,7 +317,7 @@ def test_missing_gallery_files_alone_get_a_short_notice(open_window, store, tmp_
 
 
 def test_recordings_started_in_the_same_second_get_their_own_files(tmp_path):
-    from app.ui.outputs import recording_path
+    from app.engine.outputs import recording_path
 
     now = 1_790_000_000.0
     names = [recording_path(tmp_path, now).name for _ in range(3)]

@@ -1,6 +1,7 @@
-"""Owns the optional sinks (virtual camera, recorder) that read the engine's output slot on their own threads.
+"""Owns the optional sinks (virtual camera, recorder) that read the engine's output slot on their own threads; the
+window and ``greenroom stream`` both use it.
 
-Opening happens on the GUI thread because it is quick and its ``SinkError`` must reach the user as a message; the
+Opening happens on the caller's thread because it is quick and its ``SinkError`` must reach the user as a message; the
 sinks then pace themselves on their own threads and report later failures through ``on_event``.
 """
 
@@ -10,7 +11,8 @@ import time
 from pathlib import Path
 
 from app.engine.events import EventCallback
-from app.engine.sinks import RecorderSink, SinkError, VirtualCameraSink
+from app.engine.output_paths import SinkError
+from app.engine.sinks import RecorderSink, VirtualCameraSink
 from app.engine.slot import LatestSlot
 
 # A sink ends within one frame period (33 ms at 30 fps); a longer wait happens only when the disk or the driver stalls,
@@ -46,10 +48,13 @@ class OutputSinks:
         self.virtual_camera: VirtualCameraSink | None = None
         self.recorder: RecorderSink | None = None
 
-    def start_virtual_camera(self, slot: LatestSlot, *, width: int, height: int, fps: float) -> str:
-        """Open the virtual camera at the output size; returns its device name. Raises ``SinkError``."""
+    def start_virtual_camera(
+        self, slot: LatestSlot, *, width: int, height: int, fps: float, device: str | None = None
+    ) -> str:
+        """Open the virtual camera (``device``, or the first one found) at the output size; returns "DEVICE
+        (BACKEND)". Raises ``SinkError``."""
         self.stop_virtual_camera()
-        sink = VirtualCameraSink(slot, width=width, height=height, fps=fps, on_event=self._on_event)
+        sink = VirtualCameraSink(slot, width=width, height=height, fps=fps, device=device, on_event=self._on_event)
         sink.start()
         self.virtual_camera = sink
         return f"{sink.device} ({sink.backend})"
@@ -68,10 +73,15 @@ class OutputSinks:
             raise SinkError(f"cannot create the recordings folder {folder}: {error.strerror}") from None
         path = recording_path(folder)
         try:
-            sink = RecorderSink(slot, path, width=width, height=height, fps=fps, on_event=self._on_event)
+            return self.start_recording_to(slot, path, width=width, height=height, fps=fps)
         except SinkError:
             path.unlink(missing_ok=True)  # the name was claimed with an empty file
             raise
+
+    def start_recording_to(self, slot: LatestSlot, path: Path, *, width: int, height: int, fps: float) -> Path:
+        """Record into ``path`` (an .mp4 the user named); returns it. Raises ``SinkError``."""
+        self.stop_recording()
+        sink = RecorderSink(slot, path, width=width, height=height, fps=fps, on_event=self._on_event)
         sink.start()
         self.recorder = sink
         return sink.path

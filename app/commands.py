@@ -15,7 +15,7 @@ from app.engine.events import EngineEvent, EventKind
 from app.engine.mp4_writer import even_sides_note
 from app.engine.output_paths import SinkError, check_not_an_input, check_output_path
 from app.engine.outputs import OutputSinks
-from app.engine.paths import PathKind, path_kind, printable, special_file_message
+from app.engine.paths import file_problem, printable
 from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
 from app.engine.settings import (
     IMAGE_SUFFIXES,
@@ -67,13 +67,13 @@ def print_event(event: EngineEvent) -> None:
 
 def process(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
-    kind = path_kind(args.input)
-    if kind is PathKind.FOLDER:
-        raise SourceError(f"{args.input} is a folder, not a video file; give a video file in it")
-    if kind.special:
-        raise SourceError(special_file_message(args.input))
-    if kind is PathKind.MISSING:
-        raise SourceError(f"input video not found: {args.input}; check the path")
+    problem = file_problem(
+        args.input,
+        folder=f"{args.input} is a folder, not a video file; give a video file in it",
+        missing=f"input video not found: {args.input}; check the path",
+    )
+    if problem:
+        raise SourceError(problem)
     if args.input.suffix.lower() in IMAGE_SUFFIXES:
         raise SourceError(
             f"{args.input.name} is a still image: process takes a video file as its input (a picture can be the "

@@ -49,6 +49,23 @@ def path_kind(path: Path) -> PathKind:
     return PathKind.DEVICE if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else PathKind.PIPE
 
 
+def file_problem(path: Path, *, folder: str, missing: str | None) -> str | None:
+    """Why ``path`` cannot be read as a file, in the caller's words for a ``folder`` and a ``missing`` file (None:
+    the caller says that itself, later); None when it can. A name the file system refuses and a pipe or a device
+    have messages of their own."""
+    try:
+        kind = path_kind(path)
+    except UnusablePathError as error:
+        return str(error)
+    if kind is PathKind.FOLDER:
+        return folder
+    if kind.special:
+        return special_file_message(path)
+    if kind is PathKind.MISSING:
+        return missing
+    return None
+
+
 def special_file_message(path: Path) -> str:
     """The message for a path whose kind is ``special``."""
     return f"{_shortened(path)} is not a regular file but a pipe, a device or a socket; give a file"

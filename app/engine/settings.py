@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
+from app.engine.paths import file_problem
 
 GREEN_SCREEN_RGB = (0, 177, 64)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
@@ -85,21 +85,16 @@ def parse_background_spec(text: str) -> BackgroundSpec:
             kind=BackgroundKind.COLOR, color=(int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
         )
     path = Path(text).expanduser()
-    try:
-        kind = path_kind(path)
-    except UnusablePathError as error:
-        raise BackgroundSpecError(str(error)) from None
-    if kind is PathKind.FOLDER:
-        raise BackgroundSpecError(f"{path} is a folder; give an image or video file in it")
-    if kind.special:
-        raise BackgroundSpecError(special_file_message(path))
+    problem = file_problem(path, folder=f"{path} is a folder; give an image or video file in it", missing=None)
+    if problem:
+        raise BackgroundSpecError(problem)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
         raise BackgroundSpecError(
             f"unknown background {text!r}: give {accepted_file_types()}, or blur, blur:0.8, green, none or "
             "color:#RRGGBB"
         )
-    if kind is PathKind.MISSING:
+    if not path.exists():  # the name itself was checked above
         raise BackgroundSpecError(f"background file not found: {path}; check the path")
     return BackgroundSpec(kind=BackgroundKind.IMAGE if suffix in IMAGE_SUFFIXES else BackgroundKind.VIDEO, path=path)
 

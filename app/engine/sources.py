@@ -16,7 +16,7 @@ import av
 import cv2
 import numpy as np
 
-from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
+from app.engine.paths import file_problem
 from app.engine.settings import IMAGE_SUFFIXES, SourceKind, SourceSpec
 
 
@@ -99,16 +99,13 @@ class VideoFileSource(FrameSource):
     """A video file; ``loop`` restarts it at the end (streaming), otherwise ``read`` returns None at the end."""
 
     def __init__(self, path: Path, *, loop: bool) -> None:
-        try:
-            kind = path_kind(path)
-        except UnusablePathError as error:
-            raise SourceError(str(error)) from None
-        if kind is PathKind.FOLDER:
-            raise SourceError(f"{path} is a folder, not a video file; pick a video file")
-        if kind.special:
-            raise SourceError(special_file_message(path))
-        if kind is PathKind.MISSING:
-            raise SourceError(f"video file not found: {path}; check the path")
+        problem = file_problem(
+            path,
+            folder=f"{path} is a folder, not a video file; pick a video file",
+            missing=f"video file not found: {path}; check the path",
+        )
+        if problem:
+            raise SourceError(problem)
         if path.suffix.lower() in IMAGE_SUFFIXES:
             raise SourceError(
                 f"{path.name} is a still image, not a video: use it as a background, and give a video file, a camera "

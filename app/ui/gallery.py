@@ -17,13 +17,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QMouseEvent, QPixmap
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
-    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -32,16 +30,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.background_catalogue import (
+    FILE_KINDS,
+    admit,
+    display_name,
+    same_background,
+    unreadable_message,
+    wrong_type_message,
+)
 from app.engine.backgrounds import file_kind
 from app.engine.settings import (
     DEFAULT_BLUR_STRENGTH,
-    IMAGE_SUFFIXES,
-    VIDEO_SUFFIXES,
     BackgroundKind,
     BackgroundSpec,
-    accepted_file_types,
 )
-from app.ui.thumbnails import THUMBNAIL_SIZE, blur_thumbnail, file_thumbnail, swatch
+from app.ui.drop_list import DropList
+from app.ui.thumbnails import blur_thumbnail, file_thumbnail, swatch
 from app.ui.unit_slider import UnitSlider
 
 _SPEC_ROLE = Qt.ItemDataRole.UserRole
@@ -51,85 +55,6 @@ REMOVE_TEXT = "Remove from gallery"
 
 FilePicker = Callable[[QWidget], list[Path]]
 ColorPicker = Callable[[QWidget, tuple[int, int, int]], tuple[int, int, int] | None]
-
-
-_FILE_KINDS = (BackgroundKind.IMAGE, BackgroundKind.VIDEO)
-
-
-def same_background(first: BackgroundSpec, second: BackgroundSpec) -> bool:
-    """True if ``first`` and ``second`` name the same gallery background: two specs of one picture or video match
-    whatever blur strength they carry (it only tells how their transparent parts show the room)."""
-    if first.kind is second.kind and first.kind in _FILE_KINDS:
-        return first.path == second.path
-    return first == second
-
-
-def _dropped_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
-    """Local image/video files carried by a drag, in order."""
-    mime = event.mimeData()
-    if not mime.hasUrls():
-        return []
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [path for path in paths if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
-
-
-class _DropList(QListWidget):
-    """Icon-mode list that accepts image and video files dropped from a file manager."""
-
-    files_dropped = Signal(list)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setIconSize(THUMBNAIL_SIZE)
-        grid = QSize(THUMBNAIL_SIZE.width() + 14, THUMBNAIL_SIZE.height() + 30)
-        self.setGridSize(grid)
-        self.setMovement(QListView.Movement.Static)
-        self.setFlow(QListView.Flow.LeftToRight)  # one row of thumbnails under the preview, scrolled sideways
-        self.setWrapping(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFixedHeight(grid.height() + self.horizontalScrollBar().sizeHint().height() + 8)
-        self.setUniformItemSizes(True)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        self.setAcceptDrops(True)
-        self.viewport().setAcceptDrops(True)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        """A right-click opens the context menu without making the clicked background the active one.
-
-        A left click makes the clicked item current, then selects it; when the gallery moved the current item
-        elsewhere in between (a picked file that has gone gives way to the Blur tile), the selection follows it."""
-        if event.button() == Qt.MouseButton.RightButton:
-            event.ignore()
-            return
-        super().mousePressEvent(event)
-        pressed, current = self.itemAt(event.position().toPoint()), self.currentItem()
-        if pressed is not None and current is not None and pressed is not current and pressed.isSelected():
-            self.setCurrentItem(current)  # the current item stays: nothing is emitted
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
-        if _dropped_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
-        if _dropped_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
-        paths = _dropped_paths(event)
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.files_dropped.emit(paths)
 
 
 class BackgroundGallery(QWidget):
@@ -151,7 +76,7 @@ class BackgroundGallery(QWidget):
         super().__init__(parent)
         self._pick_files, self._pick_color = pick_files, pick_color
         self._quiet = False
-        self._list = _DropList()
+        self._list = DropList()
         self._list.setToolTip(
             "Click a background to use it now. Drop your own pictures or videos here; right-click one of yours to "
             "remove it from the gallery."
@@ -266,30 +191,18 @@ class BackgroundGallery(QWidget):
 
     def add_files(self, paths: Iterable[Path]) -> list[BackgroundSpec]:
         """Add the user's files (duplicates are skipped); unreadable ones are reported with ``files_rejected``."""
-        added, rejected, unsupported = [], [], []
-        known = {spec.path for spec in self.specs() if spec.path is not None}
-        for path in paths:
-            resolved = Path(path).expanduser().resolve()
-            if resolved in known:
-                continue
-            if resolved.suffix.lower() not in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
-                unsupported.append(resolved.name)
-                continue
-            spec = self._add_file(resolved, user=True)
+        admission = admit(paths, {spec.path for spec in self.specs() if spec.path is not None})
+        added, rejected = [], []
+        for path in admission.new:
+            spec = self._add_file(path, user=True)
             if spec is None:
-                rejected.append(resolved.name)
+                rejected.append(path.name)
             else:
                 added.append(spec)
-                known.add(resolved)
-        if unsupported:
-            self.files_rejected.emit(
-                f"cannot use {', '.join(unsupported)} as a background: it can be {accepted_file_types()}"
-            )
+        if admission.wrong_type:
+            self.files_rejected.emit(wrong_type_message(admission.wrong_type))
         if rejected:
-            self.files_rejected.emit(
-                f"cannot use {', '.join(rejected)} as a background: the file is missing, damaged or not a picture or "
-                "video"
-            )
+            self.files_rejected.emit(unreadable_message(rejected))
         return added
 
     def remove_current(self) -> bool:
@@ -321,7 +234,7 @@ class BackgroundGallery(QWidget):
         """``item``'s background as the engine gets it: a picture's or a video's transparent parts show the room
         blurred at the Blur tile's strength."""
         spec: BackgroundSpec = item.data(_SPEC_ROLE)
-        if spec.kind in _FILE_KINDS:
+        if spec.kind in FILE_KINDS:
             return dataclasses.replace(spec, blur_strength=self.blur_strength())
         return spec
 
@@ -339,8 +252,7 @@ class BackgroundGallery(QWidget):
         if thumbnail is None:
             return None
         spec = BackgroundSpec(kind=file_kind(path), path=path)
-        label = path.stem.replace("-", " ").replace("_", " ")
-        item = self._add_item(label[:1].upper() + label[1:], spec, QPixmap.fromImage(thumbnail))
+        item = self._add_item(display_name(path), spec, QPixmap.fromImage(thumbnail))
         item.setData(_USER_ROLE, user)
         removal = "\nRight-click or press Delete to remove it from the gallery (the file stays)" if user else ""
         item.setToolTip(f"{spec.describe()}\n{path}{removal}")

@@ -11,8 +11,8 @@ model on clips of the shared footage that training never sees, with Robust Video
 
 Held-out clips are chosen by recording, not by file: clips are grouped by the repository they came from (in the
 footage's names, ``OWNER__REPO__FILE``; one repository is usually one person and room), and a group is held out when
-``is_validation(group, HELD_OUT_FRACTION)`` says so, so nobody held out appears in a training clip. Training must
-leave out the same groups (``held_out_group``).
+``training.sources.held_out_footage`` says so, so nobody held out appears in a training clip: training leaves out the
+same groups.
 """
 
 from __future__ import annotations
@@ -30,26 +30,14 @@ import numpy as np
 from segmentation.data_root import default_data_root
 from segmentation.metrics import boundary_f_score, iou
 from segmentation.training.rvm_teacher import RobustVideoMatting, cached_clip_alphas
-from segmentation.training.sources import is_validation
+from segmentation.training.sources import held_out_footage
 
-HELD_OUT_FRACTION = 0.15
 STEADY_REFERENCE = 0.02  # alpha: the reference changed by less than this between two frames
 MAX_SIDE = 640  # the footage is at most 640 px; frames are read at that size or smaller
 
 
-def footage_group(clip: Path) -> str:
-    """The recording group of a footage clip: its ``OWNER__REPO`` prefix (the whole stem if it has none)."""
-    parts = clip.stem.split("__")
-    return "__".join(parts[:2]) if len(parts) >= 3 else clip.stem
-
-
-def held_out_group(clip: Path) -> bool:
-    """True if ``clip``'s group is held out for this evaluation (and so must not be trained on)."""
-    return is_validation(footage_group(clip), HELD_OUT_FRACTION)
-
-
 def held_out_clips(footage: Path) -> list[Path]:
-    return sorted(clip for clip in footage.glob("*.mp4") if held_out_group(clip))
+    return sorted(clip for clip in footage.glob("*.mp4") if held_out_footage(clip))
 
 
 @dataclass(frozen=True)

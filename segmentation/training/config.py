@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     distill_every_nth_frame: int = 6
+    footage_every_nth_frame: int = 0  # RVM-labelled webcam footage (training/rvm_teacher.py); 0 leaves it out
     max_image_side: int = 640
 
 

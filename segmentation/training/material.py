@@ -1,7 +1,9 @@
 """Assemble ``TrainingMaterial`` and the validation split from the data folder.
 
-Distillation: frames of the non-demo videos get soft labels from the MediaPipe teacher, computed once and cached
-in ``cache_dir`` (an ``.npz`` per video) so a resumed run does not recompute them.
+Distillation: frames of the non-demo videos get soft labels from the MediaPipe teacher, and (with ``footage_every``)
+frames of the webcam footage get RVM's recurrent alpha; both are computed once and cached in ``cache_dir`` (an
+``.npz`` per video) so a resumed run does not recompute them. Footage of the recordings held out for the webcam
+evaluation (``sources.held_out_footage``) is never used.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import (
     DEMO_CLIP_NAME,
     LabelledImage,
+    held_out_footage,
     is_validation,
     load_backgrounds,
     load_cutouts,
@@ -69,6 +72,39 @@ def distilled_video_frames(data_root: Path, cache_dir: Path, every: int, max_sid
     return items
 
 
+def rvm_footage_frames(data_root: Path, cache_dir: Path, every: int, max_side: int) -> list[LabelledImage]:
+    """Every ``every``-th frame of each training footage clip with RVM's alpha as its soft label (cached).
+
+    RVM runs over every frame of a clip (its recurrent states need the continuity); held-out recordings are skipped.
+    """
+    from segmentation.training.rvm_teacher import RobustVideoMatting, cached_clip_alphas
+
+    teacher: RobustVideoMatting | None = None
+
+    def shared_teacher() -> RobustVideoMatting:
+        nonlocal teacher
+        if teacher is None:
+            teacher = RobustVideoMatting(data_root / "models")
+        return teacher
+
+    items: list[LabelledImage] = []
+    clips = sorted((data_root / "people" / "footage" / "videos").glob("*.mp4"))
+    for clip in (clip for clip in clips if not held_out_footage(clip)):
+        frames, alphas = cached_clip_alphas(
+            clip,
+            cache_dir / "rvm",
+            lambda path: video_frames(path, 1, max_side),
+            shared_teacher,
+            tag=f"every{every}_{max_side}",
+            keep_every=every,
+        )
+        items.extend(
+            LabelledImage(f"{clip.stem}_{index}", frame, alpha.astype(np.float32) / 255.0, True)
+            for index, (frame, alpha) in enumerate(zip(frames, alphas, strict=True))
+        )
+    return items
+
+
 def build_material(
     data_root: Path,
     *,
@@ -77,6 +113,7 @@ def build_material(
     cache_dir: Path,
     distill_every: int,
     skip_reviewed: bool = True,
+    footage_every: int = 0,
 ):
     """Return ``(TrainingMaterial, validation_photos)``."""
     train_photos, validation = web_photo_split(data_root, val_fraction, max_side, skip_reviewed=skip_reviewed)
@@ -92,6 +129,7 @@ def build_material(
             people / "video_frames" / "images", people / "video_frames" / "teacher_masks", soft=True, max_side=max_side
         )
         + distilled_video_frames(data_root, cache_dir, distill_every, max_side)
+        + (rvm_footage_frames(data_root, cache_dir, footage_every, max_side) if footage_every > 0 else [])
     )
     backgrounds_root = data_root / "backgrounds"
     material = TrainingMaterial(

@@ -76,13 +76,16 @@ def cached_clip_alphas(
     teacher: Callable[[], RobustVideoMatting],
     *,
     tag: str,
+    keep_every: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(frames, alphas) of ``clip``: (N, H, W, 3) uint8 and (N, H, W) uint8 alpha (0-255), from
     ``cache_dir/STEM_TAG.npz`` when it is there, else computed with ``teacher()`` (made only then) over every frame
     ``read_frames(clip)`` returns, in order, and stored.
 
     ``tag`` names how the frames were read (for example ``every1_640``), so caches of other samplings never mix.
-    Alpha is stored as uint8: 1/255 steps are finer than any label needs, at a quarter of the space.
+    The teacher runs over every frame (its states need the clip's continuity), but only every ``keep_every``-th frame
+    and its alpha are kept. Alpha is stored as uint8: 1/255 steps are finer than any label needs, at a quarter of
+    the space.
     """
     cache = cache_dir / f"{clip.stem}_{tag}.npz"
     if cache.is_file():
@@ -92,8 +95,9 @@ def cached_clip_alphas(
     if not frames:
         raise ValueError(f"{clip} gave no frames to label")
     alphas = [np.rint(alpha * 255.0).astype(np.uint8) for alpha in teacher().clip(frames)]
+    kept_frames, kept_alphas = np.stack(frames[::keep_every]), np.stack(alphas[::keep_every])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial.npz")
-    np.savez_compressed(partial, frames=np.stack(frames), alphas=np.stack(alphas))
+    partial = cache.with_name(f"{cache.stem}.partial.npz")
+    np.savez_compressed(partial, frames=kept_frames, alphas=kept_alphas)
     partial.replace(cache)  # a run killed while writing leaves no cache that looks complete
-    return np.stack(frames), np.stack(alphas)
+    return kept_frames, kept_alphas

@@ -78,6 +78,21 @@ def is_validation(name: str, fraction: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
 
 
+FOOTAGE_HELD_OUT_FRACTION = 0.15
+
+
+def footage_group(clip: Path) -> str:
+    """The recording group of a footage clip: its ``OWNER__REPO`` prefix (the whole stem if it has none). One
+    repository is usually one person in one room."""
+    parts = clip.stem.split("__")
+    return "__".join(parts[:2]) if len(parts) >= 3 else clip.stem
+
+
+def held_out_footage(clip: Path) -> bool:
+    """True if ``clip``'s whole recording group is held out for evaluation (never trained on)."""
+    return is_validation(footage_group(clip), FOOTAGE_HELD_OUT_FRACTION)
+
+
 def load_cutouts(folder: Path, max_side: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """RGBA person cut-outs as ``(rgb uint8 (h, w, 3), alpha float32 (h, w))`` pairs."""
     cutouts = []

@@ -118,6 +118,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         skip_reviewed=config.skip_reviewed_labels,
         cache_dir=config.run_dir / "cache",
         distill_every=config.distill_every_nth_frame,
+        footage_every=config.footage_every_nth_frame,
     )
     model = build_model(config).to(device)
     if use_amp:

@@ -10,6 +10,7 @@ import pytest
 
 from segmentation.tools import webcam_eval
 from segmentation.training.rvm_teacher import RVM_MODEL, RobustVideoMatting
+from segmentation.training.sources import footage_group
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,8 @@ def test_a_recording_is_held_out_whole(footage: Path) -> None:
     clips = sorted(footage.glob("*.mp4"))
     held_out = webcam_eval.held_out_clips(footage)
     assert 0 < len(held_out) < len(clips)
-    for group in {webcam_eval.footage_group(clip) for clip in held_out}:
-        members = [clip for clip in clips if webcam_eval.footage_group(clip) == group]
+    for group in {footage_group(clip) for clip in held_out}:
+        members = [clip for clip in clips if footage_group(clip) == group]
         assert all(clip in held_out for clip in members)
 
 

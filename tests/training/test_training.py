@@ -18,7 +18,7 @@ from segmentation.training.train import allocator_hint
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 _TINY = {
     "init": "none",
     "batch_size": 2,

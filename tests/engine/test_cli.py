@@ -219,11 +219,18 @@ def test_a_stop_signal_ends_process_like_ctrl_c(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def partial_files() -> list[Path]:
+        """Hidden files in the folder (``process``'s own check of the folder creates and removes one too)."""
         return [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:  # gone between listing and looking: the folder check's short-lived probe
+            return 0
 
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(path.stat().st_size > 100_000 for path in partial_files()):
+        while time.monotonic() < deadline and not any(size(path) > 100_000 for path in partial_files()):
             time.sleep(0.05)
         assert process.poll() is None, "the run ended before it could be interrupted"
         for _ in range(signals):

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from app.engine.fitting import cover_fit
-from app.engine.paths import PathKind, UnusablePathError, path_kind, special_file_message
+from app.engine.paths import file_problem
 from app.engine.pictures import PictureError, read_picture_layers
 from app.engine.settings import (
     DEFAULT_BLUR_STRENGTH,
@@ -105,7 +105,7 @@ class VideoBackground:
             self._video = VideoFileSource(path, loop=True)
             first = self._video.read()
         except SourceError as error:
-            raise BackgroundError(f"cannot read background video {path}: {_reason_only(error, path)}") from None
+            raise BackgroundError(f"cannot read background video {path}: {error.reason}") from None
         if first is None:
             self._video.close()
             raise BackgroundError(f"cannot read background video {path}: it has no frames")
@@ -122,11 +122,6 @@ class VideoBackground:
 
     def close(self) -> None:
         self._video.close()
-
-
-def _reason_only(error: SourceError, path: Path) -> str:
-    """A source's message about ``path`` without its own naming of the file ("cannot read video PATH: ...")."""
-    return str(error).removeprefix(f"cannot read video {path}: ").removeprefix(f"cannot use video {path}: ")
 
 
 class TransparentVideoBackground:
@@ -311,13 +306,8 @@ def make_background(spec: BackgroundSpec) -> Background | None:
 
 
 def _require_path(spec: BackgroundSpec) -> Path:
-    path = spec.path
-    try:
-        kind = PathKind.MISSING if path is None else path_kind(path)
-    except UnusablePathError as error:
-        raise BackgroundError(f"{error}; pick another background") from None
-    if path is not None and kind.special:
-        raise BackgroundError(f"{special_file_message(path)}; pick another background")
-    if path is None or kind is not PathKind.FILE:
-        raise BackgroundError(f"background file not found: {path}; pick another background")
-    return path
+    missing = f"background file not found: {spec.path}"
+    problem = missing if spec.path is None else file_problem(spec.path, folder=missing, missing=missing)
+    if problem or spec.path is None:
+        raise BackgroundError(f"{problem}; pick another background")
+    return spec.path

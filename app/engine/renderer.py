@@ -130,13 +130,10 @@ class FrameRenderer:
         if level != self.level:
             self.level, self._last_mask = level, None
         last_mask = self._last_mask
-        reuse = (
-            last_mask is not None
-            and rgb.shape == self._last_shape
-            and self._frames_since_mask + 1 < level.mask_interval
-        )
+        if rgb.shape != self._last_shape or self._frames_since_mask + 1 >= level.mask_interval:
+            last_mask = None  # a new mask is due
         try:
-            if reuse and last_mask is not None:
+            if last_mask is not None:
                 small, mask = self.segmenter.model_input(rgb, level.pixel_budget), last_mask
                 self._frames_since_mask += 1
             else:
@@ -148,7 +145,7 @@ class FrameRenderer:
             self._last_mask = None
             return self._safe_frame(rgb, str(failure), timings, started)
         self._last_shape = rgb.shape
-        new_mask = not reuse
+        new_mask = last_mask is None
         timings["segment"] = time.perf_counter() - started
         step = time.perf_counter()
         small_grey = to_grey(small)

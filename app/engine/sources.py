@@ -21,7 +21,12 @@ from app.engine.settings import IMAGE_SUFFIXES, SourceKind, SourceSpec
 
 
 class SourceError(RuntimeError):
-    """A source cannot be opened or stopped delivering frames."""
+    """A source cannot be opened or stopped delivering frames. ``reason`` is the message without the file's name,
+    for callers that name the file in their own words (a background video)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -118,11 +123,12 @@ class VideoFileSource(FrameSource):
         )
         if too_large:  # known from the header: decoding one such frame could take gigabytes
             self._capture.release()
-            raise SourceError(f"cannot use video {path}: {too_large}")
+            raise SourceError(f"cannot use video {path}: {too_large}", reason=too_large)
         ok, bgr = self._capture.read() if self._capture.isOpened() else (False, None)
         if not ok or bgr is None:
             self._capture.release()
-            raise SourceError(f"cannot read video {path}: {unreadable_video_reason(path)}")
+            reason = unreadable_video_reason(path)
+            raise SourceError(f"cannot read video {path}: {reason}", reason=reason)
         self._first: np.ndarray | None = bgr
         self.height, self.width = bgr.shape[:2]
         reported_fps = float(self._capture.get(cv2.CAP_PROP_FPS))

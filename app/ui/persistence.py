@@ -89,6 +89,8 @@ class SettingsStore:
             fps = float(self._settings.value("source/fps", 30.0))
         except (TypeError, ValueError):
             return spec
+        if not (1 <= width <= 7680 and 1 <= height <= 4320 and math.isfinite(fps) and 1.0 <= fps <= 240.0):
+            return spec  # a hand-edited size or rate: ask the camera for the defaults instead
         return SourceSpec(kind=SourceKind.CAMERA, camera=spec.camera, width=width, height=height, fps=fps)
 
     def save_source(self, spec: SourceSpec) -> None:

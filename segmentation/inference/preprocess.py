@@ -36,8 +36,13 @@ def to_nchw_float(resized: np.ndarray, dtype: type = np.float32) -> np.ndarray:
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Numerically safe logistic function, float32 out."""
-    return (0.5 * (1.0 + np.tanh(0.5 * logits.astype(np.float32)))).astype(np.float32)
+    """Numerically safe logistic function, float32 out (one new array, worked in place: it runs on every mask)."""
+    out = np.array(logits, dtype=np.float32)
+    out *= 0.5
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
 
 
 def upsample_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -126,3 +126,17 @@ def test_a_missing_picture_falls_back_to_blur_at_the_saved_strength_which_stays_
     assert again.render_settings.background == again.gallery.current()
     again.close()
     assert _on_disk(ini).getfloat("gallery", "blur_strength") == 0.0  # not the default written over it
+
+
+@pytest.mark.parametrize(("width", "height", "fps"), [(-5, 720, 30.0), (1280, 10**9, 30.0), (1280, 720, "nan")])
+def test_a_hand_edited_camera_size_or_rate_falls_back_to_the_defaults(tmp_path: Path, width, height, fps) -> None:
+    """The saved camera's size and rate went to the driver as they were, however absurd."""
+    from app.engine.settings import SourceKind, SourceSpec
+
+    settings = QSettings(str(tmp_path / "greenroom.ini"), QSettings.Format.IniFormat)
+    store = SettingsStore(settings)
+    store.save_source(SourceSpec(kind=SourceKind.CAMERA, camera=2))
+    settings.setValue("source/width", width)
+    settings.setValue("source/height", height)
+    settings.setValue("source/fps", fps)
+    assert store.last_source() == SourceSpec(kind=SourceKind.CAMERA, camera=2)

@@ -63,3 +63,28 @@ def static_flicker(
         if counted.any():
             changes.append(float(np.abs(masks[index] - masks[index - 1])[counted].mean()))
     return float(np.mean(changes)) if changes else 0.0
+
+
+GLOW_BAND_PX = (3, 10)  # the band outside a person's outline where a soft edge shows as a glow
+
+
+def outside_glow(prediction: np.ndarray, target: np.ndarray, band: tuple[int, int] = GLOW_BAND_PX) -> float:
+    """Mean predicted alpha in the band ``band`` = (near, far) pixels outside the target's outline, in [0, 1].
+
+    ``prediction`` is (H, W) float alpha in [0, 1]; ``target`` (H, W) in [0, 1], thresholded at 0.5. A mask whose
+    soft edge spreads past the hair and shoulders shows the new background's pixels mixed with the room's there (a
+    halo); a crisp edge scores near 0. NaN when the target has no outline (no person, or all person).
+    """
+    person = target >= 0.5
+    if person.all() or not person.any():
+        return float("nan")
+    # Distance of every pixel outside the person to the nearest person pixel.
+    distance = cv2.distanceTransform((~person).astype(np.uint8), cv2.DIST_L2, 5)
+    near, far = band
+    in_band = (distance >= near) & (distance <= far)
+    return float(prediction[in_band].mean()) if in_band.any() else float("nan")
+
+
+def person_area(prediction: np.ndarray, threshold: float = 0.5) -> float:
+    """Fraction of the picture marked as person, in [0, 1]; on a photo with nobody in it, all of it is false."""
+    return float((prediction >= threshold).mean())

@@ -2,10 +2,12 @@
 
     python -m segmentation.tools.evaluate --images DIR --masks DIR [--validation-only] [--clip VIDEO] [--sheet PNG]
 
-Prints mean IoU and mean boundary F-score (3 px tolerance) of the shipped model (through ``load_segmenter``, the
-same path the app uses) and of the MediaPipe selfie teacher on the same images; with ``--clip``, the temporal
-stability figure (mean mask change near the outline where the frame itself did not change) for both. ``--sheet``
-writes a PNG of the worst cases; ``--json`` writes the numbers, with every photo's own scores under ``per_photo``;
+Prints mean IoU, mean boundary F-score (3 px tolerance) and the glow (mean alpha 3-10 px outside the outline) of
+the shipped model (through ``load_segmenter``, the same path the app uses) and of the MediaPipe selfie teacher on the
+same images; with ``--clip``, the temporal stability figure (mean mask change near the outline where the frame
+itself did not change) for both. ``--sheet`` writes a PNG of the worst cases; ``--json`` writes the numbers, with
+every photo's own scores under ``per_photo``;
+``--negatives`` adds false persons on the held-out person-free photos (``training.material.negative_test_photos``);
 ``--skip-reviewed`` adds the figures without the photos whose hand masks ``training/label_review.py`` lists as wrong.
 """
 
@@ -22,13 +24,15 @@ import numpy as np
 
 from segmentation.data_root import default_data_root
 from segmentation.inference import load_segmenter
-from segmentation.metrics import boundary_f_score, iou, static_flicker
+from segmentation.metrics import boundary_f_score, iou, outside_glow, person_area, static_flicker
 from segmentation.tools.comparison_sheet import SheetRow, write_sheet
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
-from segmentation.training.sources import load_held_out, load_labelled, video_frames
+from segmentation.training.material import negative_test_photos
+from segmentation.training.sources import load_held_out, load_labelled, read_rgb, video_frames
 from segmentation.weights import load_spec
 
 _SHEET_ROWS = 8
+NEGATIVE_LIMIT = 0.03  # a person-free photo with more than this share marked as person shows a visible false person
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class PhotoScore:
     boundary_f: float
     teacher_iou: float
     teacher_boundary_f: float
+    glow: float
+    teacher_glow: float
 
 
 def score_photos(images: Path, masks: Path, *, validation_only: bool, val_fraction: float, segmenter, teacher):
@@ -59,6 +65,8 @@ def score_photos(images: Path, masks: Path, *, validation_only: bool, val_fracti
                 boundary_f_score(ours, item.mask),
                 iou(theirs, item.mask),
                 boundary_f_score(theirs, item.mask),
+                outside_glow(ours, item.mask),
+                outside_glow(theirs, item.mask),
             )
         )
         predictions[item.name] = (item.rgb, item.mask, ours, theirs)
@@ -106,6 +114,24 @@ def mean_scores(scores: list[PhotoScore]) -> dict[str, float]:
         "iou_teacher": float(np.mean([s.teacher_iou for s in scores])),
         "boundary_f_ours": float(np.mean([s.boundary_f for s in scores])),
         "boundary_f_teacher": float(np.mean([s.teacher_boundary_f for s in scores])),
+        "glow_ours": float(np.nanmean([s.glow for s in scores])),
+        "glow_teacher": float(np.nanmean([s.teacher_glow for s in scores])),
+    }
+
+
+def score_negatives(photos: list[Path], segmenter, teacher) -> dict[str, float]:
+    """False persons on person-free photos: mean and largest share of the picture marked as person, and how many
+    photos have more than ``NEGATIVE_LIMIT`` of it marked, for ours and for the teacher."""
+    ours = [person_area(segmenter(read_rgb(path))) for path in photos]
+    theirs = [person_area(teacher(read_rgb(path))) for path in photos]
+    return {
+        "negative_photos": len(photos),
+        "negative_area_ours": float(np.mean(ours)),
+        "negative_area_teacher": float(np.mean(theirs)),
+        "negative_max_ours": float(np.max(ours)),
+        "negative_max_teacher": float(np.max(theirs)),
+        "negative_over_limit_ours": int(np.sum(np.array(ours) > NEGATIVE_LIMIT)),
+        "negative_over_limit_teacher": int(np.sum(np.array(theirs) > NEGATIVE_LIMIT)),
     }
 
 
@@ -130,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
     parser.add_argument("--teacher-models", type=Path, default=data / "models")
+    parser.add_argument(
+        "--negatives",
+        action="store_true",
+        help="also score the held-out person-free photos (the negative test set) for false persons",
+    )
     parser.add_argument(
         "--pixel-budget",
         type=int,
@@ -156,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         results["photos_without_reviewed"] = len(kept)
         results.update({f"{key}_without_reviewed": value for key, value in mean_scores(kept).items()})
     results["pixel_budget"] = segmenter.pixel_budget
+    if args.negatives:
+        results.update(score_negatives(negative_test_photos(data), segmenter, teacher))
     if args.clip is not None:
         app_budget = load_spec(args.spec).pixel_budget  # the clip runs at the app's own input size
         results.update(clip_flicker(args.clip, segmenter, teacher, pixel_budget=app_budget))
@@ -166,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':<22}{'ours':>10}{'teacher':>10}")
     print(f"{'mean IoU':<22}{results['iou_ours']:>10.4f}{results['iou_teacher']:>10.4f}")
     print(f"{'boundary F (3 px)':<22}{results['boundary_f_ours']:>10.4f}{results['boundary_f_teacher']:>10.4f}")
+    print(f"{'glow (3-10 px out)':<22}{results['glow_ours']:>10.4f}{results['glow_teacher']:>10.4f}")
+    if "negative_photos" in results:
+        for label, key in (("person-free: mean area", "negative_area"), ("person-free: largest", "negative_max")):
+            print(f"{label:<22}{results[f'{key}_ours']:>10.4f}{results[f'{key}_teacher']:>10.4f}")
+        print(
+            f"{'person-free: over 3%':<22}{results['negative_over_limit_ours']:>10}"
+            f"{results['negative_over_limit_teacher']:>10}   (of {results['negative_photos']} held-out photos)"
+        )
     if "photos_without_reviewed" in results:
         print(f"without the {results['photos'] - results['photos_without_reviewed']} reviewed wrong masks:")
         for label, key in (("mean IoU", "iou"), ("boundary F (3 px)", "boundary_f")):

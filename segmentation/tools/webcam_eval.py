@@ -22,6 +22,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -142,7 +143,20 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m segmentation.tools.webcam_eval", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--footage", type=Path, default=data / "people" / "footage" / "videos")
-    parser.add_argument("--spec", type=Path, default=None, help="model spec .json (default: the shipped model)")
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        action="append",
+        default=None,
+        help="model spec .json (default: the shipped model); repeat to score several models",
+    )
+    parser.add_argument(
+        "--pixel-budget",
+        type=int,
+        action="append",
+        default=None,
+        help="model input pixels (default: the spec's own); repeat to score each model at several input sizes",
+    )
     parser.add_argument("--frames", type=int, default=150, help="frames read from the start of each clip")
     parser.add_argument("--every", type=int, default=5, help="score IoU and boundary F on every N-th frame")
     parser.add_argument("--cache", type=Path, default=Path("runs") / "rvm_cache", help="RVM reference cache")
@@ -155,8 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from segmentation import load_segmenter
 
-    segmenter = load_segmenter(device="cpu", spec_path=args.spec)
-    models: dict[str, Callable[[np.ndarray], np.ndarray]] = {segmenter.info.model_name: segmenter}
+    models: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+    for spec in args.spec or [None]:
+        segmenter = load_segmenter(device="cpu", spec_path=spec)
+        for budget in args.pixel_budget or [None]:
+            label = segmenter.info.model_name if budget is None else f"{segmenter.info.model_name} @{budget} px"
+            models[label] = partial(segmenter, pixel_budget=budget)
     if not args.no_mediapipe:
         from segmentation.peers.mediapipe import MediaPipeSelfie
 
@@ -170,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         every=args.every,
     )
     print(f"{len(clips)} held-out webcam clips ({', '.join(clip.stem for clip in clips)}), reference RVM")
-    print(f"{'model':<28}{'IoU':>8}{'boundary F':>12}{'flicker':>10}")
+    print(f"{'model':<40}{'IoU':>8}{'boundary F':>12}{'flicker':>10}")
     totals = summary(rows)
     for model, scores in totals.items():
-        print(f"{model:<28}{scores['iou']:>8.3f}{scores['boundary_f']:>12.3f}{scores['flicker']:>10.4f}")
+        print(f"{model:<40}{scores['iou']:>8.3f}{scores['boundary_f']:>12.3f}{scores['flicker']:>10.4f}")
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": [asdict(row) for row in rows], "summary": totals}, indent=2))
     return 0

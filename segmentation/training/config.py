@@ -22,7 +22,9 @@ class TrainConfig:
     run_dir: Path = _REPO_ROOT / "runs" / "train"
     data_root: Path = dataclasses.field(default_factory=default_data_root)
     backbone: str = "efficientnet_lite0"
-    init: str = "imagenet"  # imagenet | voc (mobilenet_v2 only) | none | checkpoint:PATH (fine-tune a best_ema.pt)
+    # imagenet | voc (mobilenet_v2 only) | none | checkpoint:PATH (fine-tune a best_ema.pt) | spec:PATH (fine-tune a
+    # shipped model: its spec .json, the safetensors beside it)
+    init: str = "imagenet"
     output_stride: int = 16
     aspp_channels: int = 128
     decoder_channels: int = 128
@@ -61,7 +63,20 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     distill_every_nth_frame: int = 6
-    footage_every_nth_frame: int = 0  # RVM-labelled webcam footage (training/rvm_teacher.py); 0 leaves it out
+    # Which teacher labels the synthetic people, the video frames and the non-demo videos: mediapipe (the masks in
+    # the data folder) or rvm (training/rvm_teacher.py, computed once into label_cache).
+    teacher: str = "mediapipe"
+    # RVM-labelled webcam footage (training/rvm_teacher.py, material.FootageLabelling): RVM runs on every
+    # footage_frame_step-th of a clip's first footage_max_frames frames at footage_max_side px, and every
+    # footage_every_nth_frame-th labelled frame is trained on at loss weight footage_weight; 0 leaves footage out.
+    footage_every_nth_frame: int = 0
+    footage_frame_step: int = 2
+    footage_max_frames: int = 400
+    footage_max_side: int = 384
+    footage_weight: float = 1.0
+    footage_stills_weight: float = 0.0  # the footage's photos with RVM's still alpha; 0 leaves them out
+    clutter_probability: float = 0.0  # share of samples with a hard negative drawn behind the people (clutter.py)
+    label_cache: Path = _REPO_ROOT / "runs" / "label_cache"  # teacher labels, computed once and shared by runs
     max_image_side: int = 640
 
 

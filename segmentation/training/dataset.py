@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from segmentation.training.augment import crop_around_person, paste_occluder, paste_person, webcam_photometric
+from segmentation.training.clutter import paste_clutter
 from segmentation.training.sources import LabelledImage
 
 
@@ -56,6 +57,7 @@ class TrainingMixture(Dataset):
         crop_min_area: float = 0.35,
         sample_scale_range: tuple[float, float] = (1.0, 1.0),
         occluder_probability: float = 0.0,
+        clutter_probability: float = 0.0,
     ) -> None:
         """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
         the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
@@ -64,7 +66,8 @@ class TrainingMixture(Dataset):
         a factor drawn uniformly from ``sample_scale_range`` (sides rounded to multiples of 16, at least 32), so the
         model sees people at more sizes in pixels than one input size gives (mixed input-size training);
         ``occluder_probability`` of the samples with people get an object-like patch beside or over a person,
-        labelled background (``augment.paste_occluder``)."""
+        labelled background (``augment.paste_occluder``); ``clutter_probability`` of all samples get a hard negative
+        (a flag, sign, lettering, screen, lamp or coat on a chair) drawn behind their people (``clutter``)."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -82,6 +85,9 @@ class TrainingMixture(Dataset):
         if not 0.0 <= occluder_probability <= 1.0:
             raise ValueError(f"occluder_probability must be in [0, 1], got {occluder_probability}")
         self.occluder_probability = occluder_probability
+        if not 0.0 <= clutter_probability <= 1.0:
+            raise ValueError(f"clutter_probability must be in [0, 1], got {clutter_probability}")
+        self.clutter_probability = clutter_probability
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
@@ -109,7 +115,8 @@ class TrainingMixture(Dataset):
             pool = self.material.hand_labelled if kind == 0 else self.material.teacher_labelled
             item = pool[int(rng.integers(len(pool)))]
             image, mask = crop_around_person(item.rgb, item.mask, sample_size, rng, self.crop_min_area)
-            weight = self.teacher_weight if item.soft else 1.0
+            default_weight = self.teacher_weight if item.soft else 1.0
+            weight = default_weight if item.weight is None else item.weight
         else:
             background = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
             full_mask = np.zeros(background.shape[:2], np.float32)
@@ -126,6 +133,10 @@ class TrainingMixture(Dataset):
         if kind != 3 and rng.random() < self.occluder_probability:
             texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
             image, mask = paste_occluder(image, mask, texture, rng)
+        # Drawn only when turned on, so that runs without clutter keep the random stream (and samples) they had.
+        if self.clutter_probability > 0.0 and rng.random() < self.clutter_probability:
+            texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
+            image, mask = paste_clutter(image, mask, texture, rng)
         image = webcam_photometric(np.ascontiguousarray(image), rng)
         return (
             torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0),

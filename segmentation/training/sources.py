@@ -20,15 +20,18 @@ DEMO_CLIP_NAME = "pixabay_doctor_26732_960x540.mp4"  # held out: used for the fl
 
 @dataclass(frozen=True)
 class LabelledImage:
-    """One image with its person mask; ``soft`` is True for teacher labels, False for hand labels."""
+    """One image with its person mask; ``soft`` is True for teacher labels, False for hand labels. ``weight`` scales
+    the sample's loss; None means the default of its kind (1 for hand labels, the run's teacher weight for soft)."""
 
     name: str
     rgb: np.ndarray
     mask: np.ndarray
     soft: bool
+    weight: float | None = None
 
 
-def _cap_side(image: np.ndarray, max_side: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+def cap_side(image: np.ndarray, max_side: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    """``image`` scaled down so that its longer side is at most ``max_side`` (unchanged if it already is)."""
     scale = max_side / max(image.shape[:2])
     if scale >= 1:
         return image
@@ -41,7 +44,7 @@ def read_rgb(path: Path, max_side: int = 100_000) -> np.ndarray:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError(f"cannot read image {path}")
-    return _cap_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
+    return cap_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side)
 
 
 def read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -100,7 +103,7 @@ def load_cutouts(folder: Path, max_side: int) -> list[tuple[np.ndarray, np.ndarr
         rgba = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4:
             continue
-        rgba = _cap_side(rgba, max_side)
+        rgba = cap_side(rgba, max_side)
         cutouts.append((cv2.cvtColor(rgba[:, :, :3], cv2.COLOR_BGR2RGB), rgba[:, :, 3].astype(np.float32) / 255.0))
     return cutouts
 
@@ -110,18 +113,18 @@ def load_backgrounds(folders: list[Path], max_side: int) -> list[np.ndarray]:
     return [read_rgb(path, max_side) for folder in folders for path in sorted(folder.glob("*.jpg"))]
 
 
-def video_frames(path: Path, every: int, max_side: int) -> list[np.ndarray]:
-    """Every ``every``-th frame of a video as RGB uint8."""
+def video_frames(path: Path, every: int, max_side: int, max_frames: int | None = None) -> list[np.ndarray]:
+    """Every ``every``-th frame of a video as RGB uint8, from the first ``max_frames`` frames (all if None)."""
     capture = cv2.VideoCapture(str(path))
     frames = []
     index = 0
     try:
-        while True:
+        while max_frames is None or index < max_frames:
             ok, bgr = capture.read()
             if not ok:
                 break
             if index % every == 0:
-                frames.append(_cap_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side))
+                frames.append(cap_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), max_side))
             index += 1
     finally:
         capture.release()

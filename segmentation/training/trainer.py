@@ -16,6 +16,7 @@ import math
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,7 +29,7 @@ from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
 from segmentation.training.config import TrainConfig, config_to_dict
 from segmentation.training.dataset import MixtureWeights, TrainingMixture
 from segmentation.training.losses import consistency_loss, recapture, segmentation_loss
-from segmentation.training.material import build_material
+from segmentation.training.material import FootageLabelling, build_material
 from segmentation.training.plot import plot_curves
 from segmentation.training.validation import validate
 
@@ -83,8 +84,14 @@ def build_model(config: TrainConfig) -> DeepLabV3Plus:
     elif config.init.startswith("checkpoint:"):
         state = torch.load(config.init.removeprefix("checkpoint:"), map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"], strict=True)
+    elif config.init.startswith("spec:"):
+        from segmentation.weights import build_model_from_spec, load_spec
+
+        spec_path = Path(config.init.removeprefix("spec:"))
+        shipped = build_model_from_spec(load_spec(spec_path), spec_path.parent)  # checks the weights' SHA-256
+        model.load_state_dict(shipped.state_dict(), strict=True)
     elif config.init != "none":
-        raise ValueError(f"init must be imagenet, voc, none or checkpoint:PATH, got {config.init!r}")
+        raise ValueError(f"init must be imagenet, voc, none, checkpoint:PATH or spec:PATH, got {config.init!r}")
     return model
 
 
@@ -116,9 +123,19 @@ def train(config: TrainConfig) -> dict[str, float]:
         val_fraction=config.val_fraction,
         max_side=config.max_image_side,
         skip_reviewed=config.skip_reviewed_labels,
-        cache_dir=config.run_dir / "cache",
+        cache_dir=config.label_cache,
         distill_every=config.distill_every_nth_frame,
-        footage_every=config.footage_every_nth_frame,
+        footage=FootageLabelling(
+            keep_every=config.footage_every_nth_frame,
+            frame_step=config.footage_frame_step,
+            max_frames=config.footage_max_frames,
+            max_side=config.footage_max_side,
+            weight=config.footage_weight,
+        )
+        if config.footage_every_nth_frame > 0
+        else None,
+        footage_stills_weight=config.footage_stills_weight,
+        teacher=config.teacher,
     )
     model = build_model(config).to(device)
     if use_amp:
@@ -153,6 +170,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         crop_min_area=config.crop_min_area,
         sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
         occluder_probability=config.occluder_probability,
+        clutter_probability=config.clutter_probability,
         mixture=MixtureWeights(
             config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmentation.metrics import boundary_f_score, iou, static_flicker
+from segmentation.metrics import boundary_f_score, iou, outside_glow, person_area, static_flicker
 
 
 def _disc(height: int = 120, width: int = 160, *, centre_x: float = 80, radius: float = 40) -> np.ndarray:
@@ -90,3 +90,20 @@ def test_static_flicker_ignores_pixels_where_the_image_moved() -> None:
     toggling = [_disc(radius=40 if index % 2 == 0 else 43) for index in range(6)]
     assert static_flicker(brightening, toggling) == 0.0
     assert static_flicker(brightening, toggling, still_threshold=10.0) > 0.0
+
+
+def test_glow_is_the_mean_alpha_in_the_band_outside_the_outline() -> None:
+    person = _disc(radius=30)
+    assert outside_glow(person, person) == 0.0  # a crisp edge does not glow
+    wide = _disc(radius=36)  # spreads 6 px past the outline: covers about half of the 3-10 px band
+    half = outside_glow(wide, person)
+    assert 0.3 < half < 0.6
+    assert outside_glow(np.full_like(person, 0.25), person) == pytest.approx(0.25)
+    assert np.isnan(outside_glow(person, np.zeros_like(person)))  # nobody: no outline
+
+
+def test_person_area_is_the_share_above_one_half() -> None:
+    mask = np.zeros((10, 10), np.float32)
+    mask[:2] = 0.6
+    mask[2:4] = 0.4
+    assert person_area(mask) == pytest.approx(0.2)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from segmentation.tools.evaluate import main
+from segmentation.training.material import negative_test_photos
 
 
 @pytest.mark.slow
@@ -42,16 +43,22 @@ def test_evaluate_reports_ours_and_the_teacher(tmp_path: Path, data_root: Path, 
             str(sheet),
             "--json",
             str(numbers),
+            "--negatives",
         ]
     )
     assert code == 0
     out = capsys.readouterr().out
     assert "mean IoU" in out and "boundary F (3 px)" in out and "static-edge flicker" in out
+    assert "glow (3-10 px out)" in out and "person-free: over 3%" in out
     results = json.loads(numbers.read_text())
     assert results["photos"] == 3 and results["flicker_frames"] == 4
     assert 0.5 < results["iou_teacher"] <= 1.0  # the teacher is a real model: it finds the people
     for key in ("iou_ours", "boundary_f_ours", "boundary_f_teacher", "flicker_ours", "flicker_teacher"):
         assert 0.0 <= results[key] <= 1.0
+    for key in ("glow_ours", "glow_teacher", "negative_area_ours", "negative_max_teacher"):
+        assert 0.0 <= results[key] <= 1.0
+    assert results["negative_photos"] == len(negative_test_photos(data_root)) > 10
+    assert results["negative_area_teacher"] <= results["negative_max_teacher"]
     per_photo = results["per_photo"]
     assert sorted(row["name"] for row in per_photo) == sorted(path.stem for path in images.iterdir())
     assert [row["iou"] for row in per_photo] == sorted(row["iou"] for row in per_photo)  # worst first

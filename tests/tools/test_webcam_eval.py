@@ -11,6 +11,7 @@ import pytest
 from segmentation.tools import webcam_eval
 from segmentation.training.rvm_teacher import RVM_MODEL, RobustVideoMatting
 from segmentation.training.sources import footage_group
+from segmentation.weights import load_spec
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +52,16 @@ def test_scores_against_the_reference(footage: Path, data_root: Path, tmp_path: 
 def test_the_command_prints_and_writes_its_table(footage: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GREENROOM_DATA", str(footage.parents[2]))
     report = tmp_path / "report.json"
+    shipped = load_spec().name
     code = webcam_eval.main(
-        ["--frames", "3", "--every", "2", "--no-mediapipe", "--cache", str(tmp_path / "cache"), "--json", str(report)]
+        [
+            *("--frames", "3", "--every", "2", "--no-mediapipe", "--cache", str(tmp_path / "cache")),
+            *("--json", str(report), "--pixel-budget", "9216", "--pixel-budget", "36864"),
+        ]
     )
     out = capsys.readouterr().out
-    assert code == 0 and "held-out webcam clips" in out and "greenroom-person-v4" in out
-    written = json.loads(report.read_text())
-    assert written["summary"]["greenroom-person-v4"]["clips"] == len(webcam_eval.held_out_clips(footage))
+    assert code == 0 and "held-out webcam clips" in out and f"{shipped} @9216 px" in out
+    summary = json.loads(report.read_text())["summary"]
+    assert sorted(summary) == [f"{shipped} @36864 px", f"{shipped} @9216 px"]
+    assert summary[f"{shipped} @9216 px"]["clips"] == len(webcam_eval.held_out_clips(footage))
+    assert summary[f"{shipped} @9216 px"]["iou"] != summary[f"{shipped} @36864 px"]["iou"]  # the size is used

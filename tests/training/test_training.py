@@ -38,7 +38,9 @@ def _log_rows(run_dir: Path) -> list[dict[str, str]]:
 def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_path: Path) -> None:
     from segmentation.training.trainer import train
 
-    config = TrainConfig(run_dir=tmp_path, data_root=data_root, max_steps=3, val_every=3, **_TINY)
+    config = TrainConfig(
+        run_dir=tmp_path, label_cache=tmp_path / "labels", data_root=data_root, max_steps=3, val_every=3, **_TINY
+    )
     # The resumed part also exercises the IoU surrogate and the twin-frame consistency term.
     resumed = replace(
         config, max_steps=5, resume=True, lovasz_weight=0.5, consistency_weight=1.0, consistency_samples=1
@@ -51,6 +53,7 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     assert rows[-1]["val_iou"] != ""
     assert 0.0 <= best["val_iou"] <= 1.0
     assert all(float(row["loss"]) > 0 for row in rows)
+    assert any((tmp_path / "labels").iterdir())  # teacher labels went to the shared label cache
     checkpoint = torch.load(tmp_path / "best_ema.pt", map_location="cpu", weights_only=True)
     assert checkpoint["step"] == 3 and checkpoint["config"]["backbone"] == "efficientnet_lite0"
 
@@ -67,7 +70,8 @@ def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
         "-m", "segmentation.training.train",
-        f"--run-dir={tmp_path}", f"--data-root={data_root}", "--max-steps=2", "--val-every=2", *flags,
+        f"--run-dir={tmp_path}", f"--label-cache={tmp_path / 'labels'}", f"--data-root={data_root}",
+        "--max-steps=2", "--val-every=2", *flags,
     ]  # fmt: skip
     environment = {
         **os.environ,
@@ -165,5 +169,5 @@ def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:
 def test_unknown_init_is_refused() -> None:
     from segmentation.training.trainer import build_model
 
-    with pytest.raises(ValueError, match="init must be imagenet, voc, none or checkpoint:PATH"):
+    with pytest.raises(ValueError, match="init must be imagenet, voc, none, checkpoint:PATH or spec:PATH"):
         build_model(TrainConfig(init="coco"))

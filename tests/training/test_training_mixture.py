@@ -1,5 +1,7 @@
 """The sample mixture: shapes per batch (landscape and portrait), label ranges, reproducibility."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,26 @@ def test_fine_tuning_starts_from_a_checkpoint(tmp_path) -> None:
         assert torch.equal(model.state_dict()[key], value)
 
 
+def test_fine_tuning_starts_from_the_shipped_model() -> None:
+    from segmentation.weights import build_model_from_spec, default_spec_path, load_spec
+
+    spec_path = default_spec_path()
+    spec = load_spec(spec_path)
+    config = TrainConfig(
+        init=f"spec:{spec_path}",
+        backbone=spec.architecture.backbone,
+        output_stride=spec.architecture.output_stride,
+        aspp_channels=spec.architecture.aspp_channels,
+        decoder_channels=spec.architecture.decoder_channels,
+    )
+    model = build_model(config)
+    shipped = build_model_from_spec(spec, spec_path.parent)
+    for key, value in shipped.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value)
+    with pytest.raises(RuntimeError):  # the spec's weights do not fit another architecture
+        build_model(replace(config, aspp_channels=spec.architecture.aspp_channels * 2))
+
+
 def test_mixture_weights_choose_the_kinds_of_sample() -> None:
     only_negatives = TrainingMixture(_material(), length=16, seed=2, mixture=MixtureWeights(0.0, 0.0, 0.0, 1.0))
     assert all(float(only_negatives[i][1].max()) == 0.0 for i in range(16))
@@ -139,3 +161,32 @@ def test_occluders_come_with_their_probability_and_only_on_samples_with_people()
     assert all(torch.equal(only_negatives[i][0], plain_negatives[i][0]) for i in range(8))
     with pytest.raises(ValueError, match="occluder_probability"):
         TrainingMixture(material, length=4, seed=0, occluder_probability=1.5)
+
+
+def test_clutter_comes_with_its_probability_keeps_labels_and_leaves_runs_without_it_unchanged() -> None:
+    material = _material()
+    plain = TrainingMixture(material, length=32, seed=4)
+    always = TrainingMixture(material, length=32, seed=4, clutter_probability=1.0)
+    changed = 0
+    for index in range(32):
+        image, mask, weight = plain[index]
+        cluttered_image, cluttered_mask, cluttered_weight = always[index]
+        assert torch.equal(mask, cluttered_mask) and torch.equal(weight, cluttered_weight)
+        changed += int(not torch.equal(image, cluttered_image))
+    assert changed > 24
+    assert all(torch.equal(plain[i][0], TrainingMixture(material, length=32, seed=4)[i][0]) for i in range(4))
+    with pytest.raises(ValueError, match="clutter_probability"):
+        TrainingMixture(material, length=4, seed=0, clutter_probability=-0.1)
+
+
+def test_a_label_with_its_own_weight_keeps_it() -> None:
+    material = _material()
+    weighted = LabelledImage("w", material.teacher_labelled[0].rgb, material.teacher_labelled[0].mask, True, 0.9)
+    dataset = TrainingMixture(
+        TrainingMaterial([], [weighted], material.cutouts, material.backgrounds),
+        length=4,
+        seed=0,
+        mixture=MixtureWeights(0.0, 1.0, 0.0, 0.0),
+        teacher_weight=0.5,
+    )
+    assert all(float(dataset[i][2]) == pytest.approx(0.9) for i in range(4))

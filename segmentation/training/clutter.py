@@ -46,7 +46,7 @@ def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
 def _box(height: int, width: int, rng: np.random.Generator, size: tuple[float, float]) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) of a random box whose height is ``size`` (fractions of the frame height), partly in view."""
     box_h = max(4, int(rng.uniform(*size) * height))
-    box_w = max(4, int(box_h * rng.uniform(0.5, 2.2)))
+    box_w = min(width, max(4, int(box_h * rng.uniform(0.5, 2.2))))  # at most the frame: portrait samples are narrow
     x0 = int(rng.uniform(-0.2 * box_w, width - 0.8 * box_w))
     y0 = int(rng.uniform(-0.2 * box_h, height - 0.8 * box_h))
     return x0, y0, x0 + box_w, y0 + box_h
@@ -166,7 +166,7 @@ def draw_coat_on_chair(layer: np.ndarray, cover: np.ndarray, rng: np.random.Gene
     of a dark or coloured fabric, which is what a person segmenter most easily keeps."""
     height, width = cover.shape
     back_h = max(8, int(rng.uniform(0.25, 0.6) * height))
-    back_w = max(8, int(back_h * rng.uniform(0.6, 1.1)))
+    back_w = min(width, max(8, int(back_h * rng.uniform(0.6, 1.1))))
     x0 = int(rng.uniform(-0.3 * back_w, width - 0.7 * back_w))
     y0 = int(rng.uniform(0.3, 0.8) * height)
     chair = _colour(rng) if rng.random() < 0.3 else tuple(int(v) for v in rng.uniform(10, 60, 3))

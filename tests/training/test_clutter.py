@@ -46,3 +46,14 @@ def test_clutter_is_reproducible_from_the_generator() -> None:
     first, _ = paste_clutter(image, mask, texture, np.random.default_rng(5))
     second, _ = paste_clutter(image, mask, texture, np.random.default_rng(5))
     assert np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("size", [(112, 192), (32, 32), (384, 224)], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_clutter_fits_every_sample_shape_training_draws(size: tuple[int, int]) -> None:
+    width, height = size  # portrait batches are narrow, the smallest are 32 px a side
+    image = np.full((height, width, 3), 90, np.uint8)
+    mask = np.zeros((height, width), np.float32)
+    texture = np.full((40, 50, 3), 200, np.uint8)
+    for seed in range(60):
+        out, _ = paste_clutter(image, mask, texture, np.random.default_rng(seed))
+        assert out.shape == image.shape

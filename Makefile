@@ -1,21 +1,26 @@
 # Greenroom developer commands. Each target creates and reuses the virtual environment in $(VENV).
 #
-#   make run     install everything, start Greenroom (bundled demo clip when no camera is present)
+#   make run     install the app, start Greenroom (bundled demo clip when no camera is present)
 #   make test    install everything, run lint, the import contracts, the type checker and the test suite
 #   make train ARGS="--run-dir runs/NAME ..."   train the segmenter with tcmalloc (see the README)
 #
-# TORCH_SPEC picks the PyTorch build, installed before the project so pip never pulls another one.
-# The default pins 2.13.0; on an NVIDIA machine add the CUDA wheel index, for example
-#   make run TORCH_INDEX=https://download.pytorch.org/whl/cu128
-# and on a CPU-only Linux machine that downloads from the internet, the CPU index keeps the download small:
-#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# `make run` installs the app without PyTorch (ONNX Runtime on the CPU), and adds a CUDA build of PyTorch
+# (TORCH_SPEC from CUDA_INDEX, with the `cuda` extra) only where `nvidia-smi` finds an NVIDIA driver.
+# `make test`, `make train` and `make bench` need PyTorch: TORCH_SPEC is installed before the project so pip never
+# pulls another build. The default pins 2.13.0; on a CPU-only Linux machine that downloads from the internet, the
+# CPU index keeps the download small:
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
+CUDA_INDEX ?= https://download.pytorch.org/whl/cu128
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+PROJECT_HASH := $(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(PROJECT_HASH)
+RUN_STAMP := $(VENV)/.run-installed-$(PROJECT_HASH)
+HAS_NVIDIA_DRIVER := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 APT_PACKAGES := xvfb xauth xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 libglib2.0-0 libtcmalloc-minimal4
@@ -32,7 +37,20 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-run: $(STAMP)
+# The app alone: ONNX Runtime on the CPU, plus a CUDA build of PyTorch where an NVIDIA driver is present.
+$(RUN_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+ifeq ($(HAS_NVIDIA_DRIVER),yes)
+	$(BIN)/pip install --quiet --index-url $(CUDA_INDEX) "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e ".[cuda]"
+else
+	$(BIN)/pip install --quiet -e .
+endif
+	rm -f $(VENV)/.run-installed-*
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/greenroom $(ARGS)
 
 system-deps:

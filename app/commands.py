@@ -28,7 +28,7 @@ from app.engine.settings import (
 )
 from app.engine.sources import SourceError, open_source
 from app.stop_signals import on_stop_signals, raise_keyboard_interrupt
-from segmentation import load_segmenter
+from segmentation import Backend, Device, Segmenter, load_segmenter
 
 _STATUS_EVERY_SECONDS = 2.0
 
@@ -84,6 +84,7 @@ def process(args: argparse.Namespace) -> int:
     segmenter = load_segmenter(
         device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
     )
+    _say_why_not_the_gpu(segmenter)
     last_shown = [0.0]
 
     def progress(done: int, total: int) -> None:
@@ -111,6 +112,18 @@ def process(args: argparse.Namespace) -> int:
     return 1 if summary.frames and summary.safe_frames == summary.frames else 0  # every frame failed: not a result
 
 
+def _say_why_not_the_gpu(segmenter: Segmenter) -> None:
+    """One line on stderr when a GPU is there but the model runs on the CPU (``BackendInfo.note``)."""
+    if segmenter.info.note:
+        print(f"greenroom: note: {printable(segmenter.info.note)}", file=sys.stderr)
+
+
+def _cpu_segmenter(args: argparse.Namespace) -> Segmenter:
+    """The model of ``args`` on the CPU, for a stream whose GPU failed: the torch backend if it was asked for."""
+    backend = Backend.TORCH if args.backend == Backend.TORCH else Backend.AUTO
+    return load_segmenter(device=Device.CPU, backend=backend, spec_path=args.model)
+
+
 def stream(args: argparse.Namespace) -> int:
     settings = render_settings_from(args)
     if args.stream_source is not None:
@@ -127,7 +140,8 @@ def stream(args: argparse.Namespace) -> int:
     except BaseException:
         opened.close()  # a camera held open would stay busy for other apps until the process ends
         raise
-    engine = Engine(segmenter, on_event=print_event)
+    _say_why_not_the_gpu(segmenter)
+    engine = Engine(segmenter, on_event=print_event, cpu_fallback=lambda: _cpu_segmenter(args))
     outputs = OutputSinks(print_event)
     width, height = opened.width, opened.height
     try:

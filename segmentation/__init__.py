@@ -14,6 +14,7 @@ from segmentation.inference import (
     Backend,
     BackendChoiceError,
     BackendInfo,
+    CudaStatus,
     Device,
     LowResMask,
     ModelOutputError,
@@ -21,8 +22,11 @@ from segmentation.inference import (
     Segmenter,
     check_mask,
     cuda_available,
+    first_line,
+    gpu_failure,
     load_segmenter,
     model_input_size,
+    probe_cuda,
 )
 from segmentation.weights import ModelSpec, WeightsError
 
@@ -30,6 +34,7 @@ __all__ = [
     "Backend",
     "BackendChoiceError",
     "BackendInfo",
+    "CudaStatus",
     "Device",
     "LowResMask",
     "ModelOutputError",
@@ -39,6 +44,9 @@ __all__ = [
     "WeightsError",
     "check_mask",
     "cuda_available",
+    "first_line",
+    "gpu_failure",
     "load_segmenter",
     "model_input_size",
+    "probe_cuda",
 ]

@@ -69,6 +69,11 @@ class _FakeAnalysis(_Recorder):
 def spec_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> dict:
     """Execute the spec with recording stand-ins; returns the calls, the spec's namespace and its printed output."""
     monkeypatch.setenv("GREENROOM_BUNDLE_STRIP", "0")
+    monkeypatch.delenv("GREENROOM_BUNDLE_TORCH", raising=False)
+    return _run_spec(tmp_path, capsys)
+
+
+def _run_spec(tmp_path: Path, capsys: pytest.CaptureFixture) -> dict:
     dist = tmp_path / "dist"
     (dist / "greenroom" / "_internal").mkdir(parents=True)
     (dist / "greenroom" / "greenroom").write_bytes(b"\0" * 10)
@@ -135,13 +140,23 @@ def test_spec_excludes_unused_qt_modules_and_development_packages(spec_run: dict
         "PySide6.QtCore",
         "PySide6.QtGui",
         "PySide6.QtWidgets",
-        "torch",
         "onnxruntime",
         "cv2",
         "numpy",
         "PIL",
     ):
         assert module not in excludes
+
+
+def test_the_default_bundle_is_torch_free_and_torch_comes_when_asked_for(
+    spec_run: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    (analysis,) = spec_run["calls"]["Analysis"]
+    assert {"torch", "safetensors.torch"} <= set(analysis.kwargs["excludes"])
+    monkeypatch.setenv("GREENROOM_BUNDLE_TORCH", "1")
+    with_torch = _run_spec(tmp_path / "with-torch", capsys)
+    (analysis,) = with_torch["calls"]["Analysis"]
+    assert "torch" not in analysis.kwargs["excludes"]
 
 
 def test_spec_drops_unused_files_but_keeps_the_assets_and_what_torch_needs(spec_run: dict) -> None:

@@ -22,9 +22,14 @@ from app.engine.settings import QualityMode, RenderSettings, SourceSpec
 from app.engine.slot import LatestSlot
 from app.engine.sources import Frame, FrameSource, open_source
 from app.engine.stats import PipelineStats, StatsSnapshot
-from segmentation import Segmenter
+from segmentation import Device, Segmenter, first_line, gpu_failure, load_segmenter
 
 _TAKE_TIMEOUT = 0.1
+
+
+def load_cpu_segmenter() -> Segmenter:
+    """The default model on the CPU (ONNX Runtime where it is installed): where a failed GPU's stream goes on."""
+    return load_segmenter(device=Device.CPU)
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,11 @@ class Engine:
         stall_timeout: float = 0.5,
         source_opener: Callable[[SourceSpec], FrameSource] = open_source,
         capture_retry_seconds: float = 2.0,
+        cpu_fallback: Callable[[], Segmenter] = load_cpu_segmenter,
     ) -> None:
         """``source_opener`` turns a ``SourceSpec`` into an open ``FrameSource`` (tests pass fake cameras);
-        ``capture_retry_seconds`` is the pause between attempts to reopen a lost source."""
+        ``capture_retry_seconds`` is the pause between attempts to reopen a lost source; ``cpu_fallback`` loads the
+        segmenter on the CPU when the GPU fails mid-stream (``_fall_back_to_cpu``)."""
         self._renderer = FrameRenderer(segmenter, stall_timeout=stall_timeout)
         self._source_opener = source_opener
         self._capture_retry_seconds = capture_retry_seconds
@@ -67,6 +74,9 @@ class Engine:
         self._pending_segmenter: Segmenter | None = None
         self._last_error: str | None = None
         self._last_quality = ""
+        self._cpu_fallback = cpu_fallback
+        self._falling_back = threading.Event()
+        self._swap_message: str | None = None  # said once the render thread uses the CPU fallback
 
     # --- control -------------------------------------------------------------------------------------------
     @property
@@ -80,9 +90,11 @@ class Engine:
             self._settings = settings
 
     def set_segmenter(self, segmenter: Segmenter) -> None:
-        """Swap the model backend (for example CPU <-> CUDA); takes effect at the next frame."""
+        """Swap the model backend (for example CPU <-> CUDA); takes effect at the next frame. A segmenter chosen by
+        the user may go back to the GPU after a fallback: the fallback may happen again."""
         with self._settings_lock:
             self._pending_segmenter = segmenter
+        self._falling_back.clear()
 
     @property
     def segmenter(self) -> Segmenter:
@@ -163,15 +175,53 @@ class Engine:
                 continue
             with self._settings_lock:
                 settings, segmenter, self._pending_segmenter = self._settings, self._pending_segmenter, None
+                swap_message, self._swap_message = self._swap_message, None
             if segmenter is not None:
                 self._renderer.set_segmenter(segmenter)
+            if swap_message is not None:
+                self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.MODEL, swap_message))
             rendered = self._renderer.render(frame.rgb, settings)
+            if rendered.safe_frame and gpu_failure(self._renderer.segmenter, self._renderer.last_failure):
+                self._fall_back_to_cpu(self._renderer.last_failure)
             now = time.monotonic()
             self.output.put(OutputFrame(rendered.rgb, frame.index, frame.captured_at, now, rendered.safe_frame))
             for stage, seconds in rendered.timings.items():
                 self.stats.record_stage(stage, seconds)
             self.stats.record_output(frame.captured_at, now)
             self._report(rendered.error, rendered.safe_frame, settings, frame.rgb.shape)
+
+    def _fall_back_to_cpu(self, cause: BaseException | None) -> None:
+        """The GPU failed mid-stream (another program took its memory, the driver reset after a suspend): load the
+        model on the CPU on a thread of its own and swap it in. Safe frames cover the frames until then; the user is
+        told both steps. Done once per engine: a CPU segmenter is not swapped back by itself."""
+        if self._falling_back.is_set():
+            return
+        self._falling_back.set()
+        reason = first_line(cause) if cause is not None else "it stopped working"
+        self._on_event(
+            EngineEvent(
+                EventKind.WARNING, EventSource.MODEL, f"the GPU failed ({reason}); loading the model on the CPU"
+            )
+        )
+
+        def load() -> None:
+            try:
+                segmenter = self._cpu_fallback()
+            except Exception as error:  # the CPU cannot load it either: safe frames go on, and the user knows why
+                self._on_event(
+                    EngineEvent(
+                        EventKind.ERROR,
+                        EventSource.MODEL,
+                        f"the GPU failed and the model cannot be loaded on the CPU either ({first_line(error)}); "
+                        "restart Greenroom",
+                    )
+                )
+                return
+            with self._settings_lock:  # the render thread swaps it in at its next frame, then says so
+                self._pending_segmenter = segmenter
+                self._swap_message = f"now running on the CPU ({segmenter.info.backend}) after the GPU failed: {reason}"
+
+        threading.Thread(target=load, name="greenroom-cpu-fallback", daemon=True).start()
 
     def _report(self, error: str | None, safe_frame: bool, settings: RenderSettings, shape: tuple[int, ...]) -> None:
         """Send an event when the fail-safe state or the chosen quality changes (not once per frame)."""

@@ -67,6 +67,9 @@ class FrameRenderer:
         self._last_shape: tuple[int, ...] = ()
         self._frames_since_mask = 0
         self.level: QualityLevel | None = None
+        # What the model raised at the last failed segmentation (None for a stall or a bad mask): the engine tells a
+        # GPU failure from the rest by it.
+        self.last_failure: BaseException | None = None
 
     def set_segmenter(self, segmenter: Segmenter) -> None:
         self.segmenter = segmenter
@@ -143,6 +146,7 @@ class FrameRenderer:
         except SegmentationError as failure:
             self._smoother.reset()  # the next good mask starts afresh, not blended with one from before the failure
             self._last_mask = None
+            self.last_failure = failure.__cause__
             return self._safe_frame(rgb, str(failure), timings, started)
         self._last_shape = rgb.shape
         new_mask = last_mask is None

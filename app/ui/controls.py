@@ -125,5 +125,5 @@ class ControlsPanel(QWidget):
             self.in_use.setText(note or "in use: nothing (no model loaded)")
             return
         self.in_use.setText(f"in use: {info.backend} on {info.device} ({info.precision})")
-        self.in_use.setToolTip(f"model {info.model_name}")
+        self.in_use.setToolTip(f"model {info.model_name}" + (f"\n{info.note}" if info.note else ""))
         self.show_device(info.device)

@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
             self.outputs.handle_failure(event)
         elif event.kind is EventKind.RECOVERED:
             self.banners.recovered(event.source, event.message)
+            if event.source == EventSource.MODEL:  # the engine now runs another segmenter (the CPU after a GPU failure)
+                self.controls.show_backend(self.session.backend)
         elif event.source != EventSource.RENDER:  # the render thread's quality changes have their own status label
             self.status.showMessage(event.message, 5000)
             self.source_panel.show_description(self.session.source_description)

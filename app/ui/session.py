@@ -133,11 +133,15 @@ class StreamSession(QObject):
         self._loading = None
         call.deleteLater()
         if self._engine is None:
-            self._engine = Engine(segmenter, on_event=self._bridge.post)
+            self._engine = Engine(
+                segmenter, on_event=self._bridge.post, cpu_fallback=lambda: self._load_segmenter(Device.CPU)
+            )
             if self._source is not None:
                 self._engine.start(self._source, self._settings())
         else:
             self._engine.set_segmenter(segmenter)
+        if segmenter.info.note:  # a GPU is there but unusable: say why the CPU runs instead
+            self._report(EventKind.WARNING, segmenter.info.note)
         self.backend_ready.emit(segmenter.info)
 
     def _on_failed(self, call: BackgroundCall, device: str, error: object) -> None:

@@ -1,6 +1,7 @@
 """Inference: the ``Segmenter`` facade, its backends, ``load_segmenter`` and the checks on what a model returns."""
 
 from segmentation.inference.choices import Backend, Device, Precision
+from segmentation.inference.cuda_probe import CudaStatus, first_line, gpu_failure, probe_cuda
 from segmentation.inference.loading import (
     BackendChoiceError,
     cuda_available,
@@ -15,6 +16,7 @@ __all__ = [
     "Backend",
     "BackendChoiceError",
     "BackendInfo",
+    "CudaStatus",
     "Device",
     "LowResMask",
     "ModelOutputError",
@@ -22,7 +24,10 @@ __all__ = [
     "Segmenter",
     "check_mask",
     "cuda_available",
+    "first_line",
+    "gpu_failure",
     "load_segmenter",
     "model_input_size",
+    "probe_cuda",
     "resolve_device_and_backend",
 ]

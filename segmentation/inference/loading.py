@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.choices import Backend, Device, Precision, torch_precision
+from segmentation.inference.cuda_probe import CUDA_EXTRA_HINT, first_line, probe_cuda
 from segmentation.inference.segmenter import BackendInfo, Segmenter
 from segmentation.inference.validation import ModelOutputError, probe_frames, probe_model
 from segmentation.weights import (
@@ -32,12 +34,9 @@ class BackendChoiceError(ValueError):
 
 
 def cuda_available() -> bool:
-    """True if torch is installed with CUDA and sees a GPU."""
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
+    """True if the CUDA path can run here: torch with CUDA sees a GPU, has kernels for it, and a test forward worked
+    (``cuda_probe.probe_cuda``, checked once per process)."""
+    return probe_cuda().usable
 
 
 def _onnxruntime_installed() -> bool:
@@ -51,9 +50,9 @@ def _onnxruntime_installed() -> bool:
 def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tuple[Device, Backend]:
     """Turn "auto" choices into concrete ones; raise ``BackendChoiceError`` for impossible combinations.
 
-    ``device`` and ``backend`` are ``Device`` and ``Backend`` members or their text. auto device: CUDA if a GPU is
-    visible, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is installed and the model ships
-    an ONNX file, torch float32 otherwise.
+    ``device`` and ``backend`` are ``Device`` and ``Backend`` members or their text. auto device: CUDA if the GPU
+    passes ``probe_cuda``, else CPU. auto backend: torch on CUDA; ONNX Runtime on the CPU when it is installed and
+    the model ships an ONNX file, torch float32 otherwise.
     """
     try:
         chosen_device = Device(device)
@@ -66,9 +65,7 @@ def resolve_device_and_backend(device: str, backend: str, has_onnx: bool) -> tup
     if chosen_device is Device.AUTO:
         chosen_device = Device.CUDA if cuda_available() else Device.CPU
     if chosen_device is Device.CUDA and not cuda_available():
-        raise BackendChoiceError(
-            "device 'cuda' was asked for but no CUDA GPU is visible to torch; use the CPU (--device cpu)"
-        )
+        raise BackendChoiceError(f"device 'cuda' cannot be used: {probe_cuda().reason}; or use the CPU (--device cpu)")
     if chosen_backend is Backend.ONNXRUNTIME and chosen_device is not Device.CPU:
         raise BackendChoiceError(
             "the onnxruntime backend runs on the CPU here; use the torch backend for CUDA (--backend torch)"
@@ -90,18 +87,48 @@ def load_segmenter(
 ) -> Segmenter:
     """Load the shipped (or ``spec_path``) model, warm it up and return a ``Segmenter``.
 
-    Raises ``WeightsError`` (missing, damaged or foreign files, a model that fails or returns something other than
-    a finite person mask on two probe frames, each with what to do) or ``BackendChoiceError`` (bad choices).
+    On CUDA the GPU must first pass ``probe_cuda``; then, if building, probing or warming up the model there fails
+    (no memory, a driver error), device "auto" loads it on the CPU instead. Either way ``info.note`` says, in one
+    line, why the GPU is not used. Raises ``WeightsError`` (missing, damaged or foreign files, a model that fails or
+    returns something other than a finite person mask on the probe frames, each with what to do) or
+    ``BackendChoiceError`` (bad choices, and device "cuda" where the GPU cannot run it).
     """
     spec_path = spec_path or default_spec_path()
     spec = load_spec(spec_path)
-    directory = spec_path.parent
-    device, backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
+    chosen_device, chosen_backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
+    status = probe_cuda() if device == Device.AUTO and chosen_device is Device.CPU else None
+    note = f"the GPU is not used: {status.reason}" if status is not None and status.present else ""
+    options = _LoadOptions(spec_path, threads, pixel_budget, cuda_graph)
+    if chosen_device is not Device.CUDA:
+        return _load(chosen_device, chosen_backend, options, note)
+    try:
+        return _load(chosen_device, chosen_backend, options, note)
+    except Exception as error:  # any failure on the GPU (torch raises RuntimeError and its subclasses)
+        reason = f"the GPU failed while loading the model ({first_line(error)})"
+        if device != Device.AUTO:
+            raise BackendChoiceError(f"device 'cuda' cannot be used: {reason}; use the CPU (--device cpu)") from None
+    cpu_backend = Backend.TORCH if backend == Backend.TORCH else Backend.AUTO
+    device_cpu, backend_cpu = resolve_device_and_backend(Device.CPU, cpu_backend, has_onnx=bool(spec.onnx_file))
+    return _load(device_cpu, backend_cpu, options, f"the GPU is not used: {reason}")
+
+
+@dataclass(frozen=True)
+class _LoadOptions:
+    spec_path: Path
+    threads: int | None
+    pixel_budget: int | None
+    cuda_graph: bool
+
+
+def _load(device: Device, backend: Backend, options: _LoadOptions, note: str) -> Segmenter:
+    """Build, probe and warm up the model of ``options.spec_path`` on ``device`` with ``backend``."""
+    spec = load_spec(options.spec_path)
+    directory = options.spec_path.parent
     runner: OnnxRuntimeBackend | TorchBackend
     if backend is Backend.ONNXRUNTIME:
         onnx_path = verified_file(directory / spec.onnx_file, spec.onnx_sha256, "ONNX model")
         try:
-            runner = OnnxRuntimeBackend(onnx_path, threads=threads, precision=Precision(spec.onnx_precision))
+            runner = OnnxRuntimeBackend(onnx_path, threads=options.threads, precision=Precision(spec.onnx_precision))
         except Exception as error:  # onnxruntime raises its own untyped errors for bad files
             hint = "reinstall Greenroom" if directory == ASSETS_MODELS_DIR else _FOREIGN_MODEL_HINT
             raise WeightsError(f"ONNX model {onnx_path} cannot be loaded ({error}); {hint}") from None
@@ -110,19 +137,18 @@ def load_segmenter(
             import torch
         except ImportError:
             raise BackendChoiceError(
-                "the torch backend needs PyTorch, which is not installed here; use backend='onnxruntime' "
-                "(or install torch)"
+                f"the torch backend needs PyTorch, which is not installed here; use backend='onnxruntime' (or "
+                f"{CUDA_EXTRA_HINT})"
             ) from None
-        if threads:
-            torch.set_num_threads(threads)
+        if options.threads:
+            torch.set_num_threads(options.threads)
         model = build_model_from_spec(spec, directory)
-        runner = TorchBackend(model, device=device, precision=torch_precision(device), cuda_graph=cuda_graph)
-    segmenter = Segmenter(
-        runner,
-        BackendInfo(backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name),
-        pixel_budget=pixel_budget or spec.pixel_budget,
+        runner = TorchBackend(model, device=device, precision=torch_precision(device), cuda_graph=options.cuda_graph)
+    info = BackendInfo(
+        backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name, note=note
     )
-    _probe_and_warm_up(segmenter, spec_path)
+    segmenter = Segmenter(runner, info, pixel_budget=options.pixel_budget or spec.pixel_budget)
+    _probe_and_warm_up(segmenter, options.spec_path)
     return segmenter
 
 

@@ -42,12 +42,14 @@ class LowResMask:
 
 @dataclass(frozen=True)
 class BackendInfo:
-    """What is actually running, for the UI and benchmark tables."""
+    """What is actually running, for the UI and benchmark tables. ``note``: one line on why the GPU is not used
+    when one is there (empty otherwise)."""
 
     backend: Backend
     device: Device
     precision: Precision
     model_name: str
+    note: str = ""
 
 
 class Segmenter:

@@ -58,7 +58,8 @@ class TrainConfig:
     skip_reviewed_labels: bool = True  # leave out the hand masks found wrong (training/label_review.py)
     val_every: int = 250
     checkpoint_minutes: float = 5.0
-    workers: int = 1
+    workers: int = -1  # data loader processes; -1: one on the CPU, up to 8 per GPU (trainer.data_workers)
+    sync_batchnorm: bool = False  # several GPUs: BatchNorm statistics over all processes' samples (SyncBatchNorm)
     threads: int = 2
     seed: int = 0
     resume: bool = False

@@ -21,13 +21,13 @@ from typing import Any
 
 import torch
 from torch import distributed as dist
-from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
 from segmentation.training.config import TrainConfig, config_to_dict
 from segmentation.training.dataset import MixtureWeights, TrainingMixture
+from segmentation.training.ema import WeightEma
 from segmentation.training.losses import consistency_loss, recapture, segmentation_loss
 from segmentation.training.material import FootageLabelling, build_material
 from segmentation.training.plot import plot_curves
@@ -41,8 +41,29 @@ def _init_distributed() -> tuple[int, int]:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size == 1:
         return 0, 1
+    if torch.cuda.is_available():  # each process on its own GPU of its node, before NCCL starts
+        torch.cuda.set_device(training_device(world_size))
     dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), world_size
+
+
+def training_device(world_size: int = 1) -> torch.device:
+    """The GPU of this process (``LOCAL_RANK``, set by torchrun per node) or the CPU."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0")) if world_size > 1 else 0
+    return torch.device("cuda", local_rank)
+
+
+def data_workers(config: TrainConfig, device: torch.device, world_size: int) -> int:
+    """``config.workers``, or for -1: one on the CPU (the model needs the cores), and on a GPU as many as the
+    machine's cores allow per process (at most 8), so that augmentation keeps up with the GPU."""
+    if config.workers >= 0:
+        return config.workers
+    if device.type != "cuda":
+        return 1
+    per_process = (os.cpu_count() or 2) // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", world_size)))
+    return max(1, min(8, per_process - 1))
 
 
 def _lr_factor(step: int, config: TrainConfig) -> float:
@@ -51,18 +72,6 @@ def _lr_factor(step: int, config: TrainConfig) -> float:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
     return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-def _ema_with_warm_up(decay: float):
-    """EMA update whose decay ramps up as (1 + n) / (10 + n) to ``decay``, so early averages forget the random
-    initial weights quickly instead of blending them in for thousands of steps."""
-
-    def average(averaged: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
-        count = float(num_averaged)
-        effective = min(decay, (1.0 + count) / (10.0 + count))
-        return averaged * effective + current * (1.0 - effective)
-
-    return average
 
 
 def build_model(config: TrainConfig) -> DeepLabV3Plus:
@@ -114,7 +123,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     is_main = rank == 0
     torch.manual_seed(config.seed + rank)
     torch.set_num_threads(config.threads)
-    device = torch.device(f"cuda:{rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu")
+    device = training_device(world_size)
     use_amp = device.type == "cuda"
     config.run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -137,10 +146,13 @@ def train(config: TrainConfig) -> dict[str, float]:
         footage_stills_weight=config.footage_stills_weight,
         teacher=config.teacher,
     )
-    model = build_model(config).to(device)
+    model = build_model(config)
+    if config.sync_batchnorm and world_size > 1:  # BatchNorm statistics over the whole batch of all processes
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model = model.to(device)
     if use_amp:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # in torch, not its stubs
-    ema = AveragedModel(model, avg_fn=_ema_with_warm_up(config.ema_decay), use_buffers=True)
+    ema = WeightEma(model, config.ema_decay)
     optimizer = _optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config))
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -158,7 +170,11 @@ def train(config: TrainConfig) -> dict[str, float]:
     if is_main:
         (config.run_dir / "config.json").write_text(json.dumps(config_to_dict(config), indent=2))
 
-    trained = torch.nn.parallel.DistributedDataParallel(model) if world_size > 1 else model
+    if world_size > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        trained: torch.nn.Module = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    else:
+        trained = model
     dataset = TrainingMixture(
         material,
         length=(config.max_steps - start_step) * config.batch_size * world_size,
@@ -176,12 +192,14 @@ def train(config: TrainConfig) -> dict[str, float]:
         ),
     )
     sampler: DistributedSampler | None = DistributedSampler(dataset, shuffle=False) if world_size > 1 else None
+    workers = data_workers(config, device, world_size)
     loader = DataLoader(
         dataset,
         batch_size=config.batch_size,
         sampler=sampler,
-        num_workers=config.workers,
-        persistent_workers=config.workers > 0,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=device.type == "cuda",  # page-locked batches copy to the GPU asynchronously
         drop_last=True,
     )
 
@@ -197,7 +215,8 @@ def train(config: TrainConfig) -> dict[str, float]:
     noise = torch.Generator(device=device).manual_seed(config.seed * 7_919 + start_step + rank)
     model.train()
     for images, masks, weights in loader:
-        images, masks, weights = images.to(device), masks.to(device), weights.to(device)
+        images = images.to(device, non_blocking=True)
+        masks, weights = masks.to(device, non_blocking=True), weights.to(device, non_blocking=True)
         if twins:  # one forward pass over the batch and the re-captured twins of its first samples
             images = torch.cat([images, recapture(images[:twins], noise)])
         if use_amp:
@@ -222,14 +241,14 @@ def train(config: TrainConfig) -> dict[str, float]:
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
-        ema.update_parameters(model)
+        ema.update(model)
         step += 1
         progress.update(1)
         row = {
             "step": step,
             "seconds": round(time.monotonic() - started, 1),
             "lr": scheduler.get_last_lr()[-1],
-            "loss": round(loss.item(), 5),
+            "loss": round(loss_value := loss.item(), 5),  # the step's one wait for the device
             "val_iou": "",
             "val_boundary_f": "",
         }
@@ -247,7 +266,7 @@ def train(config: TrainConfig) -> dict[str, float]:
                     },
                     config.run_dir / "best_ema.pt",
                 )
-        progress.set_postfix(loss=f"{loss.item():.4f}", best_val_iou=f"{best['val_iou']:.4f}")
+        progress.set_postfix(loss=f"{loss_value:.4f}", best_val_iou=f"{best['val_iou']:.4f}")
         if is_main:
             with log_path.open("a", newline="") as handle:
                 csv.DictWriter(handle, LOG_FIELDS).writerow(row)

@@ -49,3 +49,17 @@ def test_asking_for_torch_without_torch_is_a_clear_error(random_model_spec: Path
     )
     assert result.returncode == 0, result.stderr
     assert "needs PyTorch" in result.stdout and "onnxruntime" in result.stdout
+
+
+def test_cuda_without_torch_names_the_extra_to_install(random_model_spec: Path) -> None:
+    result = _run(
+        "from segmentation import load_segmenter\n"
+        "try:\n"
+        "    load_segmenter(device='cuda')\n"
+        "except ValueError as error:\n"
+        "    print(error)\n",
+        random_model_spec,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "device 'cuda' cannot be used: PyTorch is not installed" in result.stdout
+    assert "pip install 'greenroom[cuda]'" in result.stdout

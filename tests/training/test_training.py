@@ -171,3 +171,27 @@ def test_unknown_init_is_refused() -> None:
 
     with pytest.raises(ValueError, match="init must be imagenet, voc, none, checkpoint:PATH or spec:PATH"):
         build_model(TrainConfig(init="coco"))
+
+
+def test_each_process_trains_on_the_gpu_its_local_rank_names(monkeypatch) -> None:
+    from segmentation.training.trainer import training_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("RANK", "5")  # the second process of the second node: its GPU is 1, not 5 % count
+    assert training_device(world_size=8) == torch.device("cuda", 1)
+    assert training_device(world_size=1) == torch.device("cuda", 0)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert training_device(world_size=8) == torch.device("cpu")
+
+
+def test_data_workers_keep_up_with_a_gpu_and_leave_the_cpu_to_the_model(monkeypatch) -> None:
+    from segmentation.training.trainer import data_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert data_workers(TrainConfig(), torch.device("cpu"), 1) == 1
+    assert data_workers(TrainConfig(), torch.device("cuda", 0), 1) == 8
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert data_workers(TrainConfig(), torch.device("cuda", 0), 4) == 3
+    assert data_workers(TrainConfig(workers=0), torch.device("cuda", 0), 1) == 0

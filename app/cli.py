@@ -149,6 +149,12 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
         help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
     )
     parser.add_argument("--model", type=_given_path, default=None, help="model spec .json (default: the shipped model)")
+    parser.add_argument(
+        "--no-cuda-graphs",
+        dest="cuda_graphs",
+        action="store_false",
+        help="on CUDA, run the model eagerly instead of replaying a captured CUDA graph per input size",
+    )
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):

@@ -17,6 +17,7 @@ from app.engine.output_paths import SinkError, check_not_an_input, check_output_
 from app.engine.outputs import OutputSinks
 from app.engine.paths import file_problem, printable
 from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
+from app.engine.quality import LADDER_BUDGETS
 from app.engine.settings import (
     IMAGE_SUFFIXES,
     QualityMode,
@@ -82,7 +83,12 @@ def process(args: argparse.Namespace) -> int:
     check_output_path(args.output)
     check_not_an_input(args.output, {"the input": args.input, **_background_file(settings)})
     segmenter = load_segmenter(
-        device=args.device, backend=args.backend, spec_path=args.model, threads=PROCESS_INFERENCE_THREADS
+        device=args.device,
+        backend=args.backend,
+        spec_path=args.model,
+        threads=PROCESS_INFERENCE_THREADS,
+        cuda_graph=args.cuda_graphs,
+        warm_up_budgets=LADDER_BUDGETS,
     )
     _say_why_not_the_gpu(segmenter)
     last_shown = [0.0]
@@ -136,7 +142,13 @@ def stream(args: argparse.Namespace) -> int:
         check_not_an_input(args.record, {"the source video": source_file, **_background_file(settings)})
     opened = open_source(source_spec)  # SourceError reaches the user before anything starts
     try:
-        segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+        segmenter = load_segmenter(
+            device=args.device,
+            backend=args.backend,
+            spec_path=args.model,
+            cuda_graph=args.cuda_graphs,
+            warm_up_budgets=LADDER_BUDGETS,
+        )
     except BaseException:
         opened.close()  # a camera held open would stay busy for other apps until the process ends
         raise

@@ -17,6 +17,7 @@ import numpy as np
 
 from app.engine.capture import CaptureThread
 from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource, ignore_event
+from app.engine.quality import LADDER_BUDGETS
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import QualityMode, RenderSettings, SourceSpec
 from app.engine.slot import LatestSlot
@@ -29,7 +30,7 @@ _TAKE_TIMEOUT = 0.1
 
 def load_cpu_segmenter() -> Segmenter:
     """The default model on the CPU (ONNX Runtime where it is installed): where a failed GPU's stream goes on."""
-    return load_segmenter(device=Device.CPU)
+    return load_segmenter(device=Device.CPU, warm_up_budgets=LADDER_BUDGETS)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ LADDER = (
     QualityLevel(160 * 90, 3),
 )
 FIXED_LEVELS = {QualityMode.QUALITY: LADDER[0], QualityMode.SPEED: LADDER[2]}
+LADDER_BUDGETS = tuple(dict.fromkeys(level.pixel_budget for level in LADDER))  # the model input sizes a stream uses
 _START_INDEX = 1
 
 

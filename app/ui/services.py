@@ -23,9 +23,10 @@ from segmentation import Segmenter
 
 def load_default_segmenter(device: str) -> Segmenter:
     """The shipped model (or ``$GREENROOM_MODEL``) on ``device``; slow: call it off the GUI thread."""
+    from app.engine.quality import LADDER_BUDGETS
     from segmentation import load_segmenter
 
-    return load_segmenter(device=device)
+    return load_segmenter(device=device, warm_up_budgets=LADDER_BUDGETS)
 
 
 def probe_cuda() -> bool:

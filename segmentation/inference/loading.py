@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.choices import Backend, Device, Precision, torch_precision
 from segmentation.inference.cuda_probe import CUDA_EXTRA_HINT, first_line, probe_cuda
 from segmentation.inference.segmenter import BackendInfo, Segmenter
+from segmentation.inference.sizing import model_input_size
 from segmentation.inference.validation import ModelOutputError, probe_frames, probe_model
 from segmentation.weights import (
     ASSETS_MODELS_DIR,
@@ -83,7 +85,8 @@ def load_segmenter(
     spec_path: Path | None = None,
     threads: int | None = None,
     pixel_budget: int | None = None,
-    cuda_graph: bool = False,
+    cuda_graph: bool = True,
+    warm_up_budgets: Sequence[int] = (),
 ) -> Segmenter:
     """Load the shipped (or ``spec_path``) model, warm it up and return a ``Segmenter``.
 
@@ -92,13 +95,17 @@ def load_segmenter(
     line, why the GPU is not used. Raises ``WeightsError`` (missing, damaged or foreign files, a model that fails or
     returns something other than a finite person mask on the probe frames, each with what to do) or
     ``BackendChoiceError`` (bad choices, and device "cuda" where the GPU cannot run it).
+
+    On CUDA the model is made ready (cuDNN autotuned, and with ``cuda_graph`` a CUDA graph captured) for its own input
+    size and each of ``warm_up_budgets`` (the app passes its adaptive ladder), at the frame shapes of
+    ``WARM_UP_ASPECTS``: a stream's first frame at any of those sizes then runs at full speed.
     """
     spec_path = spec_path or default_spec_path()
     spec = load_spec(spec_path)
     chosen_device, chosen_backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
     status = probe_cuda() if device == Device.AUTO and chosen_device is Device.CPU else None
     note = f"the GPU is not used: {status.reason}" if status is not None and status.present else ""
-    options = _LoadOptions(spec_path, threads, pixel_budget, cuda_graph)
+    options = _LoadOptions(spec_path, threads, pixel_budget, cuda_graph, tuple(warm_up_budgets))
     if chosen_device is not Device.CUDA:
         return _load(chosen_device, chosen_backend, options, note)
     try:
@@ -118,6 +125,7 @@ class _LoadOptions:
     threads: int | None
     pixel_budget: int | None
     cuda_graph: bool
+    warm_up_budgets: tuple[int, ...]
 
 
 def _load(device: Device, backend: Backend, options: _LoadOptions, note: str) -> Segmenter:
@@ -149,7 +157,23 @@ def _load(device: Device, backend: Backend, options: _LoadOptions, note: str) ->
     )
     segmenter = Segmenter(runner, info, pixel_budget=options.pixel_budget or spec.pixel_budget)
     _probe_and_warm_up(segmenter, options.spec_path)
+    if isinstance(runner, TorchBackend):
+        runner.prepare(warm_up_shapes((segmenter.pixel_budget, *options.warm_up_budgets)))
     return segmenter
+
+
+WARM_UP_ASPECTS = ((16, 9), (4, 3))  # the frame shapes of nearly every webcam and video
+
+
+def warm_up_shapes(budgets: Sequence[int]) -> list[tuple[int, int, int, int]]:
+    """The distinct (1, 3, h, w) model inputs of frames of ``WARM_UP_ASPECTS`` at each of ``budgets``."""
+    shapes: list[tuple[int, int, int, int]] = []
+    for budget in budgets:
+        for aspect_width, aspect_height in WARM_UP_ASPECTS:
+            width, height = model_input_size(aspect_width * 120, aspect_height * 120, budget)
+            if (1, 3, height, width) not in shapes:
+                shapes.append((1, 3, height, width))
+    return shapes
 
 
 def _probe_and_warm_up(segmenter: Segmenter, spec_path: Path) -> None:

@@ -33,14 +33,14 @@ def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
     """A random RGB colour, often a saturated one (flags, signs) or a skin-like or dark one (hard for the model)."""
     kind = rng.random()
     if kind < 0.4:
-        hue = rng.uniform(0, 180)
-        hsv = np.uint8([[[hue, rng.uniform(150, 255), rng.uniform(120, 255)]]])
-        return tuple(int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
-    if kind < 0.6:  # skin tones and browns: what the model most easily calls a person
-        base = np.array([rng.uniform(120, 240), rng.uniform(80, 190), rng.uniform(60, 160)])
-        return tuple(int(v) for v in base)
-    grey = rng.uniform(0, 255)
-    return tuple(int(np.clip(grey + rng.normal(0, 20), 0, 255)) for _ in range(3))
+        hsv = np.array([[[rng.uniform(0, 180), rng.uniform(150, 255), rng.uniform(120, 255)]]], np.uint8)
+        red, green, blue = (int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
+    elif kind < 0.6:  # skin tones and browns: what the model most easily calls a person
+        red, green, blue = int(rng.uniform(120, 240)), int(rng.uniform(80, 190)), int(rng.uniform(60, 160))
+    else:
+        grey = rng.uniform(0, 255)
+        red, green, blue = (int(np.clip(grey + rng.normal(0, 20), 0, 255)) for _ in range(3))
+    return red, green, blue
 
 
 def _box(height: int, width: int, rng: np.random.Generator, size: tuple[float, float]) -> tuple[int, int, int, int]:
@@ -228,7 +228,7 @@ def paste_clutter(
     cover = np.zeros((height, width), np.uint8)
     CLUTTER[int(rng.integers(len(CLUTTER)))](layer, cover, rng, texture_source)
     sigma = rng.uniform(0.5, 1.5)
-    layer = cv2.GaussianBlur(layer, (0, 0), sigma)
+    layer = np.asarray(cv2.GaussianBlur(layer, (0, 0), sigma), np.uint8)
     coverage = cv2.GaussianBlur(cover.astype(np.float32) / 255.0, (0, 0), sigma)
     alpha = (coverage * (1.0 - mask))[:, :, None]
     blended = layer.astype(np.float32) * alpha + image.astype(np.float32) * (1.0 - alpha)

@@ -409,3 +409,19 @@ def test_stream_closes_the_source_when_the_model_cannot_load(capsys, monkeypatch
     monkeypatch.setattr(commands, "load_segmenter", no_model)
     code, _, err = _run_cli(capsys, "stream", "--source", "test", "--duration", "1")
     assert code == 2 and "model weights not found" in err and camera.closed
+
+
+def test_an_unusable_gpu_is_named_in_one_line_and_cuda_asked_for_is_exit_2(
+    capsys, monkeypatch, short_clip: Path, tmp_path: Path
+) -> None:
+    from segmentation import CudaStatus
+    from segmentation.inference import loading
+
+    reason = "this PyTorch build has no kernels for the GeForce GTX 1080 (sm_61)"
+    monkeypatch.setattr(loading, "probe_cuda", lambda: CudaStatus(False, reason, present=True))
+    code, out, err = _run_cli(capsys, "process", str(short_clip), str(tmp_path / "out.mp4"))
+    assert code == 0 and f"greenroom: note: the GPU is not used: {reason}" in err.splitlines()
+    assert "model: " in out and "(cpu, " in out
+    code, _, err = _run_cli(capsys, "process", str(short_clip), str(tmp_path / "again.mp4"), "--device", "cuda")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"device 'cuda' cannot be used: {reason}" in err and "Traceback" not in err

@@ -78,6 +78,7 @@ class TrainConfig:
     footage_stills_weight: float = 0.0  # the footage's photos with RVM's still alpha; 0 leaves them out
     clutter_probability: float = 0.0  # share of samples with a hard negative drawn behind the people (clutter.py)
     label_cache: Path = _REPO_ROOT / "runs" / "label_cache"  # teacher labels, computed once and shared by runs
+    data_pack: Path | None = None  # train from a compact copy of the material (training/pack.py) instead
     max_image_side: int = 640
 
 
@@ -97,7 +98,7 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         if field.name == "resume":
             parser.add_argument(flag, action="store_true", help="continue from run_dir/last.pt")
             continue
-        kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path}[
+        kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path, "Path | None": Path}[
             field.type if isinstance(field.type, str) else field.type.__name__
         ]
         parser.add_argument(

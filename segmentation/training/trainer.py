@@ -26,11 +26,12 @@ from tqdm import tqdm
 
 from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
 from segmentation.training.config import TrainConfig, config_to_dict
-from segmentation.training.dataset import MixtureWeights, TrainingMixture
+from segmentation.training.dataset import MixtureWeights, TrainingMaterial, TrainingMixture
 from segmentation.training.ema import WeightEma
 from segmentation.training.losses import consistency_loss, recapture, segmentation_loss
 from segmentation.training.material import FootageLabelling, build_material
 from segmentation.training.plot import plot_curves
+from segmentation.training.sources import LabelledImage
 from segmentation.training.validation import validate
 
 LOG_FIELDS = ("step", "seconds", "lr", "loss", "val_iou", "val_boundary_f")
@@ -72,6 +73,35 @@ def _lr_factor(step: int, config: TrainConfig) -> float:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
     return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def training_material(config: TrainConfig) -> tuple[TrainingMaterial, list[LabelledImage]]:
+    """``(material, validation_photos)``: from ``config.data_pack`` when given (``pack.py``), else built from the data
+    folder with the config's teacher labels (cached in ``config.label_cache``)."""
+    if config.data_pack is not None:
+        from segmentation.training.pack import read_pack
+
+        return read_pack(config.data_pack)
+    footage = None
+    if config.footage_every_nth_frame > 0:
+        footage = FootageLabelling(
+            keep_every=config.footage_every_nth_frame,
+            frame_step=config.footage_frame_step,
+            max_frames=config.footage_max_frames,
+            max_side=config.footage_max_side,
+            weight=config.footage_weight,
+        )
+    return build_material(
+        config.data_root,
+        val_fraction=config.val_fraction,
+        max_side=config.max_image_side,
+        skip_reviewed=config.skip_reviewed_labels,
+        cache_dir=config.label_cache,
+        distill_every=config.distill_every_nth_frame,
+        footage=footage,
+        footage_stills_weight=config.footage_stills_weight,
+        teacher=config.teacher,
+    )
 
 
 def build_model(config: TrainConfig) -> DeepLabV3Plus:
@@ -127,25 +157,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     use_amp = device.type == "cuda"
     config.run_dir.mkdir(parents=True, exist_ok=True)
 
-    material, validation_photos = build_material(
-        config.data_root,
-        val_fraction=config.val_fraction,
-        max_side=config.max_image_side,
-        skip_reviewed=config.skip_reviewed_labels,
-        cache_dir=config.label_cache,
-        distill_every=config.distill_every_nth_frame,
-        footage=FootageLabelling(
-            keep_every=config.footage_every_nth_frame,
-            frame_step=config.footage_frame_step,
-            max_frames=config.footage_max_frames,
-            max_side=config.footage_max_side,
-            weight=config.footage_weight,
-        )
-        if config.footage_every_nth_frame > 0
-        else None,
-        footage_stills_weight=config.footage_stills_weight,
-        teacher=config.teacher,
-    )
+    material, validation_photos = training_material(config)
     model = build_model(config)
     if config.sync_batchnorm and world_size > 1:  # BatchNorm statistics over the whole batch of all processes
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)

@@ -130,6 +130,12 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--mirror", action="store_true", help="flip the image horizontally")
     parser.add_argument(
+        "--only-me",
+        action="store_true",
+        help="keep only the main person (largest, nearest the centre, then followed); everyone else gets the "
+        "background",
+    )
+    parser.add_argument(
         "--quality",
         choices=[mode.value for mode in QualityMode],
         default="adaptive",

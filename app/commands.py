@@ -45,6 +45,7 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
         smoothing=args.smoothing,
         quality=QualityMode(args.quality),
         target_fps=getattr(args, "fps", 30.0),
+        only_me=args.only_me,
     )
     background = make_background(settings.background)
     if background is not None:

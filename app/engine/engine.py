@@ -235,6 +235,11 @@ class Engine:
             else:
                 self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.RENDER, "segmentation is working again"))
             self._last_error = failsafe_error
+        only_me = self._renderer.only_me_state or ""
+        if only_me != self.stats.only_me:
+            self.stats.only_me = only_me
+            if only_me:
+                self._on_event(EngineEvent(EventKind.INFO, EventSource.RENDER, f"only me: {only_me}"))
         level = self._renderer.level
         if level is not None:
             mode = settings.quality.value

@@ -104,6 +104,21 @@ class ProcessSummary:
         )
 
 
+class _VideoClock:
+    """Seconds of video segmented so far: the clock of time-based decisions (when "Only me" gives up waiting for the
+    main person), so that they follow the video and not how fast this machine processes it."""
+
+    def __init__(self, fps: float) -> None:
+        self._frame_seconds = 1.0 / fps if fps > 0 else 1.0 / 30.0
+        self.now = 0.0
+
+    def advance(self) -> None:
+        self.now += self._frame_seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class StageStuckError(RuntimeError):
     """A stage of ``process_video`` (decoder, model, compositor or encoder) made no progress for
     ``STALL_SECONDS``: it is stuck in native code. Nothing is written; the message names the stage."""
@@ -168,7 +183,8 @@ def process_video(
     except BaseException:
         source.close()
         raise
-    renderer = FrameRenderer(segmenter, use_guard=False)
+    video_clock = _VideoClock(source.fps)
+    renderer = FrameRenderer(segmenter, use_guard=False, clock=video_clock)
     stats = PipelineStats(window=None)
     decoded: queue.Queue = queue.Queue(_QUEUE_DEPTH)
     masked: queue.Queue = queue.Queue(_QUEUE_DEPTH)
@@ -257,6 +273,7 @@ def process_video(
             item = take(decoded)  # _END at the end of the input, or once a stage failed (it cancels the run)
             if item is _END or not put(masked, renderer.segment(cast(np.ndarray, item), settings)):
                 break
+            video_clock.advance()
             frames += 1
             progress.mark()
             if on_progress is not None:

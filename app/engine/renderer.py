@@ -8,6 +8,7 @@ when there is none of the right size, a heavily blurred frame.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from app.engine.backgrounds import Background, BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
 from app.engine.guard import SegmentationError, SegmentationGuard, describe_failure
+from app.engine.only_me import LockState, MainPersonFilter
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
@@ -53,11 +55,22 @@ class Masked:
 class FrameRenderer:
     """Holds the per-stream state (smoother, background, last good frame, adaptive quality)."""
 
-    def __init__(self, segmenter: Segmenter, *, stall_timeout: float = 0.5, use_guard: bool = True) -> None:
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        *,
+        stall_timeout: float = 0.5,
+        use_guard: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``clock``: seconds for time-based decisions ("Only me" waiting for the main person to come back); a video
+        being processed passes its own time."""
         self.segmenter = segmenter
         self.quality = AdaptiveQuality()
         self._guard = SegmentationGuard(stall_timeout) if use_guard else None
         self._smoother = TemporalSmoother()
+        self._only_me = MainPersonFilter(clock)
+        self.only_me_state: LockState | None = None  # None while "Only me" is off
         self._upsample = GuidedUpsampler()
         self._composite = Compositor()
         self._background_spec: BackgroundSpec | None = None
@@ -153,10 +166,26 @@ class FrameRenderer:
         timings["segment"] = time.perf_counter() - started
         step = time.perf_counter()
         small_grey = to_grey(small)
+        raw = mask
         mask = self._smoother(mask, small_grey, settings.smoothing)
+        mask = self._keep_only_me(raw, mask, settings.only_me, new_mask)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
         return Masked(rgb, small_grey, mask, timings, started, new_mask)
+
+    def _keep_only_me(self, raw: np.ndarray, smoothed: np.ndarray, only_me: bool, new_mask: bool) -> np.ndarray:
+        """With "Only me" on, the smoothed mask with everyone but the main person removed (``only_me.py``); turning
+        it on starts a new search. Frames that reuse a mask reuse its filtered form as it is."""
+        if not only_me:
+            self.only_me_state = None
+            return smoothed
+        if self.only_me_state is None:
+            self._only_me.reset()
+        if new_mask or self.only_me_state is None:
+            result = self._only_me.filter(raw, smoothed)
+            self.only_me_state = result.state
+            return result.mask
+        return smoothed
 
     def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
         """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""

@@ -120,7 +120,8 @@ class RenderSettings:
     - ``threshold`` in [0, 1]: where the soft mask is centred (0.5 = the model's own decision boundary);
     - ``feather`` in [0, 1]: softness of the edge (0 = hard cut, 1 = wide soft edge);
     - ``smoothing`` in [0, 1]: temporal smoothing strength on still edges (0 = none);
-    - ``target_fps``: what the adaptive mode holds, and the pace of the virtual camera.
+    - ``target_fps``: what the adaptive mode holds, and the pace of the virtual camera;
+    - ``only_me``: keep only the main person and give everyone else the background (``only_me.py``).
     """
 
     background: BackgroundSpec = field(default_factory=BackgroundSpec)
@@ -130,6 +131,7 @@ class RenderSettings:
     smoothing: float = 0.7
     quality: QualityMode = QualityMode.ADAPTIVE
     target_fps: float = 30.0
+    only_me: bool = False
 
     def __post_init__(self) -> None:
         for name in ("threshold", "feather", "smoothing"):

@@ -28,6 +28,7 @@ class StatsSnapshot:
     frames: int = 0
     latency: StageStats = StageStats(0.0, 0.0)
     quality: str = ""
+    only_me: str = ""  # "locked" or "searching" while "Only me" is on, else empty
 
     def summary(self) -> str:
         """One line such as ``29.8 fps, latency 41/55 ms (p50/p95), dropped 3``."""
@@ -49,6 +50,7 @@ class PipelineStats:
         self._output_times: deque[float] = deque(maxlen=window)
         self._frames = 0
         self.quality = ""
+        self.only_me = ""
 
     def record_stage(self, name: str, seconds: float) -> None:
         with self._lock:
@@ -75,7 +77,7 @@ class PipelineStats:
             times = list(self._output_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
             latency = percentiles(self._latencies) if self._latencies else StageStats(0.0, 0.0)
-            return StatsSnapshot(fps, stages, dropped, self._frames, latency, self.quality)
+            return StatsSnapshot(fps, stages, dropped, self._frames, latency, self.quality, self.only_me)
 
     def all_stage_samples(self) -> dict[str, list[float]]:
         with self._lock:

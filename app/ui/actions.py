@@ -25,6 +25,7 @@ class WindowActions:
     remove_background: QAction
     mirror: QAction
     mask_view: QAction
+    only_me: QAction
     record: QAction
     virtual_camera: QAction
     quit: QAction
@@ -38,6 +39,7 @@ class WindowActions:
             self.remove_background,
             self.mirror,
             self.mask_view,
+            self.only_me,
             self.record,
             self.virtual_camera,
             self.quit,
@@ -64,6 +66,7 @@ def create_actions(window: QMainWindow) -> WindowActions:
         remove_background=_action(window, REMOVE_TEXT, QKeySequence.StandardKey.Delete),
         mirror=_action(window, "Mirror", "M"),
         mask_view=_action(window, "Mask view", "K"),
+        only_me=_action(window, "Only me", "O"),
         record=_action(window, "Record on/off", "R"),
         virtual_camera=_action(window, "Virtual camera on/off", "V"),
         quit=_action(window, "Quit", "Ctrl+Q"),
@@ -77,7 +80,14 @@ def create_actions(window: QMainWindow) -> WindowActions:
     file_menu.addSeparator()
     file_menu.addAction(actions.quit)
     view_menu = menus.addMenu("&View")
-    for action in (actions.next_background, actions.previous_background, actions.mirror, actions.mask_view):
+    view_actions = (
+        actions.next_background,
+        actions.previous_background,
+        actions.mirror,
+        actions.mask_view,
+        actions.only_me,
+    )
+    for action in view_actions:
         view_menu.addAction(action)
     stream_menu = menus.addMenu("&Stream")
     stream_menu.addAction(actions.record)

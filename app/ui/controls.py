@@ -1,4 +1,5 @@
-"""Render controls (mirror, mask view, threshold, feather, smoothing, quality mode) and the compute device picker.
+"""Render controls (mirror, mask view, only me, threshold, feather, smoothing, quality mode) and the compute device
+picker.
 
 The panel never talks to the engine: it emits ``changed`` and the window asks ``apply_to(settings)`` for a new
 frozen ``RenderSettings`` built with ``dataclasses.replace``, which it hands to the engine whole.
@@ -36,6 +37,14 @@ class ControlsPanel(QWidget):
         self.mirror.setToolTip("Flip the picture left to right (M)")
         self.mask_view = QCheckBox("Mask view")
         self.mask_view.setToolTip("Show the person mask in grey to check the edges (K)")
+        self.only_me = QCheckBox("Only me")
+        self.only_me.setToolTip(
+            "Keep only the person at the camera (the largest, nearest the centre, then followed); everyone else gets "
+            "the background. Someone touching you shows with you (O)"
+        )
+        self.lock_state = QLabel("")
+        self.lock_state.setObjectName("hint")
+        self.lock_state.setToolTip("Only me: locked on the main person, or searching for them")
         self.threshold = UnitSlider("Where the edge sits: higher keeps less of you (0.5 = the model's own choice)")
         self.feather = UnitSlider("Edge softness: 0 is a hard cut, 1 a wide soft edge")
         self.smoothing = UnitSlider("Steadies still edges over time: 0 is off")
@@ -55,6 +64,8 @@ class ControlsPanel(QWidget):
         toggles = QHBoxLayout()
         toggles.addWidget(self.mirror)
         toggles.addWidget(self.mask_view)
+        toggles.addWidget(self.only_me)
+        toggles.addWidget(self.lock_state)
         toggles.addStretch(1)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
@@ -68,8 +79,9 @@ class ControlsPanel(QWidget):
         form.addRow("", self.in_use)
 
         self.load_from(RenderSettings())
-        for checkbox in (self.mirror, self.mask_view):
+        for checkbox in (self.mirror, self.mask_view, self.only_me):
             checkbox.toggled.connect(self.changed)
+        self.only_me.toggled.connect(lambda on: self.show_lock_state("searching" if on else ""))
         for slider in (self.threshold, self.feather, self.smoothing):
             slider.slider.valueChanged.connect(self.changed)
         self.quality.currentIndexChanged.connect(self.changed)
@@ -81,6 +93,7 @@ class ControlsPanel(QWidget):
         return dataclasses.replace(
             settings,
             mirror=self.mirror.isChecked(),
+            only_me=self.only_me.isChecked(),
             threshold=self.threshold.value(),
             feather=self.feather.value(),
             smoothing=self.smoothing.value(),
@@ -90,11 +103,20 @@ class ControlsPanel(QWidget):
     def load_from(self, settings: RenderSettings) -> None:
         """Show ``settings`` without emitting ``changed``."""
         self.blockSignals(True)
-        widgets = (self.mirror, self.threshold.slider, self.feather.slider, self.smoothing.slider, self.quality)
+        widgets = (
+            self.mirror,
+            self.only_me,
+            self.threshold.slider,
+            self.feather.slider,
+            self.smoothing.slider,
+            self.quality,
+        )
         for widget in widgets:
             widget.blockSignals(True)
         try:
             self.mirror.setChecked(settings.mirror)
+            self.only_me.setChecked(settings.only_me)
+            self.show_lock_state("searching" if settings.only_me else "")
             self.threshold.set_value(settings.threshold)
             self.feather.set_value(settings.feather)
             self.smoothing.set_value(settings.smoothing)
@@ -103,6 +125,11 @@ class ControlsPanel(QWidget):
             for widget in widgets:
                 widget.blockSignals(False)
             self.blockSignals(False)
+
+    def show_lock_state(self, state: str) -> None:
+        """The "Only me" indicator: ``locked`` (a dot and the word), ``searching``, or nothing while it is off."""
+        marks = {"locked": "\N{BLACK CIRCLE} locked", "searching": "\N{WHITE CIRCLE} searching\N{HORIZONTAL ELLIPSIS}"}
+        self.lock_state.setText(marks.get(state, "") if self.only_me.isChecked() else "")
 
     # --- compute device -----------------------------------------------------------------------------------------
     def set_cuda_available(self, available: bool) -> None:

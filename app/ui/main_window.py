@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.window_actions.previous_background.triggered.connect(lambda: self.gallery.step(-1))
         self.window_actions.remove_background.triggered.connect(self._remove_background)
         self.window_actions.mirror.triggered.connect(self.controls.mirror.toggle)
+        self.window_actions.only_me.triggered.connect(self.controls.only_me.toggle)
         self.window_actions.mask_view.triggered.connect(self.controls.mask_view.toggle)
         self.window_actions.virtual_camera.triggered.connect(self.output_panel.virtual_camera.toggle)
         self.window_actions.record.triggered.connect(self.output_panel.record.toggle)
@@ -314,7 +315,10 @@ class MainWindow(QMainWindow):
             self.preview.show_frame(frame.rgb, frame.captured_at)
 
     def _refresh_status(self) -> None:
-        self.status.show_snapshot(None if self.preview.signal_lost else self.session.snapshot())
+        snapshot = self.session.snapshot()
+        self.status.show_snapshot(None if self.preview.signal_lost else snapshot)
+        if snapshot is not None and snapshot.only_me:
+            self.controls.show_lock_state(snapshot.only_me)
         self.outputs.refresh_recording_time()
         if self.session.streaming:
             self.source_panel.show_description(self.session.source_description)

@@ -107,6 +107,7 @@ class SettingsStore:
             return RenderSettings(
                 background=self.background(),
                 mirror=self._bool("render/mirror", defaults.mirror),
+                only_me=self._bool("render/only_me", defaults.only_me),
                 threshold=float(self._settings.value("render/threshold", defaults.threshold)),
                 feather=float(self._settings.value("render/feather", defaults.feather)),
                 smoothing=float(self._settings.value("render/smoothing", defaults.smoothing)),
@@ -117,6 +118,7 @@ class SettingsStore:
 
     def save_render_settings(self, settings: RenderSettings) -> None:
         self._settings.setValue("render/mirror", settings.mirror)
+        self._settings.setValue("render/only_me", settings.only_me)
         self._settings.setValue("render/threshold", settings.threshold)
         self._settings.setValue("render/feather", settings.feather)
         self._settings.setValue("render/smoothing", settings.smoothing)

@@ -222,6 +222,12 @@ def test_keyboard_shortcuts_drive_the_common_actions(open_window, qtbot):
     assert window.controls.mirror.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_K)
     assert window.controls.mask_view.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    assert window.controls.only_me.isChecked() and window.render_settings.only_me
+    assert "O" in window.shortcut_hint.text() and "Only me" in window.shortcut_hint.text()
+    qtbot.waitUntil(
+        lambda: "locked" in window.controls.lock_state.text() or "searching" in window.controls.lock_state.text()
+    )
     qtbot.keyClick(window, Qt.Key.Key_V)  # no virtual camera here: the switch says why and stays off
     assert window.output_panel.virtual_camera_state.text() != "Off"
     assert not window.output_panel.virtual_camera.isChecked()
@@ -262,6 +268,7 @@ def test_settings_persist_between_runs(open_window, qtbot, store, services, fram
     window.controls.threshold.slider.setValue(70)
     window.controls.quality.setCurrentIndex(window.controls.quality.findData(QualityMode.QUALITY))
     window.controls.mask_view.click()
+    window.controls.only_me.click()
     porch = next(spec for spec in window.gallery.specs() if spec.path is not None and spec.path.stem == "porch")
     window.gallery.select(porch)
     window.gallery.background_chosen.emit(porch)
@@ -273,6 +280,7 @@ def test_settings_persist_between_runs(open_window, qtbot, store, services, fram
     assert again.render_settings == chosen
     assert again.gallery.current() == porch and again.controls.mask_view.isChecked()
     assert again.controls.mirror.isChecked() and again.controls.threshold.value() == pytest.approx(0.7)
+    assert again.controls.only_me.isChecked() and again.render_settings.only_me
     assert store.last_source().kind is SourceKind.TEST_PATTERN
     assert again.height() == 700  # the width is fitted to the offscreen screen, 800 px: less than the window needs
     qtbot.waitUntil(lambda: again.session.streaming, timeout=10_000)

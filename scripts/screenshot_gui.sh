@@ -5,7 +5,8 @@
 #   scripts/screenshot_gui.sh docs/screenshot.png --source assets/demo/demo-desk-960x540.mp4
 #
 # Environment: PYTHON (default .venv/bin/python), SETTLE_SECONDS (time for frames to flow before the shot,
-# default 8), SCREEN_SIZE (default 1440x900), GREENROOM_MODEL (another model spec, see segmentation/weights.py).
+# default 8), SCREEN_SIZE (default 1440x900), GREENROOM_MODEL (another model spec, see segmentation/weights.py),
+# PRESS_KEYS (keys to press once the window is up, as xdotool names them, for example "o" to turn on Only me).
 # The app runs with a throw-away settings folder, so the shot never depends on (or changes) your own settings.
 # Exit codes: 0 done; 1 the window never appeared, or did not close and exit within 5 s; 3 tools missing.
 set -euo pipefail
@@ -72,6 +73,13 @@ if [ -z "$window" ]; then
     exit 1
 fi
 
+if [ -n "${PRESS_KEYS:-}" ]; then
+    sleep 2
+    xdotool windowfocus --sync "$window" 2>/dev/null || true
+    for key in $PRESS_KEYS; do
+        xdotool key --window "$window" "$key"
+    done
+fi
 sleep "$settle"
 mkdir -p "$(dirname "$output")"
 import -window "$window" "$output"

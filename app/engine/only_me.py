@@ -168,10 +168,11 @@ class MainPersonFilter:
 
 
 def _widen(region: np.ndarray, share: float) -> np.ndarray:
-    """``region`` grown by ``share`` of its width in every direction."""
+    """``region`` grown by ``share`` of its width in every direction (a square neighbourhood: OpenCV dilates with a
+    rectangle in two 1-D passes, several times faster than with a disc)."""
     radius = max(1, round(share * region.shape[1]))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(region.astype(np.uint8), kernel).astype(bool)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(region.view(np.uint8), kernel).view(bool)
 
 
 def _share_inside(component: np.ndarray, band: np.ndarray) -> float:
@@ -183,5 +184,5 @@ def _share_inside(component: np.ndarray, band: np.ndarray) -> float:
 def _keep_region(mask: np.ndarray, region: np.ndarray) -> np.ndarray:
     """``mask`` where it belongs to ``region`` (the region and its soft edge, ``EDGE_PX`` around it), else 0."""
     kernel = np.ones((2 * EDGE_PX + 1, 2 * EDGE_PX + 1), np.uint8)
-    support = cv2.dilate(region.astype(np.uint8), kernel).astype(bool)
-    return np.where(support, mask, 0.0).astype(np.float32)
+    support = cv2.dilate(region.view(np.uint8), kernel)
+    return cv2.multiply(mask, support, dtype=cv2.CV_32F)

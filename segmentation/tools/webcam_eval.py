@@ -32,6 +32,7 @@ from segmentation.data_root import default_data_root
 from segmentation.metrics import boundary_f_score, iou
 from segmentation.training.rvm_teacher import RobustVideoMatting, cached_clip_alphas
 from segmentation.training.sources import held_out_footage
+from segmentation.weights import load_spec
 
 STEADY_REFERENCE = 0.02  # alpha: the reference changed by less than this between two frames
 MAX_SIDE = 640  # the footage is at most 640 px; frames are read at that size or smaller
@@ -172,8 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     models: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
     for spec in args.spec or [None]:
         segmenter = load_segmenter(device="cpu", spec_path=spec)
+        name = segmenter.info.model_name
+        if spec is not None and len({path.resolve() for path in args.spec}) > len(
+            {load_spec(p).name for p in args.spec}
+        ):
+            name = f"{name} ({spec.parent.name})"  # two specs of one name: tell them apart by their folders
         for budget in args.pixel_budget or [None]:
-            label = segmenter.info.model_name if budget is None else f"{segmenter.info.model_name} @{budget} px"
+            label = name if budget is None else f"{name} @{budget} px"
             models[label] = partial(segmenter, pixel_budget=budget)
     if not args.no_mediapipe:
         from segmentation.peers.mediapipe import MediaPipeSelfie

@@ -425,3 +425,11 @@ def test_an_unusable_gpu_is_named_in_one_line_and_cuda_asked_for_is_exit_2(
     code, _, err = _run_cli(capsys, "process", str(short_clip), str(tmp_path / "again.mp4"), "--device", "cuda")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"device 'cuda' cannot be used: {reason}" in err and "Traceback" not in err
+
+
+def test_only_me_is_an_option_of_process_and_stream() -> None:
+    from app.commands import render_settings_from
+
+    for command in (["process", "in.mp4", "out.mp4"], ["stream"]):
+        assert render_settings_from(build_parser().parse_args([*command, "--only-me"])).only_me
+        assert not render_settings_from(build_parser().parse_args(command)).only_me

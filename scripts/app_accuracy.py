@@ -17,7 +17,7 @@ import numpy as np
 from app.engine.refine import GuidedUpsampler, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
-from segmentation.inference.preprocess import resize_for_model, upsample_mask
+from segmentation.inference.preprocess import upsample_mask
 from segmentation.metrics import boundary_f_score, iou
 from segmentation.training.config import TrainConfig, default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
@@ -42,11 +42,10 @@ def main() -> None:
     print(f"{len(items)} held-out photos, model {segmenter.info.model_name} on {segmenter.info.backend}")
     print(f"{'input pixels':<14}{'raw IoU':>9}{'raw BF':>9}{'app IoU':>9}{'app BF':>9}   (without the reviewed masks)")
     for budget in args.budgets:
-        segmenter.pixel_budget = budget
         scores: dict[str, tuple[float, float, float, float]] = {}
         for item in items:
-            small = resize_for_model(item.rgb, budget)
-            probability = segmenter.at_input_size(small)
+            low = segmenter.infer(item.rgb, budget)
+            small, probability = low.small, low.mask
             raw = upsample_mask(probability, item.rgb.shape[1], item.rgb.shape[0])  # what segmenter(rgb) returns
             alpha = upsample(
                 probability, to_grey(small), to_grey(item.rgb), threshold=args.threshold, feather=args.feather

@@ -12,7 +12,7 @@ from app.assets import demo_clip
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
-from segmentation.inference.preprocess import resize_for_model, upsample_mask
+from segmentation.inference.preprocess import upsample_mask
 from segmentation.metrics import static_flicker
 from segmentation.training.sources import video_frames
 
@@ -30,8 +30,8 @@ def main() -> None:
     frames = video_frames(demo_clip(), 1, 100_000)[: args.frames]
     raw, in_app = [], []
     for rgb in frames:
-        small = resize_for_model(rgb, segmenter.pixel_budget)
-        mask = segmenter.at_input_size(small)
+        low = segmenter.infer(rgb)
+        small, mask = low.small, low.mask
         raw.append(upsample_mask(mask, rgb.shape[1], rgb.shape[0]))  # what segmenter(rgb) returns, without a rerun
         small_grey = to_grey(small)
         smoothed = smoother(mask, small_grey, args.smoothing)

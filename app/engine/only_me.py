@@ -13,7 +13,8 @@ Per frame (``filter(raw, smoothed)``):
 3. Locked: a region matches when most of it (``KEEP_OVERLAP``) lies where the main person was in the previous
    frame, widened by ``MOVEMENT_SHARE`` of the picture's width to allow for movement. Of the matches, the main
    person is the one nearest to where they were when last seen alone (the anchor); other matches are kept only if
-   they are small beside it (a hand or an arm the mask cut off, less than ``PART_SHARE`` of its area). Someone who
+   they are small beside it and touch its edge (a hand or an arm the mask cut off: less than ``PART_SHARE`` of its
+   area, mostly within ``PART_REACH_SHARE`` of the picture's width of it). Someone who
    touches or overlaps the main person is one region with them and is kept while they touch (the mask cannot tell
    them apart); when they step apart, the anchor decides who the main person is, and the other is removed. Someone
    who only passes close by is a region of their own, mostly outside that band: they never join, and cannot take the
@@ -43,7 +44,8 @@ KEEP_OVERLAP = 0.5  # a region joins the main person when this share of it lies 
 MOVEMENT_SHARE = 0.06  # how far (share of the picture's width) the main person may move between two frames
 REACQUIRE_SECONDS = 2.0  # after this long without the main person, the best person anywhere takes the lock
 EDGE_PX = 2  # soft edge pixels this close to a kept region keep their value (low-resolution pixels)
-PART_SHARE = 0.3  # a second matching region smaller than this share of the main one is part of them (a hand)
+PART_SHARE = 0.3  # a second matching region smaller than this share of the main one is part of them (a hand)...
+PART_REACH_SHARE = 0.03  # ...if it also lies mostly this close to them (share of the picture's width)
 MERGE_GROWTH = 1.4  # a main region this much larger than the person alone has someone touching them
 MERGE_PATIENCE = 45  # frames after which a larger region is taken as the person's new size (they came closer)
 
@@ -129,8 +131,13 @@ class MainPersonFilter:
         anchor = self._anchor if self._anchor is not None else centroids[matches[0]]
         main = min(matches, key=lambda label: float(np.hypot(*(centroids[label] - anchor))))
         self._remember_alone(centroids[main], float(areas[main - 1]))
+        reach = _widen(labels == main, PART_REACH_SHARE)
         return [main] + [
-            label for label in matches if label != main and areas[label - 1] < PART_SHARE * areas[main - 1]
+            label
+            for label in matches
+            if label != main
+            and areas[label - 1] < PART_SHARE * areas[main - 1]
+            and _share_inside(labels == label, reach) >= KEEP_OVERLAP
         ]
 
     def _acquire(

@@ -3,7 +3,8 @@
 ``write_clip(path, main, bystander_x)`` renders frames of 640x360: a still room (a shipped background picture), the
 main person standing near the centre (swaying a little), and a bystander (a smaller person, further back) whose
 horizontal centre in each frame is ``bystander_x[i]`` (None: not in view). Returns, per frame, the main person's and
-the bystander's own masks ((H, W) bool: where each is visible; the main person is in front).
+the bystander's own masks ((H, W) bool: where each is visible; the main person is in front). ``main_x`` moves the
+main person (None in a frame: out of view).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _paste(frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, centre_x: int,
 
 
 def write_clip(
-    path: Path, main: Path, bystander: Path, bystander_x: list[int | None], main_x: list[int] | None = None
+    path: Path, main: Path, bystander: Path, bystander_x: list[int | None], main_x: list[int | None] | None = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     room = cv2.cvtColor(
         cv2.resize(cv2.imread(str(ROOM)), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
@@ -58,7 +59,10 @@ def write_clip(
             _paste(frame, other_rgb, other_alpha, x, 330) if x is not None else np.zeros((HEIGHT, WIDTH), np.float32)
         )
         centre = main_x[index] if main_x is not None else WIDTH // 2 + round(6 * np.sin(index / 5))
-        person = _paste(frame, main_rgb, main_alpha, centre, HEIGHT + 10)
+        if centre is None:  # the main person is out of the frame
+            person = np.zeros((HEIGHT, WIDTH), np.float32)
+        else:
+            person = _paste(frame, main_rgb, main_alpha, centre, HEIGHT + 10)
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         truth.append((person >= 0.5, (other >= 0.5) & (person < 0.5)))
     writer.release()

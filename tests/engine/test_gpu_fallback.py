@@ -45,6 +45,16 @@ def _gpu_segmenter(backend: FailingGpu) -> Segmenter:
     return Segmenter(backend, BackendInfo(backend="torch", device="cuda", precision="float16", model_name="gpu"))
 
 
+def _failing_gpu_engine(good_calls: int, events: list[EngineEvent], cpu_fallback) -> Engine:
+    """An engine on a fake camera whose GPU segmenter fails after ``good_calls`` calls."""
+    return Engine(
+        _gpu_segmenter(FailingGpu(good_calls, RuntimeError(CUDA_ERROR))),
+        on_event=events.append,
+        source_opener=lambda spec: FakeCamera(fps=60),
+        cpu_fallback=cpu_fallback,
+    )
+
+
 def _stream_until(engine: Engine, events: list[EngineEvent], done, seconds: float = 15.0) -> list:
     """Output frames seen until ``done(events)`` (or ``seconds``), polled every 5 ms."""
     seen = []
@@ -76,12 +86,7 @@ def test_a_gpu_failing_mid_stream_hands_the_stream_to_the_cpu_and_says_so() -> N
         loads.append(time.monotonic())
         return faulty_segmenter(FaultyBackend(0.0, bad_calls=set()))
 
-    engine = Engine(
-        _gpu_segmenter(FailingGpu(5, RuntimeError(CUDA_ERROR))),
-        on_event=events.append,
-        source_opener=lambda spec: FakeCamera(fps=60),
-        cpu_fallback=cpu_fallback,
-    )
+    engine = _failing_gpu_engine(5, events, cpu_fallback)
     seen = _stream_until(
         engine, events, lambda events: any(kind is EventKind.RECOVERED for kind, _ in _model_events(events))
     )
@@ -115,12 +120,7 @@ def test_when_the_cpu_cannot_load_either_the_user_is_told_and_frames_stay_safe()
     def cpu_fallback() -> Segmenter:
         raise OSError("model file vanished")
 
-    engine = Engine(
-        _gpu_segmenter(FailingGpu(2, RuntimeError(CUDA_ERROR))),
-        on_event=events.append,
-        source_opener=lambda spec: FakeCamera(fps=60),
-        cpu_fallback=cpu_fallback,
-    )
+    engine = _failing_gpu_engine(2, events, cpu_fallback)
     seen = _stream_until(
         engine, events, lambda events: any(e.kind is EventKind.ERROR for e in events if e.source == EventSource.MODEL)
     )

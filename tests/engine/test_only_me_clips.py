@@ -65,3 +65,30 @@ def test_a_bystander_is_hidden_and_the_main_person_kept(people, tmp_path: Path) 
     iou_plain = np.mean([_iou(mask & ~other, person) for mask, (person, other) in zip(plain, truth, strict=True)])
     iou_only_me = np.mean([_iou(mask & ~other, person) for mask, (person, other) in zip(only_me, truth, strict=True)])
     assert iou_only_me >= iou_plain - 0.01
+
+
+def test_a_bystander_passing_right_behind_is_hidden_once_they_are_apart(people, tmp_path: Path) -> None:
+    main, walker = people
+    path = list(range(700, -60, -16))  # across the whole frame, behind the main person
+    truth = write_clip(tmp_path / "clip.mp4", main, walker, path)
+    only_me = _run(tmp_path / "clip.mp4", tmp_path / "only-me.mp4", only_me=True)
+    apart = [index for index, x in enumerate(path) if abs(x - 320) > 150]  # well clear of the main person
+    bystander_pixels = sum(int(truth[index][1].sum()) for index in apart)
+    shown = sum(int((only_me[index] & truth[index][1]).sum()) for index in apart)
+    assert bystander_pixels > 0 and shown <= 0.02 * bystander_pixels
+    assert np.mean([_iou(mask & ~other, person) for mask, (person, other) in zip(only_me, truth, strict=True)]) > 0.8
+
+
+def test_when_the_main_person_leaves_the_bystander_stays_hidden_until_they_return(people, tmp_path: Path) -> None:
+    main, walker = people
+    frames = 50
+    main_x: list[int | None] = [320] * 15 + [None] * 20 + [320] * 15  # away for 0.67 s: less than the 2 s wait
+    truth = write_clip(tmp_path / "clip.mp4", main, walker, [120] * frames, main_x=main_x)
+    only_me = _run(tmp_path / "clip.mp4", tmp_path / "only-me.mp4", only_me=True)
+    away = range(18, 35)  # a few frames after leaving, while away
+    assert all(only_me[index].mean() < 0.005 for index in away)  # the background alone, not the bystander
+    back = range(40, frames)
+    assert np.mean([_iou(only_me[index] & ~truth[index][1], truth[index][0]) for index in back]) > 0.8
+    assert sum(int((only_me[index] & truth[index][1]).sum()) for index in back) <= 0.02 * sum(
+        int(truth[index][1].sum()) for index in back
+    )

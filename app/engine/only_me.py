@@ -92,11 +92,9 @@ class MainPersonFilter:
 
     def filter(self, raw: np.ndarray, smoothed: np.ndarray) -> OnlyMeResult:
         """Keep the main person of ``raw`` (this frame's model mask) in ``smoothed`` (the mask the app shows); both
-        (h, w) float32 in [0, 1] of one size. A change of size starts the search afresh."""
-        if self._region is not None and self._region.shape != raw.shape:
-            self.reset()
-        if self._last_seen is not None and self._last_seen.shape != raw.shape:
-            self._last_seen = None
+        (h, w) float32 in [0, 1] of one size. When the size changes (the adaptive mode moved to another input size),
+        what is known of the main person is scaled to it: the lock holds."""
+        self._rescale(raw.shape)
         count, labels, stats, centroids = cv2.connectedComponentsWithStats(
             (raw >= 0.5).astype(np.uint8), connectivity=8
         )
@@ -117,6 +115,24 @@ class MainPersonFilter:
             return OnlyMeResult(_keep_region(smoothed, region), self.state)
         self.state = LockState.SEARCHING
         return OnlyMeResult(np.zeros_like(smoothed), self.state)
+
+    def _rescale(self, shape: tuple[int, ...]) -> None:
+        """Scale the remembered regions, anchor and area to masks of ``shape`` (h, w)."""
+        known = self._region if self._region is not None else self._last_seen
+        if known is None or known.shape == shape:
+            return
+        old_height, old_width = known.shape
+        height, width = shape[:2]
+
+        def scaled(region: np.ndarray | None) -> np.ndarray | None:
+            if region is None:
+                return None
+            return cv2.resize(region.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).view(bool)
+
+        self._region, self._last_seen = scaled(self._region), scaled(self._last_seen)
+        if self._anchor is not None:
+            self._anchor = self._anchor * np.array([width / old_width, height / old_height])
+        self._alone_area *= (width * height) / (old_width * old_height)
 
     def _follow(self, labels: np.ndarray, candidates: list[int], areas: np.ndarray, centroids: np.ndarray) -> list[int]:
         """The main person's regions in this frame: of the regions lying mostly where they were, the one nearest the

@@ -6,6 +6,7 @@ frame = 1/30 s.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -111,13 +112,20 @@ def test_a_hand_the_mask_cut_off_stays_with_its_person() -> None:
     assert shown(masks[-1], hand) == 1.0
 
 
-def test_a_new_size_starts_the_search_again() -> None:
+def test_the_lock_holds_when_the_adaptive_mode_changes_the_input_size() -> None:
+    """A bystander larger and nearer the centre than the main person would win a new search: after the size change
+    the main person must still be the one kept."""
     only_me = MainPersonFilter(FrameClock())
-    only_me.filter(person(128), person(128))
-    small = np.zeros((96, 176), np.float32)
-    small[20:90, 70:110] = 1.0
+    main, bystander = person(60, width=30, height=80), person(150, width=60, height=130)
+    only_me.filter(main, main)  # locked on the main person, alone
+    both = scene(main, bystander)
+    assert shown(only_me.filter(both, both).mask, bystander) == 0.0
+    small = cv2.resize(both, (176, 96), interpolation=cv2.INTER_AREA)  # the ladder steps down
     result = only_me.filter(small, small)
-    assert result.state is LockState.LOCKED and result.mask.shape == (96, 176) and result.mask.max() == 1.0
+    small_main = cv2.resize(main, (176, 96), interpolation=cv2.INTER_AREA)
+    small_bystander = cv2.resize(bystander, (176, 96), interpolation=cv2.INTER_AREA)
+    assert result.state is LockState.LOCKED and result.mask.shape == (96, 176)
+    assert shown(result.mask, small_main) > 0.95 and shown(result.mask, small_bystander) == 0.0
 
 
 @pytest.mark.parametrize("value", [0.3, 0.0])

@@ -70,13 +70,15 @@ def write_pack(
     """Write ``material`` (long sides capped at ``max_side``) and the validation photos (at ``validation_max_side``,
     so that a run's validation figures stay comparable) to ``out``; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
+    cutouts: list[dict[str, str]] = []
+    backgrounds: list[str] = []
     manifest = {
         "version": PACK_VERSION,
         "hand_labelled": _labelled_entries(material.hand_labelled, out, "hand", max_side, quality),
         "teacher_labelled": _labelled_entries(material.teacher_labelled, out, "teacher", max_side, quality),
         "validation": _labelled_entries(validation, out, "validation", validation_max_side, quality),
-        "cutouts": [],
-        "backgrounds": [],
+        "cutouts": cutouts,
+        "backgrounds": backgrounds,
     }
     for index, (rgb, alpha) in enumerate(material.cutouts):
         small = cap_side(rgb, max_side)
@@ -84,13 +86,11 @@ def write_pack(
         # A cut-out's colour outside its alpha is never seen: PNG keeps the edge exact where JPEG would smear it.
         if not cv2.imwrite(str(out / f"cutout{index:04d}.png"), cv2.cvtColor(small, cv2.COLOR_RGB2BGR)):
             raise OSError(f"cannot write {out / f'cutout{index:04d}.png'}")
-        manifest["cutouts"].append(
+        cutouts.append(
             {"image": f"cutout{index:04d}.png", "alpha": _write_grey(out / f"cutout{index:04d}_alpha.png", small_alpha)}
         )
     for index, rgb in enumerate(material.backgrounds):
-        manifest["backgrounds"].append(
-            _write_image(out / f"background{index:04d}.jpg", cap_side(rgb, max_side), quality)
-        )
+        backgrounds.append(_write_image(out / f"background{index:04d}.jpg", cap_side(rgb, max_side), quality))
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
 

@@ -1,0 +1,41 @@
+"""The measuring scripts behind the model card's "as the app shows it" figures run on the current engine API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+def test_app_flicker_reports_raw_and_in_app_flicker() -> None:
+    result = _run("scripts/app_flicker.py", "--frames", "4")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "4 frames of demo-desk-960x540.mp4 at 256x144 input: static-edge flicker raw model" in result.stdout
+
+
+def test_app_accuracy_scores_the_composited_alpha(data_root: Path, tmp_path: Path) -> None:
+    photos = data_root / "people" / "web_photos"
+    if not photos.is_dir():
+        pytest.skip("the shared data folder's web photos are not here")
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    images.mkdir()
+    masks.mkdir()
+    for path in sorted((photos / "images").glob("*.jpg"))[:40]:
+        shutil.copy(path, images / path.name)
+        shutil.copy(photos / "masks" / f"{path.stem}.png", masks / f"{path.stem}.png")
+    result = _run("scripts/app_accuracy.py", "--images", str(images), "--masks", str(masks), "--budgets", "9216")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "9216" in result.stdout

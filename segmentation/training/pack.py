@@ -5,7 +5,8 @@
 builds the material exactly as ``python -m segmentation.training`` would with the same flags (teacher labels come
 from the label cache, or are computed once), downscales it and writes a folder: ``manifest.json``, JPEG images and
 PNG masks (grey, soft labels kept). A run then trains from it with ``--data-pack runs/pack``, reading nothing else.
-With the defaults of the shipped recipe it takes a few tens of MiB.
+With the shipped recipe's flags (see ``docs/model/v5-config.json``) it took 34 MiB at ``--pack-max-side 256
+--pack-quality 85`` and 52 MiB at the defaults (320 px, quality 90).
 
 The pack holds training-only data (see the data README): it goes to the machine that trains and is never shipped.
 """

@@ -89,6 +89,7 @@ class TorchBackend:
         self._tuned: set[tuple[int, ...]] = set()  # shapes cuDNN has autotuned
         self._graphs: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}  # shape -> (CUDAGraph, input, output)
         self._capture_lock = threading.Lock()
+        self._pinned: dict[Any, Any] = {}  # input shape -> page-locked float32 staging tensor (CUDA only)
 
     @property
     def graphed_shapes(self) -> list[tuple[int, ...]]:
@@ -117,8 +118,13 @@ class TorchBackend:
     def _to_device(self, batch: np.ndarray):
         torch = self._torch
         tensor = torch.from_numpy(batch)
-        if self._on_cuda:
-            tensor = tensor.pin_memory()
+        if (
+            self._on_cuda
+        ):  # through a page-locked buffer kept per shape: allocating one per frame costs more than it saves
+            staging = self._pinned.get(tensor.shape)
+            if staging is None:
+                staging = self._pinned[tensor.shape] = torch.empty(tensor.shape, dtype=tensor.dtype).pin_memory()
+            tensor = staging.copy_(tensor)
         tensor = tensor.to(self.device, non_blocking=True).to(self._dtype)
         if self._on_cuda:
             tensor = tensor.contiguous(memory_format=torch.channels_last)

@@ -16,6 +16,7 @@ from segmentation.inference.sizing import model_input_size
 from segmentation.inference.validation import ModelOutputError, probe_frames, probe_model
 from segmentation.weights import (
     ASSETS_MODELS_DIR,
+    ModelSpec,
     WeightsError,
     build_model_from_spec,
     default_spec_path,
@@ -105,7 +106,7 @@ def load_segmenter(
     chosen_device, chosen_backend = resolve_device_and_backend(device, backend, has_onnx=bool(spec.onnx_file))
     status = probe_cuda() if device == Device.AUTO and chosen_device is Device.CPU else None
     note = f"the GPU is not used: {status.reason}" if status is not None and status.present else ""
-    options = _LoadOptions(spec_path, threads, pixel_budget, cuda_graph, tuple(warm_up_budgets))
+    options = _LoadOptions(spec, spec_path, threads, pixel_budget, cuda_graph, tuple(warm_up_budgets))
     if chosen_device is not Device.CUDA:
         return _load(chosen_device, chosen_backend, options, note)
     try:
@@ -121,6 +122,7 @@ def load_segmenter(
 
 @dataclass(frozen=True)
 class _LoadOptions:
+    spec: ModelSpec
     spec_path: Path
     threads: int | None
     pixel_budget: int | None
@@ -130,7 +132,7 @@ class _LoadOptions:
 
 def _load(device: Device, backend: Backend, options: _LoadOptions, note: str) -> Segmenter:
     """Build, probe and warm up the model of ``options.spec_path`` on ``device`` with ``backend``."""
-    spec = load_spec(options.spec_path)
+    spec = options.spec
     directory = options.spec_path.parent
     runner: OnnxRuntimeBackend | TorchBackend
     if backend is Backend.ONNXRUNTIME:

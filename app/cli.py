@@ -3,6 +3,7 @@
     greenroom [--source INDEX|PATH]                    the desktop app
     greenroom process INPUT OUTPUT --background SPEC   every frame of a video file to an mp4
     greenroom stream --source S --background SPEC [--vcam] [--record FILE] [--duration SECONDS]
+    greenroom learn-room --source S --out FILE         a picture of the empty room, for --room-plate
     greenroom cameras                                  list cameras
     greenroom bench                                    pipeline throughput and latency on a clip
 
@@ -26,6 +27,8 @@ import cv2
 from app.engine.backgrounds import BackgroundError
 from app.engine.output_paths import SinkError
 from app.engine.paths import UnusablePathError, describe_os_error, printable
+from app.engine.room_capture import LEARN_SECONDS, RoomCaptureError
+from app.engine.room_plate import RoomPlateError
 from app.engine.settings import (
     MAX_FPS,
     MIN_FPS,
@@ -50,6 +53,8 @@ _USER_ERRORS = (
     WeightsError,
     BackendChoiceError,
     UnusablePathError,
+    RoomPlateError,
+    RoomCaptureError,
 )
 
 
@@ -58,6 +63,14 @@ def _positive_seconds(text: str) -> float:
     value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def _non_negative_seconds(text: str) -> float:
+    """argparse type for ``--delay``: a number of seconds, 0 or more."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, got {text}")
     return value
 
 
@@ -105,6 +118,22 @@ def _number(text: str) -> float:
     return value
 
 
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        choices=[device.value for device in Device],
+        default=Device.AUTO.value,
+        help="where the model runs; auto picks an NVIDIA GPU when there is one (default %(default)s)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=[backend.value for backend in Backend],
+        default=Backend.AUTO.value,
+        help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
+    )
+    parser.add_argument("--model", type=_given_path, default=None, help="model spec .json (default: the shipped model)")
+
+
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--background",
@@ -136,25 +165,21 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
         "background",
     )
     parser.add_argument(
+        "--room-plate",
+        type=_given_path,
+        default=None,
+        metavar="FILE",
+        help="a picture of the empty room (greenroom learn-room makes one), the frames' size or scaled to them: "
+        "while the frames match it, the mask is exact there; when they stop matching the model is used alone",
+    )
+    parser.add_argument(
         "--quality",
         choices=[mode.value for mode in QualityMode],
         default="adaptive",
         help="adaptive holds the frame rate by changing the model's input size; quality and speed fix it "
         "(default %(default)s)",
     )
-    parser.add_argument(
-        "--device",
-        choices=[device.value for device in Device],
-        default=Device.AUTO.value,
-        help="where the model runs; auto picks an NVIDIA GPU when there is one (default %(default)s)",
-    )
-    parser.add_argument(
-        "--backend",
-        choices=[backend.value for backend in Backend],
-        default=Backend.AUTO.value,
-        help="auto: PyTorch on CUDA, ONNX Runtime on the CPU (default %(default)s)",
-    )
-    parser.add_argument("--model", type=_given_path, default=None, help="model spec .json (default: the shipped model)")
+    _add_model_options(parser)
     parser.add_argument(
         "--no-cuda-graphs",
         dest="cuda_graphs",
@@ -200,6 +225,28 @@ def build_parser() -> _OneLineErrorParser:
     stream.add_argument("--duration", type=_positive_seconds, default=None, help="stop after this many seconds")
     stream.add_argument("--fps", type=_frame_rate, default=30.0, help="output pace, 1-120 (default 30)")
     _add_render_options(stream)
+
+    learn = commands.add_parser("learn-room", help="learn a picture of the empty room from a camera or a video")
+    learn.add_argument(
+        "--source",
+        dest="learn_source",
+        default="0",
+        help="camera index, device path or video file showing the empty room (default: camera 0)",
+    )
+    learn.add_argument("--out", type=_given_path, required=True, help="the .png file to write the room picture to")
+    learn.add_argument(
+        "--seconds",
+        type=_positive_seconds,
+        default=LEARN_SECONDS,
+        help="how long to learn from; frames are averaged robustly (default %(default)g)",
+    )
+    learn.add_argument(
+        "--delay",
+        type=_non_negative_seconds,
+        default=None,
+        help="seconds to step out of view before learning starts (default: 3 for a camera, 0 for a video file)",
+    )
+    _add_model_options(learn)
 
     commands.add_parser("cameras", help="list the cameras found")
 
@@ -279,9 +326,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:  # named by the sub-command they were given to, whose --help lists what it takes
         parser.command_parsers.get(args.command, parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is not None and args.source is not None:
-        if args.command == "stream":
-            parser.error("--source before stream is for the window; put it after: greenroom stream --source ...")
-        parser.error(f"--source is for the window and for stream; {args.command} does not take it")
+        if args.command in ("stream", "learn-room"):
+            parser.error(
+                f"--source before {args.command} is for the window; put it after: greenroom {args.command} --source ..."
+            )
+        parser.error(f"--source is for the window, stream and learn-room; {args.command} does not take it")
     quiet_library_logs()
     try:
         if args.command is None:
@@ -295,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "stream": commands.stream,
             "cameras": commands.cameras,
             "bench": commands.bench,
+            "learn-room": commands.learn_room,
         }[args.command]
         return handler(args)
     except _USER_ERRORS as error:

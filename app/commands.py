@@ -1,4 +1,4 @@
-"""The headless sub-commands behind ``greenroom process|stream|cameras|bench`` (argparse in ``app.cli``)."""
+"""The headless sub-commands behind ``greenroom process|stream|learn-room|cameras|bench`` (argparse in ``app.cli``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from app.engine.events import EngineEvent, EventKind
 from app.engine.mp4_writer import even_sides_note
 from app.engine.output_paths import SinkError, check_not_an_input, check_output_path
 from app.engine.outputs import OutputSinks
-from app.engine.paths import file_problem, printable
+from app.engine.paths import PathKind, file_problem, path_kind, printable
 from app.engine.process import PROCESS_INFERENCE_THREADS, StageStuckError, process_video
 from app.engine.quality import LADDER_BUDGETS
+from app.engine.room_capture import learn_from_source
+from app.engine.room_plate import RoomPlateError, read_plate, write_plate
 from app.engine.settings import (
     IMAGE_SUFFIXES,
     QualityMode,
@@ -46,7 +48,10 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
         quality=QualityMode(args.quality),
         target_fps=getattr(args, "fps", 30.0),
         only_me=args.only_me,
+        room_plate=args.room_plate,
     )
+    if args.room_plate is not None:
+        read_plate(args.room_plate)  # RoomPlateError now, not a note after the run
     background = make_background(settings.background)
     if background is not None:
         background.close()
@@ -54,9 +59,10 @@ def render_settings_from(args: argparse.Namespace) -> RenderSettings:
 
 
 def _background_file(settings: RenderSettings) -> dict[str, Path | None]:
-    """The background's file as a named input for ``check_not_an_input`` (``None`` for blur, colours, ...)."""
+    """The background's and the room picture's files as named inputs for ``check_not_an_input`` (``None`` for blur,
+    colours, no room picture)."""
     background = settings.background
-    return {f"the background {background.kind.value}": background.path}
+    return {f"the background {background.kind.value}": background.path, "the room picture": settings.room_plate}
 
 
 def print_event(event: EngineEvent) -> None:
@@ -109,7 +115,12 @@ def process(args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"wrote {args.output}: {summary.text()}")
-    for warning in (summary.failure_note(), summary.short_input_note(), summary.variable_rate_note()):
+    for warning in (
+        summary.failure_note(),
+        summary.short_input_note(),
+        summary.variable_rate_note(),
+        summary.room_note(),
+    ):
         if warning:
             print(f"greenroom: warning: {printable(warning)}", file=sys.stderr)
     print(
@@ -210,6 +221,39 @@ def stream(args: argparse.Namespace) -> int:
     elif recorder is not None:
         print(f"greenroom: nothing was recorded to {args.record}: no frame reached the recorder", file=sys.stderr)
     return 1 if any(sink.failure for sink in sinks) else 0
+
+
+def learn_room(args: argparse.Namespace) -> int:
+    """``greenroom learn-room``: a picture of the empty room from a camera or a video file, written as a PNG."""
+    out: Path = args.out
+    if out.suffix.lower() != ".png":
+        raise RoomPlateError(f"the room picture must be a .png file (lossless), got {out.name}")
+    problem = file_problem(out, folder=f"{out} is a folder; give a .png file in it", missing=None)
+    if problem:
+        raise RoomPlateError(problem)
+    if path_kind(out.parent) is not PathKind.FOLDER:
+        raise RoomPlateError(f"cannot write {out}: the folder {out.parent} does not exist")
+    source_spec = parse_source_spec(args.learn_source, loop=False)
+    opened = open_source(source_spec)
+    try:
+        segmenter = load_segmenter(device=args.device, backend=args.backend, spec_path=args.model)
+        _say_why_not_the_gpu(segmenter)
+        delay = args.delay if args.delay is not None else (3.0 if opened.realtime else 0.0)
+        if delay > 0:
+            print(f"greenroom: step out of view: learning the room starts in {delay:g} s", file=sys.stderr)
+
+        def say_started() -> None:
+            print(f"greenroom: learning the room from {opened.description} for {args.seconds:g} s", file=sys.stderr)
+
+        with on_stop_signals(raise_keyboard_interrupt):
+            plate = learn_from_source(
+                opened, lambda rgb: segmenter.infer(rgb).mask, seconds=args.seconds, delay=delay, on_start=say_started
+            )
+    finally:
+        opened.close()
+    write_plate(out, plate)
+    print(f"wrote {out}: the empty room at {plate.shape[1]}x{plate.shape[0]}; use it with --room-plate {out}")
+    return 0
 
 
 def cameras(args: argparse.Namespace) -> int:

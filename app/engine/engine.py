@@ -19,6 +19,8 @@ from app.engine.capture import CaptureThread
 from app.engine.events import EngineEvent, EventCallback, EventKind, EventSource, ignore_event
 from app.engine.quality import LADDER_BUDGETS
 from app.engine.renderer import FrameRenderer
+from app.engine.room_capture import RoomCapture
+from app.engine.room_fusion import RoomState
 from app.engine.settings import QualityMode, RenderSettings, SourceSpec
 from app.engine.slot import LatestSlot
 from app.engine.sources import Frame, FrameSource, open_source
@@ -73,6 +75,7 @@ class Engine:
         self._render_thread: threading.Thread | None = None
         self._stop_requested = threading.Event()
         self._pending_segmenter: Segmenter | None = None
+        self._pending_capture: RoomCapture | None = None
         self._last_error: str | None = None
         self._last_quality = ""
         self._cpu_fallback = cpu_fallback
@@ -96,6 +99,12 @@ class Engine:
         with self._settings_lock:
             self._pending_segmenter = segmenter
         self._falling_back.clear()
+
+    def learn_room(self, capture: RoomCapture) -> None:
+        """Offer the frames from the next one on, with their masks, to ``capture`` until it has what it needs (its
+        ``on_done`` then says what it learned); replaces an attempt still collecting."""
+        with self._settings_lock:
+            self._pending_capture = capture
 
     @property
     def segmenter(self) -> Segmenter:
@@ -176,9 +185,12 @@ class Engine:
                 continue
             with self._settings_lock:
                 settings, segmenter, self._pending_segmenter = self._settings, self._pending_segmenter, None
+                capture, self._pending_capture = self._pending_capture, None
                 swap_message, self._swap_message = self._swap_message, None
             if segmenter is not None:
                 self._renderer.set_segmenter(segmenter)
+            if capture is not None:
+                self._renderer.room_capture = capture
             if swap_message is not None:
                 self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.MODEL, swap_message))
             rendered = self._renderer.render(frame.rgb, settings)
@@ -190,6 +202,23 @@ class Engine:
                 self.stats.record_stage(stage, seconds)
             self.stats.record_output(frame.captured_at, now)
             self._report(rendered.error, rendered.safe_frame, settings, frame.rgb.shape)
+
+    def _report_room(self) -> None:
+        """Say when the room picture stops matching (the model alone is used then) and when it matches again."""
+        status = self._renderer.room_status
+        text = status.describe() if status is not None else ""
+        if text == self.stats.room:
+            return
+        previous, self.stats.room = self.stats.room, text
+        if status is None:
+            return
+        if status.state is RoomState.NOT_MATCHING:
+            message = f"the room picture does not match: {status.reason}; using the model alone (learn the room again)"
+            self._on_event(EngineEvent(EventKind.WARNING, EventSource.ROOM, message))
+        elif previous:
+            self._on_event(EngineEvent(EventKind.RECOVERED, EventSource.ROOM, "the room picture matches again"))
+        else:
+            self._on_event(EngineEvent(EventKind.INFO, EventSource.ROOM, "room picture in use"))
 
     def _fall_back_to_cpu(self, cause: BaseException | None) -> None:
         """The GPU failed mid-stream (another program took its memory, the driver reset after a suspend): load the
@@ -240,6 +269,7 @@ class Engine:
             self.stats.only_me = only_me
             if only_me:
                 self._on_event(EngineEvent(EventKind.INFO, EventSource.RENDER, f"only me: {only_me}"))
+        self._report_room()
         level = self._renderer.level
         if level is not None:
             mode = settings.quality.value

@@ -22,6 +22,7 @@ class EventSource(StrEnum):
     VIRTUAL_CAMERA = "virtual-camera"
     RECORDER = "recorder"
     MODEL = "model"  # loading or switching the segmentation model
+    ROOM = "room"  # the picture of the empty room: whether it matches, learning it
 
 
 @dataclass(frozen=True)

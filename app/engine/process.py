@@ -30,6 +30,7 @@ from app.engine.guard import SAFE_FRAME_NOTE
 from app.engine.mp4_writer import VideoFileWriter, even_sides_note
 from app.engine.output_paths import SinkError, check_output_path
 from app.engine.renderer import FrameRenderer, Masked, Rendered
+from app.engine.room_fusion import RoomState
 from app.engine.settings import RenderSettings
 from app.engine.sources import VideoFileSource
 from app.engine.staging import remove_stale_staging, run_uninterrupted, staging_path
@@ -57,6 +58,8 @@ class ProcessSummary:
     announced_frames: int = 0  # how many frames the input's header announces (0 when it does not say)
     pace_drift: float = 0.0  # seconds: how far the input's frames are from the output's constant pace
     first_failure: str = ""  # why the first safe frame was needed ("" when none was)
+    room_frames: int | None = None  # frames the room picture was in use for (None without one)
+    room_reason: str = ""  # why it did not match, the first time it did not
 
     @property
     def fps(self) -> float:
@@ -90,6 +93,17 @@ class ProcessSummary:
         return (
             f"the input has a variable frame rate: the output plays it at a constant {self.fps_in:.4g} fps, which "
             f"moves some frames up to {self.pace_drift:.2f} s from their time in the input (and from its sound)"
+        )
+
+    def room_note(self) -> str:
+        """A warning when a room picture was given but did not match every frame (the model alone was used for the
+        others), with why; "" otherwise."""
+        if self.room_frames is None or self.room_frames >= self.frames:
+            return ""
+        why = f": {self.room_reason}" if self.room_reason else ""
+        return (
+            f"the room picture matched {self.room_frames} of the {self.frames} frames; the others used the model "
+            f"alone{why}"
         )
 
     def text(self) -> str:
@@ -239,9 +253,11 @@ def process_video(
 
     safe_frames = 0
     first_failure = ""
+    room_frames: int | None = None
+    room_reason = ""
 
     def finish() -> None:
-        nonlocal safe_frames, first_failure
+        nonlocal safe_frames, first_failure, room_frames, room_reason
         while True:
             item = take(masked)
             if item is _END:
@@ -251,6 +267,10 @@ def process_video(
             for stage, seconds in result.timings.items():
                 stats.record_stage(stage, seconds)
             safe_frames += int(result.safe_frame)
+            room = renderer.room_status
+            if room is not None:
+                room_frames = (room_frames or 0) + int(room.state is RoomState.IN_USE and not result.safe_frame)
+                room_reason = room_reason or room.reason
             if result.safe_frame and not first_failure:
                 first_failure = result.error or ""
             progress.mark()
@@ -326,6 +346,8 @@ def process_video(
         source.frame_count if max_frames is None else 0,
         largest_pace_drift(input_path, source.fps) if max_frames is None else 0.0,
         first_failure,
+        room_frames,
+        room_reason,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from app.engine.guard import SegmentationError, SegmentationGuard, describe_fail
 from app.engine.only_me import LockState, MainPersonFilter
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
+from app.engine.room_capture import RoomCapture
+from app.engine.room_fusion import RoomFusion, RoomStatus
+from app.engine.room_plate import RoomPlateError, read_plate
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
 from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask
 
@@ -71,6 +75,10 @@ class FrameRenderer:
         self._smoother = TemporalSmoother()
         self._only_me = MainPersonFilter(clock)
         self.only_me_state: LockState | None = None  # None while "Only me" is off
+        self._clock = clock
+        self._room = RoomFusion(clock)
+        self._room_path: Path | None = None
+        self.room_capture: RoomCapture | None = None  # while the room is being learned: offered every frame
         self._upsample = GuidedUpsampler()
         self._composite = Compositor()
         self._background_spec: BackgroundSpec | None = None
@@ -195,6 +203,10 @@ class FrameRenderer:
             masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
         )
         timings["refine"] += time.perf_counter() - step
+        if settings.room_plate is not None or self._room_path is not None or self.room_capture is not None:
+            step = time.perf_counter()
+            alpha = self._apply_room(masked, alpha, settings.room_plate)
+            timings["room"] = time.perf_counter() - step
 
         step = time.perf_counter()
         background, error = self._background_for(settings.background)
@@ -208,6 +220,26 @@ class FrameRenderer:
             self.quality.observe(timings["total"], settings.target_fps, mask_seconds=mask_seconds)
         self._last_good = output
         return Rendered(output, False, timings, error)
+
+    @property
+    def room_status(self) -> RoomStatus | None:
+        """Whether the room picture is in use (``room_fusion.py``); None without one."""
+        return self._room.status
+
+    def _apply_room(self, masked: Masked, alpha: np.ndarray, plate: Path | None) -> np.ndarray:
+        """While the room is learned, offer the frame to ``room_capture``; with a room picture, fuse it into ``alpha``
+        ((H, W) uint8, changed in place). A picture that cannot be read leaves the model's mask alone and says why in
+        ``room_status``; the file is read again only when the setting names another."""
+        capture = self.room_capture
+        if capture is not None and capture.offer(masked.rgb, masked.mask, self._clock()):
+            self.room_capture = None
+        if plate != self._room_path:
+            self._room_path = plate
+            try:
+                self._room.use_plate(None if plate is None else read_plate(plate))
+            except RoomPlateError as error:
+                self._room.not_usable(str(error))
+        return self._room.fuse(masked.rgb, masked.mask, alpha)
 
     def _safe_frame(self, rgb: np.ndarray, message: str, timings: dict[str, float], started: float) -> Rendered:
         if self._last_good is not None and self._last_good.shape == rgb.shape:

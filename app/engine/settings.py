@@ -121,7 +121,9 @@ class RenderSettings:
     - ``feather`` in [0, 1]: softness of the edge (0 = hard cut, 1 = wide soft edge);
     - ``smoothing`` in [0, 1]: temporal smoothing strength on still edges (0 = none);
     - ``target_fps``: what the adaptive mode holds, and the pace of the virtual camera;
-    - ``only_me``: keep only the main person and give everyone else the background (``only_me.py``).
+    - ``only_me``: keep only the main person and give everyone else the background (``only_me.py``);
+    - ``room_plate``: a picture of the empty room (``room_plate.py``) that makes the mask exact while the frames match
+      it (``room_fusion.py``); None: the model alone.
     """
 
     background: BackgroundSpec = field(default_factory=BackgroundSpec)
@@ -132,6 +134,7 @@ class RenderSettings:
     quality: QualityMode = QualityMode.ADAPTIVE
     target_fps: float = 30.0
     only_me: bool = False
+    room_plate: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("threshold", "feather", "smoothing"):

@@ -29,6 +29,7 @@ class StatsSnapshot:
     latency: StageStats = StageStats(0.0, 0.0)
     quality: str = ""
     only_me: str = ""  # "locked" or "searching" while "Only me" is on, else empty
+    room: str = ""  # the room picture: "in use" or "not matching: why"; empty without one
 
     def summary(self) -> str:
         """One line such as ``29.8 fps, latency 41/55 ms (p50/p95), dropped 3``."""
@@ -51,6 +52,7 @@ class PipelineStats:
         self._frames = 0
         self.quality = ""
         self.only_me = ""
+        self.room = ""
 
     def record_stage(self, name: str, seconds: float) -> None:
         with self._lock:
@@ -77,7 +79,7 @@ class PipelineStats:
             times = list(self._output_times)
             fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
             latency = percentiles(self._latencies) if self._latencies else StageStats(0.0, 0.0)
-            return StatsSnapshot(fps, stages, dropped, self._frames, latency, self.quality, self.only_me)
+            return StatsSnapshot(fps, stages, dropped, self._frames, latency, self.quality, self.only_me, self.room)
 
     def all_stage_samples(self) -> dict[str, list[float]]:
         with self._lock:

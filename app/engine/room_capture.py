@@ -72,6 +72,11 @@ class RoomCapture:
         self._next_at: float | None = None
         self.collected = False
 
+    def cancel(self) -> None:
+        """Stop collecting (the user gave up, or no frames came): ``offer`` returns True and ``on_done`` is not
+        called."""
+        self.collected = True
+
     def due(self, now: float) -> bool:
         """True when a frame given at ``now`` (seconds) would be kept: callers that segment only for learning need
         the model's mask of those frames alone."""

@@ -25,6 +25,7 @@ from PySide6.QtGui import QCloseEvent, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from app.engine.events import EngineEvent, EventKind, EventSource
+from app.engine.room_store import RoomStore
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings, SourceSpec
 from app.ui import banner
 from app.ui.actions import create_actions, shortcuts_table
@@ -38,6 +39,8 @@ from app.ui.output_control import OutputControl
 from app.ui.output_panel import OutputPanel
 from app.ui.persistence import SettingsStore
 from app.ui.preview import PreviewWidget
+from app.ui.room_calibration import RoomCalibration
+from app.ui.room_panel import CountdownOverlay, RoomPanel
 from app.ui.services import Services
 from app.ui.session import StreamSession
 from app.ui.source_panel import SourcePanel
@@ -84,6 +87,9 @@ class MainWindow(QMainWindow):
             recordings_folder=self._services.recordings_folder,
             target_fps=lambda: self._settings.target_fps,
         )
+        self.room = RoomCalibration(
+            self.room_panel, self.countdown, self.session, RoomStore(store.rooms_folder()), self._use_room_plate, self
+        )
         self.window_actions = create_actions(self)
         self.shortcut_hint.setText(shortcuts_table(self.window_actions))
         self._connect()
@@ -124,6 +130,8 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel()
         self.controls.set_cuda_available(False)
         self.output_panel = OutputPanel()
+        self.room_panel = RoomPanel()
+        self.countdown = CountdownOverlay(self.preview)
 
         left_column = QWidget()
         left = QVBoxLayout(left_column)
@@ -140,6 +148,7 @@ class MainWindow(QMainWindow):
         side_layout.setContentsMargins(0, 0, 4, 0)
         side_layout.addWidget(_group("Source", self.source_panel))
         side_layout.addWidget(_group("Adjust", self.controls))
+        side_layout.addWidget(_group("Room", self.room_panel))
         side_layout.addWidget(_group("Output", self.output_panel))
         self.shortcut_hint = QLabel()
         self.shortcut_hint.setObjectName("hint")
@@ -238,6 +247,11 @@ class MainWindow(QMainWindow):
         self._settings = self.controls.apply_to(self._settings)
         self.session.apply_settings()
 
+    def _use_room_plate(self, path: Path | None) -> None:
+        """The room picture learned for this source and size (None: none): the engine uses it from the next frame."""
+        self._settings = dataclasses.replace(self._settings, room_plate=path)
+        self.session.apply_settings()
+
     def _on_background_chosen(self, spec: BackgroundSpec) -> None:
         """The user picked a background: a warning that a picked or the saved background was not found, and so that
         the blur is in use, has done its job."""
@@ -319,6 +333,10 @@ class MainWindow(QMainWindow):
         self.status.show_snapshot(None if self.preview.signal_lost else snapshot)
         if snapshot is not None and snapshot.only_me:
             self.controls.show_lock_state(snapshot.only_me)
+        frame, _ = self.session.latest_frame()
+        if frame is not None and not self.preview.signal_lost:
+            self.room.follow(self.session.source, (frame.rgb.shape[1], frame.rgb.shape[0]))
+        self.room.show_state(snapshot.room if snapshot is not None else "")
         self.outputs.refresh_recording_time()
         if self.session.streaming:
             self.source_panel.show_description(self.session.source_description)
@@ -363,6 +381,7 @@ class MainWindow(QMainWindow):
         self._preview_timer.stop()
         self._status_timer.stop()
         self._cuda_probe.cancel()
+        self.room.cancel()
         self.outputs.close_all()
         self.session.stop(timeout=CLOSE_TIMEOUT_S)
         event.accept()

@@ -78,6 +78,10 @@ class SettingsStore:
     def sync(self) -> None:
         self._settings.sync()
 
+    def rooms_folder(self) -> Path:
+        """Where learned room pictures are kept: ``rooms`` beside the settings file (``~/.config/Greenroom/rooms``)."""
+        return Path(self._settings.fileName()).parent / "rooms"
+
     # --- source -------------------------------------------------------------------------------------------------
     def last_source(self) -> SourceSpec | None:
         spec = source_from_text(str(self._settings.value("source/last", "")))

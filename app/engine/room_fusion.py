@@ -9,9 +9,10 @@ Where the frame matches the room, it is room; where it differs, something is in 
    when someone walks in. The difference is the largest of the three channels' |frame - gain * plate|, after a small
    blur; its threshold follows the noise measured on the surely-room pixels, so sensor noise and compression never
    count as a difference.
-2. The share of the surely-room pixels that differ tells whether the plate still matches. A frame with too many is
-   not fused at all; when that lasts ``LOSE_SECONDS`` (the camera moved, the light changed, a door opened wide) the
-   state turns to not matching, and back only after ``REGAIN_SECONDS`` of frames that match again.
+2. The share of the surely-room pixels that differ tells whether the plate still matches (of all of them, and of the
+   textured ones alone: a camera that moved a little changes the edges in the room, not its flat walls). A frame
+   with too many is not fused at all; when that lasts ``LOSE_SECONDS`` (the camera moved, the light changed, a door
+   opened wide) the state turns to not matching, and back only after ``REGAIN_SECONDS`` of frames that match again.
 3. While it matches, the room takes away from the model's person what matches the room (a poster or a framed photo
    of a person, a lamp, a chair back): the model's alpha is multiplied by where the frame differs (holes that differing
    pixels enclose are filled, so a shirt the colour of the wall is kept). In the band where the model is unsure, the
@@ -41,15 +42,19 @@ SURE_ROOM_MARGIN = 0.03  # ...if it is also this far (share of the width) from a
 PLATE_RANGE = (6, 249)  # plate values outside this range (black, clipped) tell nothing about the gain
 MIN_ROOM_SHARE = 0.05  # with less surely-room area than this share of the picture, the frame cannot be judged
 TEXTURE_DIFF = 24  # plate pixels whose 3x3 neighbourhood spans more grey levels than this are textured
-MIN_TEXTURE_SHARE = 0.01  # with less textured surely-room area than this share, all surely-room pixels are judged
+MIN_TEXTURE_SHARE = 0.01  # with less textured surely-room area than this share, it is not judged on its own
 MIN_DIFF = 10  # a working-size difference (0-255) always below this is noise
+MAX_DIFF = 24  # ...and one above this always differs, however noisy the picture seems
 NOISE_FACTOR = 4.0  # a difference counts when above this many times the median difference of surely-room pixels
 FULL_MIN_DIFF = 12  # full-resolution differences (after a 3x3 median) below this are room...
 FULL_RAMP = 16  # ...and this far above the threshold fully person
 GAIN_STEP = 0.004  # the full-size plate is scaled again when the gain moves by more than this (1 grey level at 255)
 BAND_PROB = (0.1, 0.9)  # the model is unsure between these probabilities...
 BAND_GROWTH = 2  # ...and within this many working-size pixels of them
+SPECK_SHARE = 0.001  # regions of difference smaller than this share of the picture are noise (58 pixels at 320x180)
 KEEP_GROWTH = 1  # differing areas are grown by this many working-size pixels before they take away from the model
+MISMATCH_FACTOR = 2.0  # a surely-room pixel differs (for the match check) beyond this many times the threshold:
+# textured pixels (edges) carry more noise, resampling and compression differences than flat ones
 BAD_SHARE = 0.2  # a frame whose textured surely-room pixels differ in more than this share is not fused
 GOOD_SHARE = 0.1  # below this share a frame counts towards matching again
 LOSE_SECONDS = 0.3  # frames above BAD_SHARE for this long: not matching
@@ -151,11 +156,22 @@ class RoomFusion:
         if not self._judge(comparison, small):
             return alpha
         self.last_gain = comparison.gain
-        differs = _filled(_above(comparison.diff, comparison.threshold))
-        keep = cv2.dilate(differs, _square(KEEP_GROWTH))
-        band = cv2.inRange(prob8, round(255 * BAND_PROB[0]), round(255 * BAND_PROB[1]))
-        band = cv2.bitwise_and(cv2.dilate(band, _square(BAND_GROWTH)), cv2.dilate(keep, _square(BAND_GROWTH)))
-        self._take_away(alpha, prob8, keep)
+        # Only around what the model calls person does the room change anything: the work is done there alone.
+        margin = BAND_GROWTH + KEEP_GROWTH + 2
+        x, y, w, h = cv2.boundingRect(_above(prob8, 0))
+        if w == 0 or h == 0:
+            return alpha
+        near = (slice(max(0, y - margin), y + h + margin), slice(max(0, x - margin), x + w + margin))
+        differs = _filled(
+            _without_specks(_above(comparison.diff[near], comparison.threshold), SPECK_SHARE * prob8.size)
+        )
+        keep, band = np.zeros_like(prob8), np.zeros_like(prob8)
+        keep[near] = cv2.dilate(differs, _square(KEEP_GROWTH))
+        unsure = cv2.inRange(prob8[near], round(255 * BAND_PROB[0]), round(255 * BAND_PROB[1]))
+        band[near] = cv2.bitwise_and(
+            cv2.dilate(unsure, _square(BAND_GROWTH)), cv2.dilate(keep[near], _square(BAND_GROWTH))
+        )
+        self._take_away(alpha, prob8, keep, band)
         self._set_edges(rgb, alpha, band, comparison)
         return alpha
 
@@ -192,17 +208,22 @@ class RoomFusion:
         grid = (self._grid_rgb.shape[1], self._grid_rgb.shape[0])
         grid_frame = cv2.resize(small, grid, interpolation=cv2.INTER_NEAREST)
         grid_room = cv2.resize(room, grid, interpolation=cv2.INTER_NEAREST)
+        grid_plate = cv2.split(self._grid_rgb)
         gain = _gain(grid_frame, self._grid_rgb, grid_room)
-        grid_diff = _difference(cv2.split(grid_frame), cv2.split(self._grid_rgb), gain)
+        grid_diff = _difference(cv2.split(grid_frame), grid_plate, gain)
         inliers = cv2.bitwise_and(grid_room, _at_most(grid_diff, _threshold(grid_diff, grid_room)))
         if cv2.countNonZero(inliers) >= MIN_ROOM_SHARE * grid[0] * grid[1]:
             gain = _gain(grid_frame, self._grid_rgb, inliers)
+            grid_diff = _difference(cv2.split(grid_frame), grid_plate, gain)
+        threshold = _threshold(grid_diff, grid_room)
         diff = _difference(frame, self._small, gain)
-        threshold = _threshold(diff, room)
+        differing = _above(diff, MISMATCH_FACTOR * threshold)
+        mismatch = cv2.countNonZero(cv2.bitwise_and(room, differing)) / cv2.countNonZero(room)
         textured = cv2.bitwise_and(room, self._textured)
-        judged = textured if cv2.countNonZero(textured) >= MIN_TEXTURE_SHARE * width * height else room
-        differing = cv2.countNonZero(cv2.bitwise_and(judged, _above(diff, threshold)))
-        return _Comparison(gain, diff, threshold, room, differing / cv2.countNonZero(judged))
+        if cv2.countNonZero(textured) >= MIN_TEXTURE_SHARE * width * height:  # where a moved camera shows most
+            textured_mismatch = cv2.countNonZero(cv2.bitwise_and(textured, differing)) / cv2.countNonZero(textured)
+            mismatch = max(mismatch, textured_mismatch)
+        return _Comparison(gain, diff, threshold, room, mismatch)
 
     def _judge(self, comparison: _Comparison, small: np.ndarray) -> bool:
         """Update the state from this frame's mismatch; True when this frame is to be fused."""
@@ -242,10 +263,11 @@ class RoomFusion:
         self.status = status
         self._bad_since = self._good_since = None
 
-    def _take_away(self, alpha: np.ndarray, prob8: np.ndarray, keep: np.ndarray) -> None:
+    def _take_away(self, alpha: np.ndarray, prob8: np.ndarray, keep: np.ndarray, band: np.ndarray) -> None:
         """Multiply ``alpha`` by ``keep`` (working size, 255 where the frame differs from the room), within the
-        bounding box of what it takes away from the model's person (nothing, most frames without a poster)."""
-        removed = cv2.bitwise_and(_above(prob8, 0), cv2.bitwise_not(keep))
+        bounding box of what it takes away from the model's person (nothing, most frames without a poster). The
+        ``band`` gets its alpha from the full-resolution difference instead."""
+        removed = cv2.bitwise_and(_above(prob8, round(255 * BAND_PROB[0])), cv2.bitwise_not(cv2.bitwise_or(keep, band)))
         box = _box(removed, keep.shape, alpha.shape, margin=2)
         if box is None:
             return
@@ -280,12 +302,9 @@ class RoomFusion:
 
 
 def _largest_channel(diff: np.ndarray) -> np.ndarray:
-    """Per pixel, the largest of the three channels of ``diff`` ((h, w, 3) uint8) as (h, w) uint8. Seen as one row
-    of 3w values, a 1x3 maximum filter puts each pixel's largest channel on its middle value: several times faster
-    than splitting the channels."""
-    height, width = diff.shape[:2]
-    spread = cv2.dilate(diff.reshape(height, width * 3), np.ones((1, 3), np.uint8))
-    return cv2.extractChannel(spread.reshape(height, width, 3), 1)
+    """Per pixel, the largest of the three channels of ``diff`` ((h, w, 3) uint8) as (h, w) uint8."""
+    red, green, blue = cv2.split(diff)
+    return cv2.max(cv2.max(red, green), blue)
 
 
 def _difference(
@@ -311,11 +330,12 @@ def _gain(frame: np.ndarray, plate: np.ndarray, where: np.ndarray) -> tuple[floa
 
 def _threshold(diff: np.ndarray, room: np.ndarray) -> int:
     """The difference (0-255) above which a pixel differs: ``NOISE_FACTOR`` times the median of ``diff`` on the
-    surely-room pixels ``room``, at least ``MIN_DIFF``."""
+    surely-room pixels ``room``, from ``MIN_DIFF`` to ``MAX_DIFF`` (when the whole room differs, its median says so
+    and is no noise level)."""
     histogram = cv2.calcHist([diff], [0], room, [256], [0, 256]).ravel()
     total = histogram.sum()
     median = int(np.searchsorted(np.cumsum(histogram), total / 2)) if total else 0
-    return int(min(max(MIN_DIFF, NOISE_FACTOR * median), 254))
+    return int(min(max(MIN_DIFF, NOISE_FACTOR * median), MAX_DIFF))
 
 
 def _above(image: np.ndarray, level: float) -> np.ndarray:
@@ -326,6 +346,17 @@ def _above(image: np.ndarray, level: float) -> np.ndarray:
 def _at_most(image: np.ndarray, level: float) -> np.ndarray:
     """(h, w) uint8: 255 where the uint8 ``image`` is at most ``level``, else 0."""
     return cv2.threshold(image, level, 255, cv2.THRESH_BINARY_INV)[1]
+
+
+def _without_specks(mask: np.ndarray, speck: float) -> np.ndarray:
+    """``mask`` ((h, w) uint8, 0 or 255) without its 8-connected regions smaller than ``speck`` pixels: noise and
+    compression leave small spots of difference along the room's edges, where nobody is."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    small = stats[1:, cv2.CC_STAT_AREA] < speck
+    if not small.any():
+        return mask
+    keep = np.concatenate([[0], np.where(small, 0, 255)]).astype(np.uint8)
+    return np.take(keep, labels)
 
 
 def _filled(mask: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Learning the room: a picture of the empty room from a few seconds of frames, refused when it cannot be right.
 
 ``RoomCapture.offer(rgb, prob, now)`` is given every frame with the model's person probability; it keeps
-``SAMPLES`` frames spread over ``LEARN_SECONDS``. ``result()`` then gives the per-pixel median of the kept frames:
-sensor noise, a flickering light and a passing shadow do not reach the picture. It refuses, with a reason the user
+``SAMPLES`` frames spread over ``LEARN_SECONDS``. ``result()`` then gives the per-pixel median of the kept frames,
+each first brought to their mean brightness: sensor noise, a flickering light and a passing shadow do not reach the
+picture. It refuses, with a reason the user
 can act on, when
 
 - someone stays in view: the model sees a person, and the picture moves there between the samples (a still picture
@@ -115,8 +116,21 @@ class RoomCapture:
         if len(self._frames) < 3:
             raise RoomCaptureError("too few frames came to learn the room from; try again")
         check_samples(self._frames, self._probs)
-        stack = np.stack(self._frames)
+        stack = np.stack(_same_exposure(self._frames))
         return check_plate(np.ascontiguousarray(np.sort(stack, axis=0)[len(self._frames) // 2]))
+
+
+def _same_exposure(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """``frames`` ((H, W, 3) uint8 RGB each) brought to their mean brightness per channel: a flickering light or an
+    exposure that hunts would otherwise put the median of a few samples on one side of the flicker."""
+    height, width = frames[0].shape[:2]
+    size = (CHECK_WIDTH, max(1, round(height * CHECK_WIDTH / width)))
+    means = np.array([cv2.mean(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))[:3] for frame in frames])
+    gains = means.mean(axis=0) / np.maximum(means, 1.0)
+    return [
+        frame if np.allclose(gain, 1.0, atol=0.002) else cv2.transform(frame, np.diag(gain).astype(np.float32))
+        for frame, gain in zip(frames, gains, strict=True)
+    ]
 
 
 def check_samples(frames: list[np.ndarray], probs: list[np.ndarray]) -> None:

@@ -356,7 +356,7 @@ def _without_specks(mask: np.ndarray, speck: float) -> np.ndarray:
     if not small.any():
         return mask
     keep = np.concatenate([[0], np.where(small, 0, 255)]).astype(np.uint8)
-    return np.take(keep, labels)
+    return np.take(keep, np.asarray(labels, np.int32))
 
 
 def _filled(mask: np.ndarray) -> np.ndarray:

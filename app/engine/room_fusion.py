@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 import cv2
 import numpy as np
@@ -295,8 +296,8 @@ class RoomFusion:
         diff = cv2.absdiff(rgb[top:bottom, left:right], self._gained_plate(comparison.gain)[top:bottom, left:right])
         diff = cv2.medianBlur(_largest_channel(diff), 3)
         low = max(FULL_MIN_DIFF, comparison.threshold)
-        ramp = np.clip((np.arange(256, dtype=np.float32) - low) * (255.0 / FULL_RAMP), 0, 255).astype(np.uint8)
-        edge = cv2.LUT(diff, ramp)
+        scale = 255.0 / FULL_RAMP
+        edge = cv2.addWeighted(diff, scale, diff, 0.0, -low * scale)  # (diff - low) * scale, saturated to 0-255
         inside = cv2.resize(band[y0:y1, x0:x1], (right - left, bottom - top), interpolation=cv2.INTER_LINEAR)
         cv2.copyTo(edge, _above(inside, 127), alpha[top:bottom, left:right])  # in place, in the view
 
@@ -356,7 +357,7 @@ def _without_specks(mask: np.ndarray, speck: float) -> np.ndarray:
     if not small.any():
         return mask
     keep = np.concatenate([[0], np.where(small, 0, 255)]).astype(np.uint8)
-    return np.take(keep, np.asarray(labels, np.int32))
+    return keep[cast(np.ndarray, labels)]
 
 
 def _filled(mask: np.ndarray) -> np.ndarray:

@@ -226,11 +226,11 @@ def stream(args: argparse.Namespace) -> int:
 def learn_room(args: argparse.Namespace) -> int:
     """``greenroom learn-room``: a picture of the empty room from a camera or a video file, written as a PNG."""
     out: Path = args.out
-    if out.suffix.lower() != ".png":
-        raise RoomPlateError(f"the room picture must be a .png file (lossless), got {out.name}")
     problem = file_problem(out, folder=f"{out} is a folder; give a .png file in it", missing=None)
     if problem:
         raise RoomPlateError(problem)
+    if out.suffix.lower() != ".png":
+        raise RoomPlateError(f"the room picture must be a .png file (lossless), got {out.name}")
     if path_kind(out.parent) is not PathKind.FOLDER:
         raise RoomPlateError(f"cannot write {out}: the folder {out.parent} does not exist")
     source_spec = parse_source_spec(args.learn_source, loop=False)

@@ -30,7 +30,6 @@ from app.engine.guard import SAFE_FRAME_NOTE
 from app.engine.mp4_writer import VideoFileWriter, even_sides_note
 from app.engine.output_paths import SinkError, check_output_path
 from app.engine.renderer import FrameRenderer, Masked, Rendered
-from app.engine.room_fusion import RoomState
 from app.engine.settings import RenderSettings
 from app.engine.sources import VideoFileSource
 from app.engine.staging import remove_stale_staging, run_uninterrupted, staging_path
@@ -267,10 +266,10 @@ def process_video(
             for stage, seconds in result.timings.items():
                 stats.record_stage(stage, seconds)
             safe_frames += int(result.safe_frame)
-            room = renderer.room_status
-            if room is not None:
-                room_frames = (room_frames or 0) + int(room.state is RoomState.IN_USE and not result.safe_frame)
-                room_reason = room_reason or room.reason
+            if renderer.room_status is not None:
+                applied, why = renderer.room_applied
+                room_frames = (room_frames or 0) + int(applied and not result.safe_frame)
+                room_reason = room_reason or why
             if result.safe_frame and not first_failure:
                 first_failure = result.error or ""
             progress.mark()

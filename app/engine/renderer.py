@@ -226,6 +226,11 @@ class FrameRenderer:
         """Whether the room picture is in use (``room_fusion.py``); None without one."""
         return self._room.status
 
+    @property
+    def room_applied(self) -> tuple[bool, str]:
+        """Whether the room picture shaped the last frame's mask, and if not, why ("" without one)."""
+        return self._room.applied, self._room.skip_reason
+
     def _apply_room(self, masked: Masked, alpha: np.ndarray, plate: Path | None) -> np.ndarray:
         """While the room is learned, offer the frame to ``room_capture``; with a room picture, fuse it into ``alpha``
         ((H, W) uint8, changed in place). A picture that cannot be read leaves the model's mask alone and says why in

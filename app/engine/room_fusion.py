@@ -115,6 +115,8 @@ class RoomFusion:
         self._good_since: float | None = None
         self.last_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
         self.last_mismatch: float | None = None
+        self.applied = False  # whether the last frame was fused
+        self.skip_reason = ""  # why it was not (when there is a room picture)
 
     def use_plate(self, plate: np.ndarray | None) -> None:
         """Use ``plate`` ((H, W, 3) uint8 RGB, checked by the caller) from the next frame on; None forgets it."""
@@ -135,6 +137,8 @@ class RoomFusion:
         any size; ``alpha`` (H, W) uint8 in [0, 255], the model's full-resolution alpha: it is changed in place and
         returned. Never raises: a failure leaves ``alpha`` as it came and reports not matching.
         """
+        self.applied = False
+        self.skip_reason = ""
         if self._plate is None:
             return alpha
         try:
@@ -156,6 +160,7 @@ class RoomFusion:
         self.last_mismatch = comparison.mismatch
         if not self._judge(comparison, small):
             return alpha
+        self.applied = True
         self.last_gain = comparison.gain
         # Only around what the model calls person does the room change anything: the work is done there alone.
         margin = BAND_GROWTH + KEEP_GROWTH + 2
@@ -230,6 +235,7 @@ class RoomFusion:
         """Update the state from this frame's mismatch; True when this frame is to be fused."""
         now, mismatch = self._clock(), comparison.mismatch
         if mismatch is None:  # someone fills the picture: nothing to judge by, so the model's mask alone
+            self.skip_reason = "too little of the room was in view to compare with"
             return False
         matching = self.status is not None and self.status.state is RoomState.IN_USE
         if mismatch > BAD_SHARE:
@@ -237,6 +243,7 @@ class RoomFusion:
             self._bad_since = now if self._bad_since is None else self._bad_since
             if matching and now - self._bad_since >= LOSE_SECONDS:
                 self._set(RoomStatus(RoomState.NOT_MATCHING, self._why(comparison, small)))
+            self.skip_reason = self.status.reason if self.status is not None and self.status.reason else "it differed"
             return False
         self._bad_since = None
         if not matching and mismatch < GOOD_SHARE:
@@ -245,7 +252,10 @@ class RoomFusion:
                 self._set(RoomStatus(RoomState.IN_USE))
         elif not matching:
             self._good_since = None
-        return self.status is not None and self.status.state is RoomState.IN_USE
+        if self.status is not None and self.status.state is RoomState.IN_USE:
+            return True
+        self.skip_reason = self.status.reason if self.status is not None else ""
+        return False
 
     def _why(self, comparison: _Comparison, small: np.ndarray) -> str:
         """Why the room stopped matching: the light (a gain far from 1), the camera (the picture shifted), or else

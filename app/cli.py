@@ -306,9 +306,14 @@ def check_window_options(parser: _OneLineErrorParser, argv: Sequence[str]) -> No
             else:  # ambiguous after the sub-command too: show it in full
                 what, shown = f"{option} could be {' or '.join(named)}, options", named[0]
             parser.error(
-                f"{what} of {' and '.join(owners)}: put it after the sub-command (greenroom {example} "
+                f"{what} of {_listed(owners)}: put it after the sub-command (greenroom {example} "
                 f"... {shown} ...); the window takes only --source"
             )
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _options_named(parser: argparse.ArgumentParser, option: str) -> list[str]:

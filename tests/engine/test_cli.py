@@ -162,8 +162,8 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
         (["--background", "blur:0.2"], "--background is an option of process and stream: put it after"),
         (
             ["--back", "blur"],
-            "--back could be --background or --backend, options of process and stream: put it after the sub-command "
-            "(greenroom process ... --background ...)",
+            "--back could be --background or --backend, options of process, stream and learn-room: put it after the "
+            "sub-command (greenroom process ... --background ...)",
         ),
         (["process", "", "out.mp4"], "greenroom process: argument input: it is empty: give a file"),
         (

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from app.engine.backgrounds import Background, BackgroundError, heavy_blur, make_background
@@ -77,7 +78,7 @@ class FrameRenderer:
         self.only_me_state: LockState | None = None  # None while "Only me" is off
         self._clock = clock
         self._room = RoomFusion(clock)
-        self._room_path: Path | None = None
+        self._room_path: tuple[Path | None, bool] = (None, False)  # the room picture in use, and whether mirrored
         self.room_capture: RoomCapture | None = None  # while the room is being learned: offered every frame
         self._upsample = GuidedUpsampler()
         self._composite = Compositor()
@@ -203,9 +204,9 @@ class FrameRenderer:
             masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
         )
         timings["refine"] += time.perf_counter() - step
-        if settings.room_plate is not None or self._room_path is not None or self.room_capture is not None:
+        if settings.room_plate is not None or self._room_path[0] is not None or self.room_capture is not None:
             step = time.perf_counter()
-            alpha = self._apply_room(masked, alpha, settings.room_plate)
+            alpha = self._apply_room(masked, alpha, settings.room_plate, settings.mirror)
             timings["room"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -231,17 +232,22 @@ class FrameRenderer:
         """Whether the room picture shaped the last frame's mask, and if not, why ("" without one)."""
         return self._room.applied, self._room.skip_reason
 
-    def _apply_room(self, masked: Masked, alpha: np.ndarray, plate: Path | None) -> np.ndarray:
+    def _apply_room(self, masked: Masked, alpha: np.ndarray, plate: Path | None, mirror: bool) -> np.ndarray:
         """While the room is learned, offer the frame to ``room_capture``; with a room picture, fuse it into ``alpha``
         ((H, W) uint8, changed in place). A picture that cannot be read leaves the model's mask alone and says why in
-        ``room_status``; the file is read again only when the setting names another."""
+        ``room_status``; the file is read again only when the setting names another. Room pictures are kept as the
+        camera sees the room: frames the capture thread mirrored are compared with the picture mirrored, and are
+        offered to the capture mirrored back."""
         capture = self.room_capture
-        if capture is not None and capture.offer(masked.rgb, masked.mask, self._clock()):
-            self.room_capture = None
-        if plate != self._room_path:
-            self._room_path = plate
+        if capture is not None:
+            rgb, prob = (cv2.flip(masked.rgb, 1), cv2.flip(masked.mask, 1)) if mirror else (masked.rgb, masked.mask)
+            if capture.offer(rgb, prob, self._clock()):
+                self.room_capture = None
+        if (plate, mirror) != self._room_path:
+            self._room_path = (plate, mirror)
             try:
-                self._room.use_plate(None if plate is None else read_plate(plate))
+                picture = None if plate is None else read_plate(plate)
+                self._room.use_plate(cv2.flip(picture, 1) if picture is not None and mirror else picture)
             except RoomPlateError as error:
                 self._room.not_usable(str(error))
         return self._room.fuse(masked.rgb, masked.mask, alpha)

@@ -95,3 +95,26 @@ def test_the_engine_hands_a_capture_to_the_render_thread() -> None:
     assert plate is not None, learned[0].error
     expected = FakeCamera().read().rgb  # a still picture: the room is exactly it
     assert np.array_equal(plate, expected)
+
+
+def test_a_room_learned_without_the_mirror_still_matches_with_it(tmp_path: Path) -> None:
+    """Mirror flips the frames before they are rendered: the room picture (kept as the camera sees the room) is
+    flipped with them, and a room learned while mirrored is kept unflipped."""
+    camera_view = _frame()
+    plate = tmp_path / "room.png"
+    cv2.imwrite(str(plate), cv2.cvtColor(camera_view, cv2.COLOR_RGB2BGR))
+    renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False, clock=lambda: 0.0)
+    mirrored = RenderSettings(quality=QualityMode.SPEED, room_plate=plate, mirror=True)
+    renderer.render(cv2.flip(camera_view, 1), mirrored)
+    assert renderer.room_status is not None and renderer.room_status.state is RoomState.IN_USE
+    assert renderer._room.last_mismatch is not None and renderer._room.last_mismatch < 0.01
+    offered: list[np.ndarray] = []
+
+    class Recording(RoomCapture):
+        def offer(self, rgb: np.ndarray, prob: np.ndarray, now: float) -> bool:
+            offered.append(rgb)
+            return True
+
+    renderer.room_capture = Recording()
+    renderer.render(cv2.flip(camera_view, 1), mirrored)
+    assert np.array_equal(offered[0], camera_view)

@@ -6,9 +6,9 @@ Where the frame matches the room, it is room; where it differs, something is in 
 1. At a working size (``WORK_WIDTH`` wide: 1/4 of 720p) the frame is compared with the plate. A gain per channel is
    estimated from pixels that are surely room (far from anything the model calls person, and not saturated in the
    plate), in two passes that leave out pixels that differ: cameras change exposure and white balance, most of all
-   when someone walks in. The difference is the largest of the three channels' |frame - gain * plate|, after a small
-   blur; its threshold follows the noise measured on the surely-room pixels, so sensor noise and compression never
-   count as a difference.
+   when someone walks in. The difference is the largest of the three channels' |frame - gain * plate|; its threshold
+   follows the noise measured on the surely-room pixels (within bounds), so sensor noise and compression never count
+   as a difference, and specks of difference too small to be anyone are dropped.
 2. The share of the surely-room pixels that differ tells whether the plate still matches (of all of them, and of the
    textured ones alone: a camera that moved a little changes the edges in the room, not its flat walls). A frame
    with too many is not fused at all; when that lasts ``LOSE_SECONDS`` (the camera moved, the light changed, a door
@@ -56,7 +56,7 @@ SPECK_SHARE = 0.001  # regions of difference smaller than this share of the pict
 KEEP_GROWTH = 1  # differing areas are grown by this many working-size pixels before they take away from the model
 MISMATCH_FACTOR = 2.0  # a surely-room pixel differs (for the match check) beyond this many times the threshold:
 # textured pixels (edges) carry more noise, resampling and compression differences than flat ones
-BAD_SHARE = 0.2  # a frame whose textured surely-room pixels differ in more than this share is not fused
+BAD_SHARE = 0.2  # a frame whose surely-room pixels (all, or the textured ones) differ beyond this share: not fused
 GOOD_SHARE = 0.1  # below this share a frame counts towards matching again
 LOSE_SECONDS = 0.3  # frames above BAD_SHARE for this long: not matching
 REGAIN_SECONDS = 1.0  # frames below GOOD_SHARE for this long: matching again

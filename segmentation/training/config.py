@@ -58,6 +58,9 @@ class TrainConfig:
     skip_reviewed_labels: bool = True  # leave out the hand masks found wrong (training/label_review.py)
     val_every: int = 250
     checkpoint_minutes: float = 5.0
+    # Wall-clock budget of the run (a leased GPU's minutes): at the first step past it the run validates, saves and
+    # stops as if it had reached max_steps. 0: no budget.
+    time_budget_minutes: float = 0.0
     workers: int = -1  # data loader processes; -1: one on the CPU, up to 8 per GPU (trainer.data_workers)
     sync_batchnorm: bool = False  # several GPUs: BatchNorm statistics over all processes' samples (SyncBatchNorm)
     threads: int = 2

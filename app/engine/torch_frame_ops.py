@@ -264,10 +264,11 @@ def composite(foreground: torch.Tensor, background: torch.Tensor, alpha: torch.T
     ``foreground``, ``background`` (H, W, 3) uint8 RGB; ``alpha`` (H, W) uint8, 255 = person. Returns a new
     (H, W, 3) uint8 RGB tensor.
     """
-    a = alpha.to(torch.int32)[..., None]
-    person = (foreground.to(torch.int32) * a * 2 + 255) // 510  # round(x / 255) for integer x, exactly (no ties)
-    rest = (background.to(torch.int32) * (255 - a) * 2 + 255) // 510
-    return (person + rest).clamp_(max=255).to(torch.uint8)
+    # Products of two bytes are exact in float32, and x / 255 is never within float32's error of a tie (.5).
+    a = alpha.to(torch.float32)[..., None]
+    person = (foreground.to(torch.float32) * a).mul_(1.0 / 255.0).round_()
+    rest = (background.to(torch.float32) * (255.0 - a)).mul_(1.0 / 255.0).round_()
+    return person.add_(rest).clamp_(max=255).to(torch.uint8)
 
 
 def mask_preview(alpha: torch.Tensor) -> torch.Tensor:

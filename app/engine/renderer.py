@@ -15,6 +15,7 @@ import numpy as np
 
 from app.engine.backgrounds import Background, BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
+from app.engine.device_finish import AUTO, frame_ops_for
 from app.engine.guard import SegmentationError, SegmentationGuard, describe_failure
 from app.engine.only_me import LockState, MainPersonFilter
 from app.engine.quality import AdaptiveQuality, QualityLevel
@@ -62,10 +63,15 @@ class FrameRenderer:
         stall_timeout: float = 0.5,
         use_guard: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        frame_ops_device: str = AUTO,
     ) -> None:
         """``clock``: seconds for time-based decisions ("Only me" waiting for the main person to come back); a video
-        being processed passes its own time."""
+        being processed passes its own time. ``frame_ops_device``: where upsampling and compositing run
+        (``device_finish.frame_ops_for``): "auto" on the GPU when the model runs there in torch, "opencv" always on
+        the CPU with OpenCV, or a torch device ("cpu" runs the torch path on the CPU, for tests)."""
         self.segmenter = segmenter
+        self._frame_ops_device = frame_ops_device
+        self.frame_ops = frame_ops_for(frame_ops_device, segmenter.info)
         self.quality = AdaptiveQuality()
         self._guard = SegmentationGuard(stall_timeout) if use_guard else None
         self._smoother = TemporalSmoother()
@@ -86,6 +92,7 @@ class FrameRenderer:
 
     def set_segmenter(self, segmenter: Segmenter) -> None:
         self.segmenter = segmenter
+        self.frame_ops = frame_ops_for(self._frame_ops_device, segmenter.info)
         self._last_mask = None
 
     def _background_for(self, spec: BackgroundSpec) -> tuple[Background | None, str | None]:
@@ -190,18 +197,27 @@ class FrameRenderer:
     def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
         """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""
         rgb, timings = masked.rgb, masked.timings
-        step = time.perf_counter()
-        alpha = self._upsample(
-            masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
-        )
-        timings["refine"] += time.perf_counter() - step
+        output = None
+        if self.frame_ops is not None and self.frame_ops.active:  # on the device, timed whole as "composite"
+            step = time.perf_counter()
+            background, error = self._background_for(settings.background)
+            output = self.frame_ops.finish(masked, settings, background)  # None: it failed, the CPU finishes
+            timings["composite"] = time.perf_counter() - step
+        if output is None:
+            step = time.perf_counter()
+            alpha = self._upsample(
+                masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
+            )
+            timings["refine"] += time.perf_counter() - step
 
-        step = time.perf_counter()
-        background, error = self._background_for(settings.background)
-        output = (
-            mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb, alpha), alpha)
-        )
-        timings["composite"] = time.perf_counter() - step
+            step = time.perf_counter()
+            background, error = self._background_for(settings.background)
+            output = (
+                mask_preview(alpha)
+                if background is None
+                else self._composite(rgb, background.render(rgb, alpha), alpha)
+            )
+            timings["composite"] = time.perf_counter() - step
         timings["total"] = sum(timings.values())
         if settings.quality is QualityMode.ADAPTIVE:  # a fixed mode's timings say nothing about the ladder's levels
             mask_seconds = timings["segment"] if masked.new_mask else None

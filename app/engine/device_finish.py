@@ -1,8 +1,9 @@
 """Where the full-resolution half of the render step runs: OpenCV on the CPU, or torch on the model's GPU.
 
 ``FrameRenderer`` asks ``frame_ops_for(choice, segmenter info)`` once per segmenter. With the model in torch on CUDA
-(and ``choice`` "auto"), a ``DeviceFinisher`` does the guided upsampling, the background and the compositing on the
-GPU (``torch_frame_ops``): one uint8 upload of the frame, one uint8 download of the finished frame. Elsewhere it is
+(and ``choice`` "auto"), a ``DeviceFinisher`` resizes the frame to the model's input, then does the guided
+upsampling, the background and the compositing on the GPU (``torch_frame_ops``): one uint8 upload of the frame, a
+small uint8 download for the model, one uint8 download of the finished frame. Elsewhere it is
 None and the OpenCV path runs as it always has. A choice of "cpu" runs the torch path on the CPU (for tests that
 compare it with the OpenCV path); "opencv" keeps the OpenCV path even on a GPU (for comparing timings).
 
@@ -79,9 +80,24 @@ class DeviceFinisher:
         self.failures = 0
         return output
 
+    def model_input(self, rgb: np.ndarray, width: int, height: int) -> tuple[np.ndarray, Any] | None:
+        """The (H, W, 3) uint8 RGB frame uploaded once and resized on the device to the model's ``width`` x
+        ``height`` (INTER_AREA's averaging, within 1 level of OpenCV): ``(small, frame_on_device)``, the small
+        (height, width, 3) uint8 brought down for the model and the upload kept for ``finish``; None if the device
+        failed (the caller resizes on the CPU). Runs on the segmenting thread: its staging buffer is its own."""
+        try:
+            with self._torch.inference_mode():
+                frame = self._staging.upload(rgb, "model frame")
+                small = self._ops.download(self._ops.resize_area(frame, width, height))
+        except Exception as error:  # any device failure: the CPU resizes this frame instead
+            self.failures += 1
+            self.last_failure = error
+            return None
+        return small, frame
+
     def _finish(self, masked: Masked, settings: RenderSettings, background: Background | None) -> np.ndarray:
         ops, upload = self._ops, self._staging.upload
-        frame = upload(masked.rgb, "frame")
+        frame = masked.device_frame if masked.device_frame is not None else upload(masked.rgb, "frame")
         gain, offset = edge_curve(settings.threshold, settings.feather)
         alpha = ops.guided_alpha(
             upload(masked.mask, "mask"),

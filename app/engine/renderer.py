@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from app.engine.only_me import LockState, MainPersonFilter
 from app.engine.quality import AdaptiveQuality, QualityLevel
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
-from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask
+from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask, check_rgb_frame
 
 _SAFE_BLUR_FACTOR = 32
 
@@ -42,7 +43,8 @@ class Masked:
     """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
 
     ``rgb`` (H, W, 3) uint8; ``small_grey`` (h, w) uint8, the frame in grey at the model input size; ``mask``
-    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask.
+    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask;
+    ``device_frame`` is ``rgb`` already uploaded to the GPU where the frame was resized there (else None).
     """
 
     rgb: np.ndarray
@@ -51,6 +53,7 @@ class Masked:
     timings: dict[str, float]
     started: float
     new_mask: bool = True
+    device_frame: Any = None
 
 
 class FrameRenderer:
@@ -110,21 +113,44 @@ class FrameRenderer:
         self._background_spec = spec
         return self._background, error
 
-    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> LowResMask:
-        """The model's mask for ``rgb`` at ``pixel_budget``, checked; ``SegmentationError`` when the model raised,
-        stalled or returned something that is not such a mask (NaN composites as person: the room)."""
+    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
+        """The model's mask for ``rgb`` at ``pixel_budget``, checked, and the frame's upload when it was resized on
+        the GPU (else None); ``SegmentationError`` when the model raised, stalled or returned something that is not
+        such a mask (NaN composites as person: the room)."""
         if self._guard is None:
             try:
-                result = self.segmenter.infer(rgb, pixel_budget)
+                result, device_frame = self._infer(rgb, pixel_budget)
             except Exception as error:  # the fail-safe must catch every backend failure
                 raise SegmentationError(describe_failure(error)) from error
         else:
-            result = self._guard.run(lambda: self.segmenter.infer(rgb, pixel_budget))
+            result, device_frame = self._guard.run(lambda: self._infer(rgb, pixel_budget))
         try:
             check_mask(result.mask, result.small.shape[:2])
         except ModelOutputError as error:
             raise SegmentationError(describe_failure(error)) from error
-        return result
+        return result, device_frame
+
+    def _infer(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
+        """``segmenter.infer``, or with the frame ops on the GPU: the frame resized there (``_device_input``)."""
+        resized = self._device_input(rgb, pixel_budget)
+        if resized is None:
+            return self.segmenter.infer(rgb, pixel_budget), None
+        small, device_frame = resized
+        return self.segmenter.infer_resized(small), device_frame
+
+    def _model_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any]:
+        """``segmenter.model_input``, or with the frame ops on the GPU: the frame resized there."""
+        resized = self._device_input(rgb, pixel_budget)
+        return resized if resized is not None else (self.segmenter.model_input(rgb, pixel_budget), None)
+
+    def _device_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any] | None:
+        """``(small, frame on the device)`` from the frame ops' device resize, or None where they are off or failed
+        (the segmenter then resizes on the CPU)."""
+        if self.frame_ops is None or not self.frame_ops.active:
+            return None
+        rgb = check_rgb_frame(rgb)
+        width, height = self.segmenter.input_size(rgb.shape[1], rgb.shape[0], pixel_budget)
+        return self.frame_ops.model_input(rgb, width, height)
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
         """Segment, refine and composite one (H, W, 3) uint8 RGB frame.
@@ -157,10 +183,10 @@ class FrameRenderer:
             last_mask = None  # a new mask is due
         try:
             if last_mask is not None:
-                small, mask = self.segmenter.model_input(rgb, level.pixel_budget), last_mask
+                (small, device_frame), mask = self._model_input(rgb, level.pixel_budget), last_mask
                 self._frames_since_mask += 1
             else:
-                result = self._segment(rgb, level.pixel_budget)
+                result, device_frame = self._segment(rgb, level.pixel_budget)
                 small, mask = result.small, result.mask
                 self._frames_since_mask = 0
         except SegmentationError as failure:
@@ -178,7 +204,7 @@ class FrameRenderer:
         mask = self._keep_only_me(raw, mask, settings.only_me, new_mask)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
-        return Masked(rgb, small_grey, mask, timings, started, new_mask)
+        return Masked(rgb, small_grey, mask, timings, started, new_mask, device_frame)
 
     def _keep_only_me(self, raw: np.ndarray, smoothed: np.ndarray, only_me: bool, new_mask: bool) -> np.ndarray:
         """With "Only me" on, the smoothed mask with everyone but the main person removed (``only_me.py``); turning

@@ -15,9 +15,10 @@ from app.engine.backgrounds import blur_around
 from app.engine.composite import composite, mask_preview
 from app.engine.device_finish import DeviceFinisher, frame_ops_for
 from app.engine.refine import GuidedUpsampler, edge_curve, to_grey
-from app.engine.renderer import FrameRenderer
+from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from segmentation import Backend, BackendInfo, Device, Precision, Segmenter
+from segmentation.inference.preprocess import resize_for_model
 
 torch = pytest.importorskip("torch")
 ops = pytest.importorskip("app.engine.torch_frame_ops")
@@ -261,3 +262,53 @@ def test_the_device_path_is_chosen_only_for_torch_on_cuda() -> None:
     assert renderer.frame_ops is not None
     renderer.set_segmenter(SoftSegmenter(Device.CPU))  # the engine's swap to the CPU after a GPU failure
     assert renderer.frame_ops is None
+
+
+def test_the_frame_goes_up_once_and_is_resized_on_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the frame ops on a device, the frame is uploaded once: resized there for the model, and the same upload
+    is finished there; the model sees what OpenCV's INTER_AREA would give it, within 1 level."""
+    renderer = FrameRenderer(SoftSegmenter(), use_guard=False, frame_ops_device="cpu")
+    assert renderer.frame_ops is not None
+    slots: list[str] = []
+    upload = ops.StagingBuffers.upload
+
+    def recording(self, array: np.ndarray, slot: str):
+        slots.append(slot)
+        return upload(self, array, slot)
+
+    monkeypatch.setattr(ops.StagingBuffers, "upload", recording)
+    frame, settings = _scene(641, 359), RenderSettings(background=BACKGROUNDS["blur"], smoothing=0)
+    masked = renderer.segment(frame, settings)
+    assert not isinstance(masked, Rendered) and masked.device_frame is not None
+    expected_small = resize_for_model(frame, renderer.quality.level(settings.quality).pixel_budget)
+    expected_grey = cv2.cvtColor(expected_small, cv2.COLOR_RGB2GRAY)
+    assert masked.small_grey.shape == expected_grey.shape
+    assert np.abs(masked.small_grey.astype(int) - expected_grey).max() <= 1
+    renderer.finish(masked, settings)
+    assert slots.count("model frame") == 1 and "frame" not in slots  # finish reused the upload
+
+
+def test_a_failing_device_resize_falls_back_to_the_cpu_resize(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame, settings = _scene(320, 180), RenderSettings(background=BACKGROUNDS["colour"], smoothing=0)
+    expected = FrameRenderer(SoftSegmenter(), use_guard=False).render(frame, settings).rgb
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("CUDA error: out of memory")
+
+    monkeypatch.setattr(ops, "resize_area", broken)
+    renderer = FrameRenderer(SoftSegmenter(), use_guard=False, frame_ops_device="cpu")
+    masked = renderer.segment(frame, settings)
+    assert not isinstance(masked, Rendered) and masked.device_frame is None
+    assert renderer.frame_ops is not None and renderer.frame_ops.failures == 1
+    result = renderer.finish(masked, settings)
+    assert not result.safe_frame and result.error is None
+    _assert_close(expected, result.rgb)
+
+
+def test_a_resized_frame_must_be_a_model_input() -> None:
+    segmenter, frame = SoftSegmenter(), _scene(256, 144)
+    np.testing.assert_array_equal(segmenter.infer_resized(frame).mask, segmenter.infer(frame, 256 * 144).mask)
+    with pytest.raises(ValueError, match="multiples of 16"):
+        segmenter.infer_resized(_scene(250, 144))
+    with pytest.raises(ValueError):
+        segmenter.infer_resized(frame.astype(np.float32))

@@ -34,6 +34,9 @@ class TrainConfig:
     # Mixed input sizes: each batch's sample size is scaled by a factor drawn from [min, max] (1, 1: one size).
     sample_scale_min: float = 1.0
     sample_scale_max: float = 1.0
+    # N > 1: the scale is one of N evenly spaced values in [min, max] (few input shapes, each of which costs seconds of
+    # cuDNN set-up on a GPU the first time); 0: any value.
+    sample_scale_steps: int = 0
     batch_size: int = 16
     max_steps: int = 4000
     warmup_steps: int = 200

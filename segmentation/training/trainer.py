@@ -12,6 +12,7 @@ re-captured twins (``losses.recapture``) in the same forward pass, and the twin-
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
@@ -203,6 +204,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         samples_per_batch=config.batch_size * world_size,
         crop_min_area=config.crop_min_area,
         sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
+        sample_scale_steps=config.sample_scale_steps,
         occluder_probability=config.occluder_probability,
         clutter_probability=config.clutter_probability,
         mixture=MixtureWeights(
@@ -273,7 +275,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         }
         last_step = step == config.max_steps or time_used[0] >= 1.0
         if is_main and (step % config.val_every == 0 or last_step):
-            metrics = validate(ema.module, validation_photos, device)
+            metrics = _validate_on_the_cpu(ema.module, validation_photos)
             row.update({key: round(value, 5) for key, value in metrics.items()})
             if metrics["val_iou"] > best["val_iou"]:
                 best = metrics
@@ -306,6 +308,14 @@ def train(config: TrainConfig) -> dict[str, float]:
     if world_size > 1:
         dist.destroy_process_group()
     return best
+
+
+def _validate_on_the_cpu(model: torch.nn.Module, photos: list[LabelledImage]) -> dict[str, float]:
+    """``validate`` on a float32 CPU copy of ``model`` when it lives on a GPU: each validation photo has its own input
+    shape, and on a GPU every new shape costs seconds of cuDNN set-up, longer than the CPU takes for the lot."""
+    if next(model.parameters()).device.type == "cpu":
+        return validate(model, photos, torch.device("cpu"))
+    return validate(copy.deepcopy(model).float().cpu(), photos, torch.device("cpu"))
 
 
 def _time_used(started: float, config: TrainConfig, world_size: int, device: torch.device) -> float:

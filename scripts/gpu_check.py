@@ -9,7 +9,8 @@ CPU, short, to check the script itself). Measures, with the shipped model:
   graphed: what a stream's first frame at that size costs;
 - one model call (float32 batch in, logits out) at 720p's and 1080p's default input, eager and graphed;
 - ``seg(rgb)`` and the render thread's whole step (segment, refine, composite with a blurred background) on 720p
-  and 1080p frames;
+  and 1080p frames, with the full-resolution work (upsampling, blur, compositing) in torch on the GPU and, for
+  comparison, in OpenCV on the CPU (on ``--device cpu`` both rows are the OpenCV path);
 - ``greenroom process`` of 300 frames of the demo clip scaled to 720p and 1080p, on this device and on the CPU.
 
 Medians of ``RUNS`` calls after warm-up; GPU times are taken after ``torch.cuda.synchronize()``.
@@ -162,13 +163,22 @@ def main(argv: list[str] | None = None) -> int:
             latency[f"seg(rgb) {label} {name}"] = _median_ms(
                 lambda segmenter=segmenter, frame=frame: segmenter(frame), synchronise, args.runs, 10
             )
-            renderer = FrameRenderer(segmenter, use_guard=False)
-            latency[f"render step {label} {name}"] = _median_ms(
+        # The render step with frame ops on the model's device (torch, "auto": the GPU when the model runs there)
+        # and with OpenCV on the CPU, graphed only: the model's share is the same in both.
+        for frame_ops in ("auto", "opencv"):
+            renderer = FrameRenderer(graphed, use_guard=False, frame_ops_device=frame_ops)
+            where = device.upper() if renderer.frame_ops is not None else "CPU (OpenCV)"
+            row = f"render step {label} graphed, frame ops on {where}"
+            if row in latency:  # on --device cpu both are the OpenCV path
+                continue
+            latency[row] = _median_ms(
                 lambda renderer=renderer, frame=frame: renderer.render(frame, renderer_settings),
                 synchronise,
                 args.runs,
                 10,
             )
+            if renderer.frame_ops is not None and renderer.frame_ops.last_failure is not None:
+                print(f"frame ops on {device} failed: {renderer.frame_ops.last_failure}", file=sys.stderr)
     results["latency_ms"] = latency
 
     fps: dict[str, float | None] = {}

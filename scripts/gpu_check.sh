@@ -4,7 +4,8 @@
 # Runs the CUDA tests, then scripts/gpu_check.py, which prints one Markdown table (fp16 vs fp32 agreement, the first
 # call at each ladder size, model and render-step latency at 720p and 1080p eager and graphed, and `greenroom
 # process` fps at 720p and 1080p on CUDA and on the CPU). Everything goes to $OUT (default ./gpu-check-out):
-# log.txt, pytest_cuda.txt, table.md, gpu_check.json. Budget: 8 minutes.
+# log.txt, pytest_cuda.txt, table.md, gpu_check.json. Budget: 8 minutes (PYTEST_TIMEOUT and FIGURES_TIMEOUT, in
+# seconds, shorten it; GPU_CHECK_ARGS passes options to gpu_check.py, for example "--runs 20 --process-frames 150").
 #
 # It needs no package registry: it reuses the first Python whose PyTorch sees the GPU ($PYTHON, python3, or
 # /opt/torch/.venv/bin/python3) through a virtual environment that inherits its packages, and installs wheels found in
@@ -51,11 +52,11 @@ print("missing packages:", ", ".join(missing) or "none")
 PYEOF
 
   step "pytest -m cuda (needs neither the shared data folder nor an optional package)"
-  timeout 240 "$PY" -m pytest -m cuda -rs -p no:cacheprovider -q tests/runtime tests/engine >"$OUT/pytest_cuda.txt" 2>&1
+  timeout "${PYTEST_TIMEOUT:-240}" "$PY" -m pytest -m cuda -rs -p no:cacheprovider -q tests/runtime tests/engine >"$OUT/pytest_cuda.txt" 2>&1
   tail -15 "$OUT/pytest_cuda.txt"
 
   step "figures"
-  timeout 360 "$PY" scripts/gpu_check.py --device cuda --json "$OUT/gpu_check.json" | tee "$OUT/table.md"
+  timeout "${FIGURES_TIMEOUT:-360}" "$PY" scripts/gpu_check.py --device cuda --json "$OUT/gpu_check.json" ${GPU_CHECK_ARGS:-} | tee "$OUT/table.md"
   step "done"
 }
 

@@ -59,6 +59,12 @@ class ImageBackground:
         self._room = BlurBackground(blur_strength)
         self._fitted: tuple[np.ndarray, np.ndarray | None] | None = None
 
+    @property
+    def needs_person(self) -> bool:
+        """True for a picture with transparent parts: they show the room blurred around the person's alpha. An opaque
+        picture's ``render`` returns one array per frame size, never written to again."""
+        return self._layers.shape[2] == 4
+
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
         height, width = frame.shape[:2]
         if self._fitted is None or self._fitted[0].shape[:2] != (height, width):
@@ -220,8 +226,12 @@ class BlurBackground:
     def __init__(self, strength: float) -> None:
         self._sigma = 4.0 * (2.0 + 10.0 * strength)  # in pixels of a 720-line frame
 
+    def sigma_for(self, height: int, width: int) -> float:
+        """The blur's sigma in pixels of a frame of this size."""
+        return self._sigma * min(height, width) / _BLUR_REFERENCE_SIDE
+
     def render(self, frame: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
-        sigma = self._sigma * min(frame.shape[:2]) / _BLUR_REFERENCE_SIDE
+        sigma = self.sigma_for(frame.shape[0], frame.shape[1])
         if person is None:
             return heavy_blur(frame, factor=4, sigma=max(sigma / 4.0, 0.5))
         return blur_around(frame, person, sigma=sigma)

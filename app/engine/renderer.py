@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from app.engine.backgrounds import Background, BackgroundError, heavy_blur, make_background
 from app.engine.composite import Compositor, mask_preview
+from app.engine.device_finish import AUTO, frame_ops_for
 from app.engine.guard import SegmentationError, SegmentationGuard, describe_failure
 from app.engine.only_me import LockState, MainPersonFilter
 from app.engine.quality import AdaptiveQuality, QualityLevel
@@ -25,7 +27,7 @@ from app.engine.room_capture import RoomCapture
 from app.engine.room_fusion import RoomFusion, RoomStatus
 from app.engine.room_plate import RoomPlateError, read_plate
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
-from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask
+from segmentation import LowResMask, ModelOutputError, Segmenter, check_mask, check_rgb_frame
 
 _SAFE_BLUR_FACTOR = 32
 
@@ -46,7 +48,8 @@ class Masked:
     """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
 
     ``rgb`` (H, W, 3) uint8; ``small_grey`` (h, w) uint8, the frame in grey at the model input size; ``mask``
-    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask.
+    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask;
+    ``device_frame`` is ``rgb`` already uploaded to the GPU where the frame was resized there (else None).
     """
 
     rgb: np.ndarray
@@ -55,6 +58,7 @@ class Masked:
     timings: dict[str, float]
     started: float
     new_mask: bool = True
+    device_frame: Any = None
 
 
 class FrameRenderer:
@@ -67,10 +71,15 @@ class FrameRenderer:
         stall_timeout: float = 0.5,
         use_guard: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        frame_ops_device: str = AUTO,
     ) -> None:
         """``clock``: seconds for time-based decisions ("Only me" waiting for the main person to come back); a video
-        being processed passes its own time."""
+        being processed passes its own time. ``frame_ops_device``: where upsampling and compositing run
+        (``device_finish.frame_ops_for``): "auto" on the GPU when the model runs there in torch, "opencv" always on
+        the CPU with OpenCV, or a torch device ("cpu" runs the torch path on the CPU, for tests)."""
         self.segmenter = segmenter
+        self._frame_ops_device = frame_ops_device
+        self.frame_ops = frame_ops_for(frame_ops_device, segmenter.info)
         self.quality = AdaptiveQuality()
         self._guard = SegmentationGuard(stall_timeout) if use_guard else None
         self._smoother = TemporalSmoother()
@@ -95,6 +104,7 @@ class FrameRenderer:
 
     def set_segmenter(self, segmenter: Segmenter) -> None:
         self.segmenter = segmenter
+        self.frame_ops = frame_ops_for(self._frame_ops_device, segmenter.info)
         self._last_mask = None
 
     def _background_for(self, spec: BackgroundSpec) -> tuple[Background | None, str | None]:
@@ -112,21 +122,44 @@ class FrameRenderer:
         self._background_spec = spec
         return self._background, error
 
-    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> LowResMask:
-        """The model's mask for ``rgb`` at ``pixel_budget``, checked; ``SegmentationError`` when the model raised,
-        stalled or returned something that is not such a mask (NaN composites as person: the room)."""
+    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
+        """The model's mask for ``rgb`` at ``pixel_budget``, checked, and the frame's upload when it was resized on
+        the GPU (else None); ``SegmentationError`` when the model raised, stalled or returned something that is not
+        such a mask (NaN composites as person: the room)."""
         if self._guard is None:
             try:
-                result = self.segmenter.infer(rgb, pixel_budget)
+                result, device_frame = self._infer(rgb, pixel_budget)
             except Exception as error:  # the fail-safe must catch every backend failure
                 raise SegmentationError(describe_failure(error)) from error
         else:
-            result = self._guard.run(lambda: self.segmenter.infer(rgb, pixel_budget))
+            result, device_frame = self._guard.run(lambda: self._infer(rgb, pixel_budget))
         try:
             check_mask(result.mask, result.small.shape[:2])
         except ModelOutputError as error:
             raise SegmentationError(describe_failure(error)) from error
-        return result
+        return result, device_frame
+
+    def _infer(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
+        """``segmenter.infer``, or with the frame ops on the GPU: the frame resized there (``_device_input``)."""
+        resized = self._device_input(rgb, pixel_budget)
+        if resized is None:
+            return self.segmenter.infer(rgb, pixel_budget), None
+        small, device_frame = resized
+        return self.segmenter.infer_resized(small), device_frame
+
+    def _model_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any]:
+        """``segmenter.model_input``, or with the frame ops on the GPU: the frame resized there."""
+        resized = self._device_input(rgb, pixel_budget)
+        return resized if resized is not None else (self.segmenter.model_input(rgb, pixel_budget), None)
+
+    def _device_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any] | None:
+        """``(small, frame on the device)`` from the frame ops' device resize, or None where they are off or failed
+        (the segmenter then resizes on the CPU)."""
+        if self.frame_ops is None or not self.frame_ops.active:
+            return None
+        rgb = check_rgb_frame(rgb)
+        width, height = self.segmenter.input_size(rgb.shape[1], rgb.shape[0], pixel_budget)
+        return self.frame_ops.model_input(rgb, width, height)
 
     def render(self, rgb: np.ndarray, settings: RenderSettings) -> Rendered:
         """Segment, refine and composite one (H, W, 3) uint8 RGB frame.
@@ -159,10 +192,10 @@ class FrameRenderer:
             last_mask = None  # a new mask is due
         try:
             if last_mask is not None:
-                small, mask = self.segmenter.model_input(rgb, level.pixel_budget), last_mask
+                (small, device_frame), mask = self._model_input(rgb, level.pixel_budget), last_mask
                 self._frames_since_mask += 1
             else:
-                result = self._segment(rgb, level.pixel_budget)
+                result, device_frame = self._segment(rgb, level.pixel_budget)
                 small, mask = result.small, result.mask
                 self._frames_since_mask = 0
         except SegmentationError as failure:
@@ -180,7 +213,7 @@ class FrameRenderer:
         mask = self._keep_only_me(raw, mask, settings.only_me, new_mask)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
-        return Masked(rgb, small_grey, mask, timings, started, new_mask)
+        return Masked(rgb, small_grey, mask, timings, started, new_mask, device_frame)
 
     def _keep_only_me(self, raw: np.ndarray, smoothed: np.ndarray, only_me: bool, new_mask: bool) -> np.ndarray:
         """With "Only me" on, the smoothed mask with everyone but the main person removed (``only_me.py``); turning
@@ -199,22 +232,33 @@ class FrameRenderer:
     def finish(self, masked: Masked, settings: RenderSettings) -> Rendered:
         """Second half of ``render``: edge-aware upsampling and compositing of the frame the mask came from."""
         rgb, timings = masked.rgb, masked.timings
-        step = time.perf_counter()
-        alpha = self._upsample(
-            masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
-        )
-        timings["refine"] += time.perf_counter() - step
-        if settings.room_plate is not None or self._room_path[0] is not None or self.room_capture is not None:
+        output = None
+        # The room's step works on the alpha in memory: with a room picture (or while learning one) the CPU finishes.
+        room = settings.room_plate is not None or self._room_path[0] is not None or self.room_capture is not None
+        if self.frame_ops is not None and self.frame_ops.active and not room:  # on the device, timed as "composite"
             step = time.perf_counter()
-            alpha = self._apply_room(masked, alpha, settings.room_plate, settings.mirror)
-            timings["room"] = time.perf_counter() - step
+            background, error = self._background_for(settings.background)
+            output = self.frame_ops.finish(masked, settings, background)  # None: it failed, the CPU finishes
+            timings["composite"] = time.perf_counter() - step
+        if output is None:
+            step = time.perf_counter()
+            alpha = self._upsample(
+                masked.mask, masked.small_grey, to_grey(rgb), threshold=settings.threshold, feather=settings.feather
+            )
+            timings["refine"] += time.perf_counter() - step
+            if room:
+                step = time.perf_counter()
+                alpha = self._apply_room(masked, alpha, settings.room_plate, settings.mirror)
+                timings["room"] = time.perf_counter() - step
 
-        step = time.perf_counter()
-        background, error = self._background_for(settings.background)
-        output = (
-            mask_preview(alpha) if background is None else self._composite(rgb, background.render(rgb, alpha), alpha)
-        )
-        timings["composite"] = time.perf_counter() - step
+            step = time.perf_counter()
+            background, error = self._background_for(settings.background)
+            output = (
+                mask_preview(alpha)
+                if background is None
+                else self._composite(rgb, background.render(rgb, alpha), alpha)
+            )
+            timings["composite"] = time.perf_counter() - step
         timings["total"] = sum(timings.values())
         if settings.quality is QualityMode.ADAPTIVE:  # a fixed mode's timings say nothing about the ladder's levels
             mask_seconds = timings["segment"] if masked.new_mask else None

@@ -8,6 +8,7 @@ from segmentation.inference.loading import (
     load_segmenter,
     resolve_device_and_backend,
 )
+from segmentation.inference.preprocess import check_rgb_frame
 from segmentation.inference.segmenter import BackendInfo, LowResMask, Segmenter
 from segmentation.inference.sizing import model_input_size
 from segmentation.inference.validation import ModelOutputError, check_mask
@@ -23,6 +24,7 @@ __all__ = [
     "Precision",
     "Segmenter",
     "check_mask",
+    "check_rgb_frame",
     "cuda_available",
     "first_line",
     "gpu_failure",

@@ -113,7 +113,9 @@ class TorchBackend:
         self._torch.cuda.synchronize()
 
     def _cudnn(self, *, benchmark: bool):
-        return self._torch.backends.cudnn.flags(enabled=True, benchmark=benchmark)
+        # TF32 off: float32 on CUDA computes in float32 (cuDNN's default would round convolutions to a 10-bit
+        # mantissa, as coarse as float16, which is what float32 is the reference for).
+        return self._torch.backends.cudnn.flags(enabled=True, benchmark=benchmark, allow_tf32=False)
 
     def _to_device(self, batch: np.ndarray):
         torch = self._torch

@@ -90,7 +90,15 @@ class Segmenter:
         Raises ``ModelOutputError`` when the backend returns NaN, infinite values or another shape, and whatever the
         backend raises.
         """
-        small = self.model_input(rgb, pixel_budget)
+        return self.infer_resized(self.model_input(rgb, pixel_budget))
+
+    def infer_resized(self, small: np.ndarray) -> LowResMask:
+        """A frame already at a model input size (``input_size``), (h, w, 3) uint8 RGB with h and w multiples of 16
+        (resized elsewhere, for example on the GPU) -> ``LowResMask``. Raises ``ValueError`` for another array, and
+        what ``infer`` raises."""
+        small = check_rgb_frame(small)
+        if small.shape[0] % 16 or small.shape[1] % 16:
+            raise ValueError(f"a model input has sides that are multiples of 16, got {small.shape[1]}x{small.shape[0]}")
         return LowResMask(small, sigmoid(self._logits(to_nchw_float(small))[0, 0]))
 
     def low_res(self, rgb: np.ndarray) -> np.ndarray:

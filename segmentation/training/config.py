@@ -34,6 +34,9 @@ class TrainConfig:
     # Mixed input sizes: each batch's sample size is scaled by a factor drawn from [min, max] (1, 1: one size).
     sample_scale_min: float = 1.0
     sample_scale_max: float = 1.0
+    # N > 1: the scale is one of N evenly spaced values in [min, max] (few input shapes, each of which costs seconds of
+    # cuDNN set-up on a GPU the first time); 0: any value.
+    sample_scale_steps: int = 0
     batch_size: int = 16
     max_steps: int = 4000
     warmup_steps: int = 200
@@ -58,6 +61,9 @@ class TrainConfig:
     skip_reviewed_labels: bool = True  # leave out the hand masks found wrong (training/label_review.py)
     val_every: int = 250
     checkpoint_minutes: float = 5.0
+    # Wall-clock budget of the run (a leased GPU's minutes): at the first step past it the run validates, saves and
+    # stops as if it had reached max_steps. 0: no budget.
+    time_budget_minutes: float = 0.0
     workers: int = -1  # data loader processes; -1: one on the CPU, up to 8 per GPU (trainer.data_workers)
     sync_batchnorm: bool = False  # several GPUs: BatchNorm statistics over all processes' samples (SyncBatchNorm)
     threads: int = 2

@@ -56,6 +56,7 @@ class TrainingMixture(Dataset):
         samples_per_batch: int = 1,
         crop_min_area: float = 0.35,
         sample_scale_range: tuple[float, float] = (1.0, 1.0),
+        sample_scale_steps: int = 0,
         occluder_probability: float = 0.0,
         clutter_probability: float = 0.0,
     ) -> None:
@@ -64,7 +65,9 @@ class TrainingMixture(Dataset):
         consecutive indices into one batch, which must share one shape; crops of photos and backgrounds cover
         ``crop_min_area`` to all of the largest window of the sample's aspect; each batch scales ``sample_size`` by
         a factor drawn uniformly from ``sample_scale_range`` (sides rounded to multiples of 16, at least 32), so the
-        model sees people at more sizes in pixels than one input size gives (mixed input-size training);
+        model sees people at more sizes in pixels than one input size gives (mixed input-size training), or with
+        ``sample_scale_steps`` N > 1 one of N evenly spaced factors of that range (few shapes: on a GPU every new
+        input shape costs seconds of set-up before its first step);
         ``occluder_probability`` of the samples with people get an object-like patch beside or over a person,
         labelled background (``augment.paste_occluder``); ``clutter_probability`` of all samples get a hard negative
         (a flag, sign, lettering, screen, lamp or coat on a chair) drawn behind their people (``clutter``)."""
@@ -82,6 +85,9 @@ class TrainingMixture(Dataset):
         if not 0.0 < low <= high:
             raise ValueError(f"sample_scale_range must satisfy 0 < low <= high, got {sample_scale_range}")
         self.sample_scale_range = (low, high)
+        if sample_scale_steps < 0:
+            raise ValueError(f"sample_scale_steps must be 0 (any scale) or a count of scales, got {sample_scale_steps}")
+        self.sample_scale_steps = sample_scale_steps
         if not 0.0 <= occluder_probability <= 1.0:
             raise ValueError(f"occluder_probability must be in [0, 1], got {occluder_probability}")
         self.occluder_probability = occluder_probability
@@ -102,7 +108,10 @@ class TrainingMixture(Dataset):
         low, high = self.sample_scale_range
         if low == high == 1.0:
             return width, height
-        scale = batch_rng.uniform(low, high)
+        if self.sample_scale_steps > 1:
+            scale = float(batch_rng.choice(np.linspace(low, high, self.sample_scale_steps)))
+        else:
+            scale = batch_rng.uniform(low, high)
         return max(32, 16 * round(width * scale / 16)), max(32, 16 * round(height * scale / 16))
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

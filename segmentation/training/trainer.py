@@ -2,7 +2,9 @@
 
 Runs on one CPU, one GPU (autocast fp16 + grad scaler + channels_last), or several processes under ``torchrun``
 (DistributedDataParallel; gloo on the CPU, NCCL on GPUs). Writes into ``run_dir``: ``config.json``, ``last.pt``
-(resumable), ``best_ema.pt`` (EMA weights with the best validation IoU), ``log.csv`` and ``curves.png``.
+(resumable), ``best_ema.pt`` (EMA weights with the best validation IoU), ``final_ema.pt`` (the EMA weights at the
+last step), ``log.csv`` and ``curves.png``. ``time_budget_minutes`` ends a run early on the wall clock, with the
+learning rate decayed over the budget.
 
 With ``consistency_weight > 0`` the first ``consistency_samples`` images of each batch also go through the network as
 re-captured twins (``losses.recapture``) in the same forward pass, and the twin-frame consistency term joins the loss.
@@ -10,6 +12,7 @@ re-captured twins (``losses.recapture``) in the same forward pass, and the twin-
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
@@ -67,11 +70,14 @@ def data_workers(config: TrainConfig, device: torch.device, world_size: int) -> 
     return max(1, min(8, per_process - 1))
 
 
-def _lr_factor(step: int, config: TrainConfig) -> float:
-    """Linear warm-up to 1, then cosine decay to 1% at ``max_steps``."""
+def _lr_factor(step: int, config: TrainConfig, time_used: float = 0.0) -> float:
+    """Linear warm-up to 1, then cosine decay to 1% at ``max_steps``, or sooner with a time budget: ``time_used`` in
+    [0, 1] is the share of ``config.time_budget_minutes`` spent, and the decay follows whichever is further along, so
+    a run cut short by its budget still ends at the low learning rate."""
     if step < config.warmup_steps:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
+    progress = max(progress, min(1.0, time_used))
     return 0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
@@ -166,7 +172,8 @@ def train(config: TrainConfig) -> dict[str, float]:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # in torch, not its stubs
     ema = WeightEma(model, config.ema_decay)
     optimizer = _optimizer(model, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config))
+    time_used = [0.0]  # share of the time budget spent, updated every step (stays 0 without a budget)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, config, time_used[0]))
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     start_step, best = 0, {"val_iou": -1.0, "val_boundary_f": 0.0}
 
@@ -197,6 +204,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         samples_per_batch=config.batch_size * world_size,
         crop_min_area=config.crop_min_area,
         sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
+        sample_scale_steps=config.sample_scale_steps,
         occluder_probability=config.occluder_probability,
         clutter_probability=config.clutter_probability,
         mixture=MixtureWeights(
@@ -252,6 +260,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         scaler.step(optimizer)
         scaler.update()
+        time_used[0] = _time_used(started, config, world_size, device)
         scheduler.step()
         ema.update(model)
         step += 1
@@ -264,8 +273,9 @@ def train(config: TrainConfig) -> dict[str, float]:
             "val_iou": "",
             "val_boundary_f": "",
         }
-        if is_main and (step % config.val_every == 0 or step == config.max_steps):
-            metrics = validate(ema.module, validation_photos, device)
+        last_step = step == config.max_steps or time_used[0] >= 1.0
+        if is_main and (step % config.val_every == 0 or last_step):
+            metrics = _validate_on_the_cpu(ema.module, validation_photos)
             row.update({key: round(value, 5) for key, value in metrics.items()})
             if metrics["val_iou"] > best["val_iou"]:
                 best = metrics
@@ -283,16 +293,43 @@ def train(config: TrainConfig) -> dict[str, float]:
             with log_path.open("a", newline="") as handle:
                 csv.DictWriter(handle, LOG_FIELDS).writerow(row)
             due = time.monotonic() - last_checkpoint > config.checkpoint_minutes * 60
-            if due or step == config.max_steps or row["val_iou"] != "":
+            if last_step:  # the EMA where the run ended, beside the one validation liked best
+                torch.save(
+                    {"model": ema.module.state_dict(), "step": step, "config": config_to_dict(config)},
+                    config.run_dir / "final_ema.pt",
+                )
+            if due or last_step or row["val_iou"] != "":
                 _save_last(last_path, model, ema, optimizer, scheduler, scaler, step, best)
                 plot_curves(log_path, config.run_dir / "curves.png")
                 last_checkpoint = time.monotonic()
-        if step >= config.max_steps:
+        if last_step:
             break
     progress.close()
     if world_size > 1:
         dist.destroy_process_group()
     return best
+
+
+def _validate_on_the_cpu(model: torch.nn.Module, photos: list[LabelledImage]) -> dict[str, float]:
+    """``validate`` on a float32 CPU copy of ``model`` when it lives on a GPU: each validation photo has its own input
+    shape, and on a GPU every new shape costs seconds of cuDNN set-up, longer than the CPU takes for the lot."""
+    if next(model.parameters()).device.type == "cpu":
+        return validate(model, photos, torch.device("cpu"))
+    return validate(copy.deepcopy(model).float().cpu(), photos, torch.device("cpu"))
+
+
+def _time_used(started: float, config: TrainConfig, world_size: int, device: torch.device) -> float:
+    """The share of ``config.time_budget_minutes`` spent since ``started`` (0 without a budget; 1 or more: stop).
+    Under torchrun every process takes rank 0's figure, so all of them decay the learning rate alike and stop at the
+    same step."""
+    if config.time_budget_minutes <= 0:
+        return 0.0
+    used = (time.monotonic() - started) / (config.time_budget_minutes * 60)
+    if world_size > 1:
+        shared = torch.tensor([used], dtype=torch.float64, device=device)
+        dist.broadcast(shared, src=0)
+        used = float(shared.item())
+    return used
 
 
 def _save_last(path, model, ema, optimizer, scheduler, scaler, step, best) -> None:

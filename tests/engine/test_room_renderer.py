@@ -118,3 +118,20 @@ def test_a_room_learned_without_the_mirror_still_matches_with_it(tmp_path: Path)
     renderer.room_capture = Recording()
     renderer.render(cv2.flip(camera_view, 1), mirrored)
     assert np.array_equal(offered[0], camera_view)
+
+
+def test_with_a_room_picture_the_cpu_finishes_the_frame(tmp_path: Path) -> None:
+    """The full-resolution work may run on a torch device; the room's step needs the alpha in memory, so with a room
+    picture the frame is finished on the CPU, room included."""
+    import pytest
+
+    pytest.importorskip("torch")
+    camera_view = _frame()
+    plate = tmp_path / "room.png"
+    cv2.imwrite(str(plate), cv2.cvtColor(camera_view, cv2.COLOR_RGB2BGR))
+    renderer = FrameRenderer(ScriptedSegmenter(), use_guard=False, frame_ops_device="cpu")
+    assert renderer.frame_ops is not None and renderer.frame_ops.active
+    plain = renderer.render(camera_view, RenderSettings(quality=QualityMode.SPEED))
+    assert "room" not in plain.timings
+    with_room = renderer.render(camera_view, RenderSettings(quality=QualityMode.SPEED, room_plate=plate))
+    assert "room" in with_room.timings and renderer.room_applied == (True, "")

@@ -10,7 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import pyvirtualcam
 from engine_fakes import FillingDisk
 
 from app.engine.engine import OutputFrame
@@ -19,6 +18,8 @@ from app.engine.mp4_writer import VideoFileWriter
 from app.engine.output_paths import SinkError, check_output_path
 from app.engine.sinks import RecorderSink, VirtualCameraSink
 from app.engine.slot import LatestSlot
+
+pyvirtualcam = pytest.importorskip("pyvirtualcam", reason="the virtual camera tests need pyvirtualcam")
 
 
 class RecordingBackend:

@@ -155,17 +155,16 @@ def test_half_precision_of_a_random_model_matches_float32_everywhere(random_mode
 
 
 @pytest.mark.cuda
-def test_cuda_half_precision_matches_float32(random_model_and_input) -> None:
+def test_cuda_float32_matches_the_cpu(random_model_and_input) -> None:
+    """float32 on CUDA is the reference the float16 checks compare with: it must compute in float32 (cuDNN's TF32
+    default put it 15% of the logits' spread away from the CPU on an H200). float16 against it is checked by the
+    mask-level tests around this one: a random model's logit spread is too small for a relative bound on float16."""
     model, batch = random_model_and_input
-    full = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT32)
-    half = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT16)
-    cpu = torch.from_numpy(TorchBackend(copy.deepcopy(model), device="cpu", precision=Precision.FLOAT32)(batch.numpy()))
-    expected = torch.from_numpy(full(batch.numpy()))
-    actual = torch.from_numpy(half(batch.numpy()))
-    assert _relative_error(expected, cpu) < 0.01
-    assert _relative_error(actual, expected) < 0.1
-    probabilities = torch.sigmoid(actual), torch.sigmoid(expected)
-    assert float((probabilities[0] - probabilities[1]).abs().max()) < 1e-2
+    on_cuda, on_cpu = (
+        torch.from_numpy(TorchBackend(copy.deepcopy(model), device=device, precision=Precision.FLOAT32)(batch.numpy()))
+        for device in ("cuda", "cpu")
+    )
+    assert _relative_error(on_cuda, on_cpu) < 0.01
 
 
 @pytest.mark.cuda

@@ -38,6 +38,22 @@ def test_segmenter_and_engine_run_without_torch(random_model_spec: Path) -> None
     assert result.stdout.split() == ["onnxruntime", "(360,", "640)", "False"]
 
 
+def test_the_render_step_runs_without_torch(random_model_spec: Path) -> None:
+    """The renderer's GPU frame ops import torch only when chosen: without torch it renders with OpenCV."""
+    result = _run(
+        "import numpy as np\n"
+        "from segmentation import load_segmenter\n"
+        "from app.engine.renderer import FrameRenderer\n"
+        "from app.engine.settings import RenderSettings\n"
+        "renderer = FrameRenderer(load_segmenter(), use_guard=False)\n"
+        "out = renderer.render(np.zeros((360, 640, 3), np.uint8), RenderSettings())\n"
+        "print(renderer.frame_ops, out.rgb.shape, out.safe_frame, 'torch' in sys.modules)\n",
+        random_model_spec,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "(360,", "640,", "3)", "False", "False"]
+
+
 def test_asking_for_torch_without_torch_is_a_clear_error(random_model_spec: Path) -> None:
     result = _run(
         "from segmentation import load_segmenter\n"

@@ -65,6 +65,38 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
 
 
 @pytest.mark.slow
+def test_a_time_budget_ends_the_run_early_with_its_weights_saved(data_root: Path, tmp_path: Path) -> None:
+    from segmentation.training.trainer import train
+
+    config = TrainConfig(
+        run_dir=tmp_path,
+        label_cache=tmp_path / "labels",
+        data_root=data_root,
+        max_steps=500,
+        val_every=500,
+        time_budget_minutes=1e-4,  # spent within the first step
+        **_TINY,
+    )
+    train(config)
+    rows = _log_rows(tmp_path)
+    assert [row["step"] for row in rows] == ["1"]
+    assert rows[-1]["val_iou"] != ""  # the step that ran out of time validates like a last step
+    final = torch.load(tmp_path / "final_ema.pt", map_location="cpu", weights_only=True)
+    assert final["step"] == 1 and (tmp_path / "best_ema.pt").is_file() and (tmp_path / "last.pt").is_file()
+
+
+def test_the_learning_rate_decays_over_the_time_budget() -> None:
+    from segmentation.training.trainer import _lr_factor
+
+    config = TrainConfig(max_steps=10_000, warmup_steps=10, time_budget_minutes=5.0)
+    assert _lr_factor(20, config, time_used=0.0) == pytest.approx(1.0, abs=1e-4)  # the step count alone: barely begun
+    assert _lr_factor(20, config, time_used=0.5) == pytest.approx(0.505, abs=1e-3)  # half the budget: half-way down
+    assert _lr_factor(20, config, time_used=1.0) == pytest.approx(0.01)
+    assert _lr_factor(5, config, time_used=0.9) == pytest.approx(0.6)  # warm-up is by steps
+    assert _lr_factor(9_000, config, time_used=0.0) < 0.1  # steps further along than the clock
+
+
+@pytest.mark.slow
 def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None:
     flags = [f"--{key.replace('_', '-')}={value}" for key, value in _TINY.items()]
     command = [

@@ -53,6 +53,17 @@ def test_mixed_input_sizes_vary_per_batch_within_the_range() -> None:
     assert {portrait for _, portrait in sizes} == {True, False}
 
 
+def test_stepped_scales_give_only_a_few_input_shapes() -> None:
+    """Few shapes for a GPU: with 3 steps over (0.75, 1.5) the batches take the sizes of 0.75, 1.125 and 1.5 only."""
+    dataset = TrainingMixture(
+        _material(), length=2 * 40, seed=3, samples_per_batch=2, sample_scale_range=(0.75, 1.5), sample_scale_steps=3
+    )
+    widths = {dataset.batch_sample_size(np.random.default_rng((3, batch, 1)))[0] for batch in range(40)}
+    assert widths == {192, 288, 384}
+    with pytest.raises(ValueError, match="sample_scale_steps"):
+        TrainingMixture(_material(), length=4, seed=0, sample_scale_steps=-1)
+
+
 def test_an_empty_or_inverted_scale_range_is_refused() -> None:
     for bad in [(0.0, 1.0), (1.5, 1.0)]:
         with pytest.raises(ValueError, match="sample_scale_range"):

@@ -227,16 +227,25 @@ def test_render_step_with_a_picture_matches_the_opencv_path(device: str, transpa
         _assert_close(expected, ours)
 
 
+def _colour_frame_and_its_opencv_render() -> tuple[np.ndarray, RenderSettings, np.ndarray]:
+    frame, settings = _scene(320, 180), RenderSettings(background=BACKGROUNDS["colour"], smoothing=0)
+    return frame, settings, FrameRenderer(SoftSegmenter(), use_guard=False).render(frame, settings).rgb
+
+
+def _raising(message: str):
+    """A stand-in for a device op that fails as a GPU does."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(message)
+
+    return broken
+
+
 def test_a_failing_device_step_finishes_the_frame_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """A device error never shows the room: the frame is finished by OpenCV; after three in a row the device is
     left alone."""
-    frame, settings = _scene(320, 180), RenderSettings(background=BACKGROUNDS["colour"], smoothing=0)
-    expected = FrameRenderer(SoftSegmenter(), use_guard=False).render(frame, settings).rgb
-
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("CUDA error: an illegal memory access was encountered")
-
-    monkeypatch.setattr(ops, "composite", broken)
+    frame, settings, expected = _colour_frame_and_its_opencv_render()
+    monkeypatch.setattr(ops, "composite", _raising("CUDA error: an illegal memory access was encountered"))
     renderer = FrameRenderer(SoftSegmenter(), use_guard=False, frame_ops_device="cpu")
     assert renderer.frame_ops is not None
     for attempt in range(1, DeviceFinisher.MAX_FAILURES + 2):
@@ -289,13 +298,8 @@ def test_the_frame_goes_up_once_and_is_resized_on_the_device(monkeypatch: pytest
 
 
 def test_a_failing_device_resize_falls_back_to_the_cpu_resize(monkeypatch: pytest.MonkeyPatch) -> None:
-    frame, settings = _scene(320, 180), RenderSettings(background=BACKGROUNDS["colour"], smoothing=0)
-    expected = FrameRenderer(SoftSegmenter(), use_guard=False).render(frame, settings).rgb
-
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("CUDA error: out of memory")
-
-    monkeypatch.setattr(ops, "resize_area", broken)
+    frame, settings, expected = _colour_frame_and_its_opencv_render()
+    monkeypatch.setattr(ops, "resize_area", _raising("CUDA error: out of memory"))
     renderer = FrameRenderer(SoftSegmenter(), use_guard=False, frame_ops_device="cpu")
     masked = renderer.segment(frame, settings)
     assert not isinstance(masked, Rendered) and masked.device_frame is None

@@ -113,8 +113,8 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if math.isnan(value):
-        raise argparse.ArgumentTypeError("expected a number, got NaN")
+    if not math.isfinite(value):  # NaN slips past every range check; infinity waits forever (--seconds, --delay)
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
     return value
 
 

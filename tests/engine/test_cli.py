@@ -139,6 +139,8 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(capsys, short_
         (["--duration", "-1"], "--duration: must be more than 0 seconds"),
         (["--fps", "0"], "--fps: must be between 1 and 120"),
         (["--fps", "abc"], "--fps: expected a number"),
+        (["--duration", "inf"], "--duration: expected a finite number"),
+        (["--threshold", "nan"], "--threshold: expected a finite number"),
     ],
 )
 def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> None:
@@ -154,6 +156,8 @@ def test_out_of_range_stream_options_name_the_flag(capsys, args, expected) -> No
     ("args", "expected"),
     [
         (["bench", "--seconds", "0"], "--seconds: must be more than 0 seconds"),
+        (["learn-room", "--out", "room.png", "--seconds", "inf"], "--seconds: expected a finite number"),
+        (["learn-room", "--out", "room.png", "--delay", "inf"], "--delay: expected a finite number"),
         (["bench", "--frames", "0"], "--frames: must be at least 1"),
         (["bench", "--frames", "many"], "--frames: expected a whole number"),
         (["--source", "test", "stream"], "put it after: greenroom stream --source"),

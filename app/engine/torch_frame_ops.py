@@ -103,10 +103,16 @@ def _area_taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
     return indices, weights
 
 
+@lru_cache(maxsize=64)
+def _area_taps_on(source: int, target: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``_area_taps`` on ``device``, uploaded once per size (not on every frame: a copy from pageable memory waits
+    for the GPU)."""
+    indices, weights = _area_taps(source, target)
+    return torch.from_numpy(indices).to(device), torch.from_numpy(weights).to(device)
+
+
 def _area_along(image: torch.Tensor, dim: int, target: int) -> torch.Tensor:
-    indices_np, weights_np = _area_taps(image.shape[dim], target)
-    indices = torch.from_numpy(indices_np).to(image.device)
-    weights = torch.from_numpy(weights_np).to(image.device)
+    indices, weights = _area_taps_on(image.shape[dim], target, image.device)
     gathered = image.index_select(dim, indices.reshape(-1))
     shape = (*image.shape[:dim], target, indices.shape[1], *image.shape[dim + 1 :])
     view = [1] * len(shape)
@@ -168,10 +174,16 @@ def _filter_matrix(size: int, taps: tuple[float, ...]) -> np.ndarray:
     return matrix.astype(np.float32)
 
 
+@lru_cache(maxsize=64)
+def _filter_matrix_on(size: int, taps: tuple[float, ...], device: torch.device) -> torch.Tensor:
+    """``_filter_matrix`` on ``device``, uploaded once per size and kernel."""
+    return torch.from_numpy(_filter_matrix(size, taps)).to(device)
+
+
 def _separable(image: torch.Tensor, taps: tuple[float, ...]) -> torch.Tensor:
     """(h, w) or (h, w, C) float32 filtered by ``taps`` along both axes, BORDER_REFLECT_101."""
-    rows = torch.from_numpy(_filter_matrix(image.shape[0], taps)).to(image.device)
-    columns = torch.from_numpy(_filter_matrix(image.shape[1], taps)).to(image.device)
+    rows = _filter_matrix_on(image.shape[0], taps, image.device)
+    columns = _filter_matrix_on(image.shape[1], taps, image.device)
     flat = image.reshape(image.shape[0], -1)
     across = torch.einsum("ij,hjc->hic", columns, (rows @ flat).reshape(image.shape[0], image.shape[1], -1))
     return across.reshape(image.shape)

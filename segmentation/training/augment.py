@@ -121,16 +121,64 @@ def paste_person(
     sides or bottom (partial bodies), like a person seated in front of a webcam.
     """
     bg_h, bg_w = background.shape[:2]
+    person_rgb, person_alpha = _scaled_person(person_rgb, person_alpha, bg_h * rng.uniform(0.45, 1.3), rng)
+    new_h, new_w = person_alpha.shape
+    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))  # wide people on narrow canvases
+    y0 = int(bg_h - new_h * rng.uniform(0.6, 1.0)) if new_h > bg_h * 0.6 else int(rng.uniform(0, bg_h - new_h))
+    return _paste_at(background, person_rgb, person_alpha, x0, y0)
+
+
+DISTANT_HEIGHT = (0.12, 0.45)  # a distant person's height, as a fraction of the frame's
+DISTANT_FEET = (0.55, 1.0)  # where their lowest pixel stands, as a fraction of the frame height from the top
+
+
+def paste_distant_person(
+    background: np.ndarray,
+    person_rgb: np.ndarray,
+    person_alpha: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha-composite a person small and far from the camera: someone walking through the room behind the desk,
+    or sitting at the next desk. Returns ``(image, mask)`` like ``paste_person``.
+
+    ``paste_person`` makes people at least 45% of the frame height, as at a desk in front of a webcam; a wide
+    webcam view of an office also shows people standing or walking further back, a tenth to half of the frame tall,
+    which a model that never saw them leaves half transparent or misses. The person is scaled to
+    ``DISTANT_HEIGHT`` of the background height and stands on the floor: their lowest pixel at ``DISTANT_FEET`` of
+    the height, anywhere across (at least 70% of their width in the frame).
+    """
+    bg_h, bg_w = background.shape[:2]
+    person_rgb, person_alpha = _scaled_person(person_rgb, person_alpha, bg_h * rng.uniform(*DISTANT_HEIGHT), rng)
+    new_h, new_w = person_alpha.shape
+    rows = np.flatnonzero(person_alpha.max(axis=1) > 0.5)
+    lowest = int(rows[-1]) if len(rows) else new_h - 1  # the feet, or a bust's cut edge
+    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))
+    y0 = int(bg_h * rng.uniform(*DISTANT_FEET)) - lowest
+    return _paste_at(background, person_rgb, person_alpha, x0, y0)
+
+
+def _scaled_person(
+    person_rgb: np.ndarray, person_alpha: np.ndarray, height: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The person resized to ``height`` pixels tall (aspect kept, at least 2 px a side), mirrored half the time."""
     p_h, p_w = person_alpha.shape
-    scale = bg_h * rng.uniform(0.45, 1.3) / p_h
+    scale = height / p_h
     new_w, new_h = max(2, int(p_w * scale)), max(2, int(p_h * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     person_rgb = cv2.resize(person_rgb, (new_w, new_h), interpolation=interpolation)
     person_alpha = cv2.resize(person_alpha, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.5:
         person_rgb, person_alpha = person_rgb[:, ::-1], person_alpha[:, ::-1]
-    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))  # wide people on narrow canvases
-    y0 = int(bg_h - new_h * rng.uniform(0.6, 1.0)) if new_h > bg_h * 0.6 else int(rng.uniform(0, bg_h - new_h))
+    return person_rgb, person_alpha
+
+
+def _paste_at(
+    background: np.ndarray, person_rgb: np.ndarray, person_alpha: np.ndarray, x0: int, y0: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``person_rgb`` blended over ``background`` with its top-left corner at (x0, y0), the parts outside the frame
+    cut off; returns the image and the person's alpha on the background's canvas."""
+    bg_h, bg_w = background.shape[:2]
+    new_h, new_w = person_alpha.shape
     canvas_alpha = np.zeros((bg_h, bg_w), np.float32)
     canvas_rgb = np.zeros_like(background)
     sx0, sy0 = max(0, -x0), max(0, -y0)

@@ -83,6 +83,8 @@ class TrainConfig:
     footage_weight: float = 1.0
     footage_stills_weight: float = 0.0  # the footage's photos with RVM's still alpha; 0 leaves them out
     clutter_probability: float = 0.0  # share of samples with a hard negative drawn behind the people (clutter.py)
+    # share of the copy-paste composites whose person is small and far back in the room (augment.paste_distant_person)
+    distant_person_probability: float = 0.0
     label_cache: Path = _REPO_ROOT / "runs" / "label_cache"  # teacher labels, computed once and shared by runs
     data_pack: Path | None = None  # train from a compact copy of the material (training/pack.py) instead
     max_image_side: int = 640

@@ -15,7 +15,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from segmentation.training.augment import crop_around_person, paste_occluder, paste_person, webcam_photometric
+from segmentation.training.augment import (
+    crop_around_person,
+    paste_distant_person,
+    paste_occluder,
+    paste_person,
+    webcam_photometric,
+)
 from segmentation.training.clutter import paste_clutter
 from segmentation.training.sources import LabelledImage
 
@@ -59,6 +65,7 @@ class TrainingMixture(Dataset):
         sample_scale_steps: int = 0,
         occluder_probability: float = 0.0,
         clutter_probability: float = 0.0,
+        distant_person_probability: float = 0.0,
     ) -> None:
         """``portrait_fraction`` of the batches are drawn in portrait orientation (``sample_size`` transposed), so
         the model also sees whole upright portraits; ``samples_per_batch`` (batch size x processes) groups
@@ -70,7 +77,9 @@ class TrainingMixture(Dataset):
         input shape costs seconds of set-up before its first step);
         ``occluder_probability`` of the samples with people get an object-like patch beside or over a person,
         labelled background (``augment.paste_occluder``); ``clutter_probability`` of all samples get a hard negative
-        (a flag, sign, lettering, screen, lamp or coat on a chair) drawn behind their people (``clutter``)."""
+        (a flag, sign, lettering, screen, lamp or coat on a chair) drawn behind their people (``clutter``);
+        ``distant_person_probability`` of the copy-paste composites show their person small and far back in the room
+        (``augment.paste_distant_person``) instead of close to the camera."""
         self.material = material
         self.length = length
         self.seed = seed
@@ -94,6 +103,9 @@ class TrainingMixture(Dataset):
         if not 0.0 <= clutter_probability <= 1.0:
             raise ValueError(f"clutter_probability must be in [0, 1], got {clutter_probability}")
         self.clutter_probability = clutter_probability
+        if not 0.0 <= distant_person_probability <= 1.0:
+            raise ValueError(f"distant_person_probability must be in [0, 1], got {distant_person_probability}")
+        self.distant_person_probability = distant_person_probability
         # People to paste: the cut-outs plus the hand-labelled training photos' masked people.
         self.people = list(material.cutouts) + [(item.rgb, item.mask) for item in material.hand_labelled]
 
@@ -132,7 +144,9 @@ class TrainingMixture(Dataset):
             background, _ = crop_around_person(background, full_mask, sample_size, rng, self.crop_min_area)
             if kind == 2:
                 rgb, alpha = self.people[int(rng.integers(len(self.people)))]
-                image, mask = paste_person(background, rgb, alpha, rng)
+                # Drawn only when turned on, so that runs without distant people keep their random stream.
+                distant = self.distant_person_probability > 0.0 and rng.random() < self.distant_person_probability
+                image, mask = (paste_distant_person if distant else paste_person)(background, rgb, alpha, rng)
                 if rng.random() < 0.3:  # a second person now and then (groups, someone walking by)
                     rgb, alpha = self.people[int(rng.integers(len(self.people)))]
                     image, second = paste_person(image, rgb, alpha, rng)

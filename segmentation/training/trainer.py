@@ -207,6 +207,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         sample_scale_steps=config.sample_scale_steps,
         occluder_probability=config.occluder_probability,
         clutter_probability=config.clutter_probability,
+        distant_person_probability=config.distant_person_probability,
         mixture=MixtureWeights(
             config.mix_hand_labelled, config.mix_teacher_labelled, config.mix_composite, config.mix_negative
         ),

@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from segmentation.model import build_deeplabv3plus
-from segmentation.training.augment import crop_around_person, paste_occluder
+from segmentation.training.augment import (
+    DISTANT_FEET,
+    DISTANT_HEIGHT,
+    crop_around_person,
+    paste_distant_person,
+    paste_occluder,
+    paste_person,
+)
 from segmentation.training.config import TrainConfig
 from segmentation.training.dataset import MixtureWeights, TrainingMaterial, TrainingMixture
 from segmentation.training.sources import LabelledImage
@@ -201,3 +208,42 @@ def test_a_label_with_its_own_weight_keeps_it() -> None:
         teacher_weight=0.5,
     )
     assert all(float(dataset[i][2]) == pytest.approx(0.9) for i in range(4))
+
+
+def test_a_distant_person_is_small_stands_on_the_floor_and_is_labelled_where_pasted() -> None:
+    rng = np.random.default_rng(5)
+    background = rng.integers(0, 256, (144, 256, 3), dtype=np.uint8)
+    alpha = np.zeros((240, 100), np.float32)
+    alpha[10:230, 20:80] = 1.0  # a standing figure: head at row 10, feet at row 229
+    person = np.full((240, 100, 3), 255, np.uint8)
+    heights, feet = [], []
+    for _ in range(200):
+        image, mask = paste_distant_person(background, person, alpha, rng)
+        assert mask.shape == (144, 256) and mask.dtype == np.float32 and 0.0 <= mask.min() <= mask.max() <= 1.0
+        rows = np.flatnonzero(mask.max(axis=1) > 0.5)
+        assert len(rows)  # at least 70% of the width is in the frame, and the feet are inside it
+        heights.append((rows[-1] - rows[0] + 1) / 144 * 240 / 220)  # the pasted figure's height, frame heights
+        feet.append(rows[-1] / 144)
+        assert (image[mask > 0.99] == 255).all()  # the person's pixels are where the label says person
+        assert np.array_equal(image[mask == 0], background[mask == 0])  # and the room is untouched elsewhere
+    assert DISTANT_HEIGHT[0] - 0.02 <= min(heights) and max(heights) <= DISTANT_HEIGHT[1] + 0.02
+    assert DISTANT_FEET[0] - 0.02 <= min(feet) and max(feet) <= DISTANT_FEET[1]
+    close_heights = []
+    for _ in range(50):  # paste_person's figures, for comparison: at least 45% of the frame, often cut by its edge
+        rows = np.flatnonzero(paste_person(background, person, alpha, rng)[1].max(axis=1) > 0.5)
+        close_heights.append(len(rows) / 144)
+    assert np.median(heights) < np.median(close_heights) / 2
+
+
+def test_distant_people_come_with_their_probability_and_leave_runs_without_them_unchanged() -> None:
+    material = _material()
+    composites = MixtureWeights(0.0, 0.0, 1.0, 0.0)
+    plain = TrainingMixture(material, length=48, seed=9, mixture=composites)
+    never = TrainingMixture(material, length=48, seed=9, mixture=composites, distant_person_probability=0.0)
+    always = TrainingMixture(material, length=48, seed=9, mixture=composites, distant_person_probability=1.0)
+    assert all(torch.equal(plain[i][0], never[i][0]) for i in range(48))
+    plain_area = np.mean([float(plain[i][1].mean()) for i in range(48)])
+    distant_area = np.mean([float(always[i][1].mean()) for i in range(48)])
+    assert distant_area < plain_area / 2  # the second person (30% of composites) is pasted close
+    with pytest.raises(ValueError, match="distant_person_probability"):
+        TrainingMixture(material, length=4, seed=0, distant_person_probability=1.5)

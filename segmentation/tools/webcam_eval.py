@@ -138,6 +138,17 @@ def summary(rows: list[ClipScores]) -> dict[str, dict[str, float]]:
     }
 
 
+def per_clip_table(rows: list[ClipScores]) -> str:
+    """One line per clip and model (IoU, boundary F, flicker), clips in order: the mean over clips hides which clip
+    a model loses on, and one hard clip (a small person far back in an office) can move it by several hundredths."""
+    lines = [f"{'clip':<44}{'model':<40}{'IoU':>8}{'boundary F':>12}{'flicker':>10}"]
+    for row in sorted(rows, key=lambda row: row.clip):
+        lines.append(
+            f"{row.clip[:43]:<44}{row.model[:39]:<40}{row.iou:>8.3f}{row.boundary_f:>12.3f}{row.flicker:>10.4f}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     data = default_data_root()
     parser = argparse.ArgumentParser(
@@ -163,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("runs") / "rvm_cache", help="RVM reference cache")
     parser.add_argument("--no-mediapipe", action="store_true", help="score our model only")
     parser.add_argument("--json", type=Path, default=None, help="also write every row and the summary here")
+    parser.add_argument("--per-clip", action="store_true", help="also print every clip's scores, model by model")
     args = parser.parse_args(argv)
     clips = held_out_clips(args.footage)
     if not clips:
@@ -198,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     totals = summary(rows)
     for model, scores in totals.items():
         print(f"{model:<40}{scores['iou']:>8.3f}{scores['boundary_f']:>12.3f}{scores['flicker']:>10.4f}")
+    if args.per_clip:
+        print()
+        print(per_clip_table(rows))
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": [asdict(row) for row in rows], "summary": totals}, indent=2))
     return 0

@@ -56,11 +56,15 @@ def test_the_command_prints_and_writes_its_table(footage: Path, tmp_path: Path, 
     code = webcam_eval.main(
         [
             *("--frames", "3", "--every", "2", "--no-mediapipe", "--cache", str(tmp_path / "cache")),
-            *("--json", str(report), "--pixel-budget", "9216", "--pixel-budget", "36864"),
+            *("--json", str(report), "--pixel-budget", "9216", "--pixel-budget", "36864", "--per-clip"),
         ]
     )
     out = capsys.readouterr().out
     assert code == 0 and "held-out webcam clips" in out and f"{shipped} @9216 px" in out
+    clips = webcam_eval.held_out_clips(footage)
+    per_clip = out.split("\n\n", 1)[1].splitlines()
+    assert per_clip[0].startswith("clip") and len(per_clip) == 1 + 2 * len(clips)  # a line per clip and model
+    assert all(any(line.startswith(clip.stem[:43]) for line in per_clip) for clip in clips)
     summary = json.loads(report.read_text())["summary"]
     assert sorted(summary) == [f"{shipped} @36864 px", f"{shipped} @9216 px"]
     assert summary[f"{shipped} @9216 px"]["clips"] == len(webcam_eval.held_out_clips(footage))

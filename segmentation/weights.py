@@ -31,7 +31,7 @@ def _assets_models_dir() -> Path:
 
 
 ASSETS_MODELS_DIR = _assets_models_dir()
-DEFAULT_MODEL_NAME = "greenroom-person-v5"
+DEFAULT_MODEL_NAME = "greenroom-person-v6"
 LEGACY_SPEC_FIELDS = ("mean", "std", "dtype")  # earlier specs wrote these; nothing read them; they are skipped
 _MAX_SPEC_BYTES = 1 << 20  # a description is a few hundred bytes; this bounds what a wrong file makes us read
 _REINSTALL_HINT = "reinstall Greenroom, or re-create the file with `python -m segmentation.export`"

@@ -54,7 +54,7 @@ class _FakeAnalysis(_Recorder):
             ("libQt6Widgets.so.6", "PySide6/Qt/lib/libQt6Widgets.so.6", "SYMLINK"),
         ]
         self.datas = [
-            ("assets/models/greenroom-person-v5.json", "/src/greenroom-person-v5.json", "DATA"),
+            ("assets/models/greenroom-person-v6.json", "/src/greenroom-person-v6.json", "DATA"),
             ("assets/backgrounds/porch.jpg", "/src/porch.jpg", "DATA"),
             ("torch/include/ATen/ATen.h", "/src/ATen.h", "DATA"),
             ("torch/test/Dict_test", "/src/Dict_test", "DATA"),
@@ -167,7 +167,7 @@ def test_spec_drops_unused_files_but_keeps_the_assets_and_what_torch_needs(spec_
         "torch/bin/torch_shm_manager",
         "PySide6/Qt/lib/libQt6Widgets.so.6",
         "libQt6Widgets.so.6",
-        "assets/models/greenroom-person-v5.json",
+        "assets/models/greenroom-person-v6.json",
         "assets/backgrounds/porch.jpg",
     }
 

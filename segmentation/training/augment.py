@@ -123,7 +123,7 @@ def paste_person(
     bg_h, bg_w = background.shape[:2]
     person_rgb, person_alpha = _scaled_person(person_rgb, person_alpha, bg_h * rng.uniform(0.45, 1.3), rng)
     new_h, new_w = person_alpha.shape
-    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))  # wide people on narrow canvases
+    x0 = _random_left(new_w, bg_w, rng)
     y0 = int(bg_h - new_h * rng.uniform(0.6, 1.0)) if new_h > bg_h * 0.6 else int(rng.uniform(0, bg_h - new_h))
     return _paste_at(background, person_rgb, person_alpha, x0, y0)
 
@@ -142,8 +142,8 @@ def paste_distant_person(
     or sitting at the next desk. Returns ``(image, mask)`` like ``paste_person``.
 
     ``paste_person`` makes people at least 45% of the frame height, as at a desk in front of a webcam; a wide
-    webcam view of an office also shows people standing or walking further back, a tenth to half of the frame tall,
-    which a model that never saw them leaves half transparent or misses. The person is scaled to
+    webcam view of an office also shows people sitting or walking further back, a tenth to half of the frame tall,
+    which no other sample shows (a held-out clip's man far back behind a monitor was missed). The person is scaled to
     ``DISTANT_HEIGHT`` of the background height and stands on the floor: their lowest pixel at ``DISTANT_FEET`` of
     the height, anywhere across (at least 70% of their width in the frame).
     """
@@ -152,9 +152,15 @@ def paste_distant_person(
     new_h, new_w = person_alpha.shape
     rows = np.flatnonzero(person_alpha.max(axis=1) > 0.5)
     lowest = int(rows[-1]) if len(rows) else new_h - 1  # the feet, or a bust's cut edge
-    x0 = int(rng.uniform(-0.3 * new_w, max(-0.3 * new_w + 1, bg_w - 0.7 * new_w)))
+    x0 = _random_left(new_w, bg_w, rng)
     y0 = int(bg_h * rng.uniform(*DISTANT_FEET)) - lowest
     return _paste_at(background, person_rgb, person_alpha, x0, y0)
+
+
+def _random_left(width: int, canvas_width: int, rng: np.random.Generator) -> int:
+    """Left edge of something ``width`` pixels wide placed anywhere across a canvas with at least 70% of it in
+    view (a figure wider than the canvas still gets a 1-pixel range)."""
+    return int(rng.uniform(-0.3 * width, max(-0.3 * width + 1, canvas_width - 0.7 * width)))
 
 
 def _scaled_person(

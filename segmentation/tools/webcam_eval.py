@@ -141,10 +141,11 @@ def summary(rows: list[ClipScores]) -> dict[str, dict[str, float]]:
 def per_clip_table(rows: list[ClipScores]) -> str:
     """One line per clip and model (IoU, boundary F, flicker), clips in order: the mean over clips hides which clip
     a model loses on, and one hard clip (a small person far back in an office) can move it by several hundredths."""
-    lines = [f"{'clip':<44}{'model':<40}{'IoU':>8}{'boundary F':>12}{'flicker':>10}"]
+    width = max([len("model"), *(len(row.model) for row in rows)]) + 1  # whole labels: "@36864" must not lose digits
+    lines = [f"{'clip':<44}{'model':<{width}}{'IoU':>8}{'boundary F':>12}{'flicker':>10}"]
     for row in sorted(rows, key=lambda row: row.clip):
         lines.append(
-            f"{row.clip[:43]:<44}{row.model[:39]:<40}{row.iou:>8.3f}{row.boundary_f:>12.3f}{row.flicker:>10.4f}"
+            f"{row.clip[:43]:<44}{row.model:<{width}}{row.iou:>8.3f}{row.boundary_f:>12.3f}{row.flicker:>10.4f}"
         )
     return "\n".join(lines)
 

@@ -69,3 +69,11 @@ def test_the_command_prints_and_writes_its_table(footage: Path, tmp_path: Path, 
     assert sorted(summary) == [f"{shipped} @36864 px", f"{shipped} @9216 px"]
     assert summary[f"{shipped} @9216 px"]["clips"] == len(webcam_eval.held_out_clips(footage))
     assert summary[f"{shipped} @9216 px"]["iou"] != summary[f"{shipped} @36864 px"]["iou"]  # the size is used
+
+
+def test_the_per_clip_table_keeps_whole_model_labels() -> None:
+    """Two specs of one name are told apart by their folders: a label cut short would lose the input size."""
+    label = "greenroom-person-v6 (a-long-run-folder-name) @130560 px"
+    rows = [webcam_eval.ClipScores(f"clip{index}", label, 0.9, 0.8, 0.004, 30) for index in range(2)]
+    lines = webcam_eval.per_clip_table(rows).splitlines()
+    assert len(lines) == 3 and all(f" {label} " in line for line in lines[1:])

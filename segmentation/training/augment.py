@@ -82,6 +82,14 @@ def crop_around_person(
     The crop covers ``min_area``-100% of the largest window of that aspect that fits, is centred near a random person
     pixel (so people often end up cut at the frame edge, as at a desk), and is resized to ``size``; 50% are mirrored.
     """
+    return warp_crop(rgb, mask, crop_matrix(mask, size, rng, min_area), size)
+
+
+def crop_matrix(
+    mask: np.ndarray, size: tuple[int, int], rng: np.random.Generator, min_area: float = 0.35
+) -> np.ndarray:
+    """The (2, 3) float32 affine matrix of ``crop_around_person``'s random crop (mirroring included), drawn from
+    ``rng`` around the person of the (H, W) ``mask``; ``warp_crop`` applies it (to more than one frame if need be)."""
     out_w, out_h = size
     height, width = mask.shape
     aspect = out_w / out_h * rng.uniform(0.9, 1.1)
@@ -102,8 +110,17 @@ def crop_around_person(
     matrix = np.array([[scale_x, 0, -x0 * scale_x], [0, scale_y, -y0 * scale_y]], np.float32)
     if rng.random() < 0.5:
         matrix = np.array([[-1, 0, out_w], [0, 1, 0]], np.float32) @ np.vstack([matrix, [0, 0, 1]])
+    return matrix
+
+
+def warp_crop(
+    rgb: np.ndarray, mask: np.ndarray, matrix: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W, 3) uint8 ``rgb`` and (H, W) float ``mask`` in [0, 1] through the (2, 3) crop ``matrix`` to ``size`` =
+    (width, height): the image (INTER_AREA where it shrinks) and the mask clipped to [0, 1]."""
+    shrinks = abs(float(matrix[0, 0])) < 1
     image = cv2.warpAffine(
-        rgb, matrix, size, flags=cv2.INTER_AREA if scale_x < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        rgb, matrix, size, flags=cv2.INTER_AREA if shrinks else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
     )
     target = cv2.warpAffine(mask, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return image, np.clip(target, 0.0, 1.0)

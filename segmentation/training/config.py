@@ -50,6 +50,12 @@ class TrainConfig:
     lovasz_weight: float = 0.0  # Lovasz hinge, a direct surrogate of IoU
     consistency_weight: float = 0.0  # twin-frame consistency (flicker); 0 turns it off
     consistency_samples: int = 8  # how many samples of each batch get a re-captured twin
+    # Temporal term (losses.temporal_loss) on pairs of consecutive RVM-labelled footage frames (temporal.py): each
+    # batch adds temporal_pairs pairs, one pair starting at every temporal_pair_every-th labelled frame of a training
+    # clip (labelled as footage_* says, whether or not footage frames are trained on); weight 0 turns it off.
+    temporal_weight: float = 0.0
+    temporal_pairs: int = 4
+    temporal_pair_every: int = 3
     mix_hand_labelled: float = 0.4  # relative frequency of each kind of sample (see dataset.MixtureWeights)
     mix_teacher_labelled: float = 0.2
     mix_composite: float = 0.3

@@ -1,5 +1,6 @@
 """Loss for crisp, stable person edges: boundary-weighted BCE plus soft Dice, optionally the Lovasz hinge (IoU),
-and a consistency term between a frame and its noisy re-capture (flicker).
+a consistency term between a frame and its noisy re-capture (flicker), and a temporal term between two consecutive
+teacher-labelled frames (flicker on moving footage).
 
 Inputs are logits and targets of shape (N, 1, H, W) (float32, targets in [0, 1], soft targets allowed) and per-sample
 weights (N,). Pixels within ``band`` pixels of the target's outline get ``1 + boundary_weight`` times the BCE weight,
@@ -77,6 +78,19 @@ def consistency_loss(logits: torch.Tensor, twin_logits: torch.Tensor) -> torch.T
     mask for both does not flicker on a still webcam scene. Gradients flow into both branches.
     """
     return (torch.sigmoid(logits.float()) - torch.sigmoid(twin_logits.float())).abs().mean()
+
+
+def temporal_loss(
+    first_logits: torch.Tensor, second_logits: torch.Tensor, first_target: torch.Tensor, second_target: torch.Tensor
+) -> torch.Tensor:
+    """Mean absolute difference between the model's change of mask and the teacher's between two frames; scalar.
+
+    All four are (K, 1, H, W): logits of a clip's frame and of the next one under the same crop, and the teacher's
+    alpha in [0, 1] for each. Where the teacher's alpha stands still the model's must too (no flicker); where the
+    person moves the model must follow as far as the teacher does (no lag). Gradients flow into both frames.
+    """
+    model_change = torch.sigmoid(second_logits.float()) - torch.sigmoid(first_logits.float())
+    return (model_change - (second_target - first_target)).abs().mean()
 
 
 def recapture(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -1,15 +1,16 @@
 """Assemble ``TrainingMaterial`` and the validation split from the data folder.
 
 Distillation: frames of the non-demo videos get soft labels from the MediaPipe teacher, and (with ``footage_every``)
-frames of the webcam footage get RVM's recurrent alpha; both are computed once and cached in ``cache_dir`` (an
+frames of the webcam footage get RVM's recurrent alpha (also as pairs of consecutive frames, ``rvm_footage_pairs``,
+for the temporal term); both are computed once and cached in ``cache_dir`` (an
 ``.npz`` per video) so a resumed run does not recompute them. Footage of the recordings held out for the webcam
 evaluation (``sources.held_out_footage``) is never used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from segmentation.training.sources import (
     read_rgb,
     video_frames,
 )
+from segmentation.training.temporal import FramePair, clip_pairs
 
 if TYPE_CHECKING:
     from segmentation.training.rvm_teacher import RobustVideoMatting
@@ -118,10 +120,36 @@ def rvm_footage_frames(data_root: Path, cache_dir: Path, labelling: FootageLabel
 
     Held-out recordings (``sources.held_out_footage``) are skipped.
     """
+    return [
+        LabelledImage(f"{stem}_{index}", frame, alpha.astype(np.float32) / 255.0, True, labelling.weight)
+        for stem, frames, alphas in _labelled_footage(data_root, cache_dir, labelling)
+        for index, (frame, alpha) in enumerate(zip(frames, alphas, strict=True))
+    ]
+
+
+def rvm_footage_pairs(data_root: Path, cache_dir: Path, labelling: FootageLabelling, every: int) -> list[FramePair]:
+    """Pairs of consecutive labelled frames (``frame_step`` source frames apart) of each training footage clip, one
+    pair starting at every ``every``-th labelled frame, with RVM's recurrent alpha (``temporal.clip_pairs``).
+
+    Every labelled frame is cached (``keep_every`` 1, whatever ``labelling`` says), so a pair's second frame is
+    there; held-out recordings are skipped.
+    """
+    every_frame = replace(labelling, keep_every=1)
+    return [
+        pair
+        for stem, frames, alphas in _labelled_footage(data_root, cache_dir, every_frame)
+        for pair in clip_pairs(stem, frames, alphas, every)
+    ]
+
+
+def _labelled_footage(
+    data_root: Path, cache_dir: Path, labelling: FootageLabelling
+) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(clip stem, frames (N, H, W, 3) uint8, alphas (N, H, W) uint8) of each training footage clip, labelled by RVM
+    as ``labelling`` says (``rvm_teacher.cached_clip_alphas``), in name order; held-out recordings are skipped."""
     from segmentation.training.rvm_teacher import cached_clip_alphas
 
     teacher = _SharedTeacher(data_root / "models")
-    items: list[LabelledImage] = []
     clips = sorted((data_root / "people" / "footage" / "videos").glob("*.mp4"))
     for clip in (clip for clip in clips if not held_out_footage(clip)):
         frames, alphas = cached_clip_alphas(
@@ -132,11 +160,7 @@ def rvm_footage_frames(data_root: Path, cache_dir: Path, labelling: FootageLabel
             tag=labelling.tag,
             keep_every=labelling.keep_every,
         )
-        items.extend(
-            LabelledImage(f"{clip.stem}_{index}", frame, alpha.astype(np.float32) / 255.0, True, labelling.weight)
-            for index, (frame, alpha) in enumerate(zip(frames, alphas, strict=True))
-        )
-    return items
+        yield clip.stem, frames, alphas
 
 
 def rvm_video_frames(data_root: Path, cache_dir: Path, every: int, max_side: int) -> list[LabelledImage]:

@@ -8,6 +8,8 @@ learning rate decayed over the budget.
 
 With ``consistency_weight > 0`` the first ``consistency_samples`` images of each batch also go through the network as
 re-captured twins (``losses.recapture``) in the same forward pass, and the twin-frame consistency term joins the loss.
+With ``temporal_weight > 0`` each batch also carries ``temporal_pairs`` pairs of consecutive teacher-labelled footage
+frames (``temporal.pair_batch``, drawn at the batch's shape), and the temporal term (``losses.temporal_loss``) joins it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
@@ -31,10 +34,11 @@ from segmentation.model import DeepLabV3Plus, build_deeplabv3plus
 from segmentation.training.config import TrainConfig, config_to_dict
 from segmentation.training.dataset import MixtureWeights, TrainingMaterial, TrainingMixture
 from segmentation.training.ema import WeightEma
-from segmentation.training.losses import consistency_loss, recapture, segmentation_loss
-from segmentation.training.material import FootageLabelling, build_material
+from segmentation.training.losses import consistency_loss, recapture, segmentation_loss, temporal_loss
+from segmentation.training.material import FootageLabelling, build_material, rvm_footage_pairs
 from segmentation.training.plot import plot_curves
 from segmentation.training.sources import LabelledImage
+from segmentation.training.temporal import FramePair, pair_batch
 from segmentation.training.validation import validate
 
 LOG_FIELDS = ("step", "seconds", "lr", "loss", "val_iou", "val_boundary_f")
@@ -88,15 +92,7 @@ def training_material(config: TrainConfig) -> tuple[TrainingMaterial, list[Label
         from segmentation.training.pack import read_pack
 
         return read_pack(config.data_pack)
-    footage = None
-    if config.footage_every_nth_frame > 0:
-        footage = FootageLabelling(
-            keep_every=config.footage_every_nth_frame,
-            frame_step=config.footage_frame_step,
-            max_frames=config.footage_max_frames,
-            max_side=config.footage_max_side,
-            weight=config.footage_weight,
-        )
+    footage = _footage_labelling(config) if config.footage_every_nth_frame > 0 else None
     return build_material(
         config.data_root,
         val_fraction=config.val_fraction,
@@ -108,6 +104,34 @@ def training_material(config: TrainConfig) -> tuple[TrainingMaterial, list[Label
         footage_stills_weight=config.footage_stills_weight,
         teacher=config.teacher,
     )
+
+
+def _footage_labelling(config: TrainConfig) -> FootageLabelling:
+    return FootageLabelling(
+        keep_every=max(1, config.footage_every_nth_frame),
+        frame_step=config.footage_frame_step,
+        max_frames=config.footage_max_frames,
+        max_side=config.footage_max_side,
+        weight=config.footage_weight,
+    )
+
+
+def training_pairs(config: TrainConfig) -> list[FramePair]:
+    """The frame pairs of the temporal term (none when ``temporal_weight`` is 0): consecutive RVM-labelled frames of
+    the training footage (``material.rvm_footage_pairs``, cached in ``config.label_cache``). Raises ``ValueError``
+    with a data pack, which holds no pairs."""
+    if config.temporal_weight <= 0.0:
+        return []
+    if config.data_pack is not None:
+        raise ValueError(
+            "the temporal term needs consecutive footage frames, which a data pack does not hold: "
+            "train from the data folder, or set --temporal-weight 0"
+        )
+    labelling = _footage_labelling(config)
+    pairs = rvm_footage_pairs(config.data_root, config.label_cache, labelling, config.temporal_pair_every)
+    if not pairs:
+        raise ValueError(f"the temporal term found no footage clips to pair frames of under {config.data_root}")
+    return pairs
 
 
 def build_model(config: TrainConfig) -> DeepLabV3Plus:
@@ -164,6 +188,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     config.run_dir.mkdir(parents=True, exist_ok=True)
 
     material, validation_photos = training_material(config)
+    pairs = training_pairs(config)
     model = build_model(config)
     if config.sync_batchnorm and world_size > 1:  # BatchNorm statistics over the whole batch of all processes
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -234,12 +259,19 @@ def train(config: TrainConfig) -> dict[str, float]:
     step = start_step
     twins = min(config.consistency_samples, config.batch_size) if config.consistency_weight > 0 else 0
     noise = torch.Generator(device=device).manual_seed(config.seed * 7_919 + start_step + rank)
+    pair_count = config.temporal_pairs if pairs else 0
+    pair_rng = np.random.default_rng((config.seed, start_step, rank, 3))
     model.train()
     for images, masks, weights in loader:
         images = images.to(device, non_blocking=True)
         masks, weights = masks.to(device, non_blocking=True), weights.to(device, non_blocking=True)
         if twins:  # one forward pass over the batch and the re-captured twins of its first samples
             images = torch.cat([images, recapture(images[:twins], noise)])
+        if pair_count:  # consecutive frames, drawn at the batch's shape, in the same forward pass
+            size = (images.shape[3], images.shape[2])
+            pair_images, pair_targets = pair_batch(pairs, pair_count, size, pair_rng, config.crop_min_area)
+            images = torch.cat([images, pair_images.to(device, non_blocking=True)])
+            pair_targets = pair_targets.to(device, non_blocking=True)
         if use_amp:
             images = images.to(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
@@ -254,7 +286,11 @@ def train(config: TrainConfig) -> dict[str, float]:
             lovasz_weight=config.lovasz_weight,
         )
         if twins:
-            loss = loss + config.consistency_weight * consistency_loss(logits[:twins], logits[batch:])
+            loss = loss + config.consistency_weight * consistency_loss(logits[:twins], logits[batch : batch + twins])
+        if pair_count:
+            first, second = logits[-2 * pair_count : -pair_count], logits[-pair_count:]
+            targets = pair_targets[:pair_count], pair_targets[pair_count:]
+            loss = loss + config.temporal_weight * temporal_loss(first, second, *targets)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)

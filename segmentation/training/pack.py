@@ -5,6 +5,7 @@
 builds the material exactly as ``python -m segmentation.training`` would with the same flags (teacher labels come
 from the label cache, or are computed once), downscales it and writes a folder: ``manifest.json``, JPEG images and
 PNG masks (grey, soft labels kept). A run then trains from it with ``--data-pack runs/pack``, reading nothing else.
+With ``--temporal-weight`` above 0 the pack also holds the temporal term's frame pairs (``temporal.FramePair``).
 With the shipped recipe's flags (see ``docs/model/v5-config.json``) it took 34 MiB at ``--pack-max-side 256
 --pack-quality 85`` and 52 MiB at the defaults (320 px, quality 90).
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from segmentation.training.dataset import TrainingMaterial
 from segmentation.training.sources import LabelledImage, cap_side
+from segmentation.training.temporal import FramePair
 
 PACK_VERSION = 1
 MANIFEST = "manifest.json"
@@ -67,9 +69,11 @@ def write_pack(
     max_side: int = 320,
     validation_max_side: int = 640,
     quality: int = 90,
+    pairs: list[FramePair] | None = None,
 ) -> dict:
-    """Write ``material`` (long sides capped at ``max_side``) and the validation photos (at ``validation_max_side``,
-    so that a run's validation figures stay comparable) to ``out``; returns the manifest."""
+    """Write ``material`` (long sides capped at ``max_side``), the validation photos (at ``validation_max_side``,
+    so that a run's validation figures stay comparable) and the frame ``pairs`` of the temporal term, if any, to
+    ``out``; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     cutouts: list[dict[str, str]] = []
     backgrounds: list[str] = []
@@ -80,6 +84,7 @@ def write_pack(
         "validation": _labelled_entries(validation, out, "validation", validation_max_side, quality),
         "cutouts": cutouts,
         "backgrounds": backgrounds,
+        "pairs": [_pair_entry(pair, out, f"pair{i:05d}", max_side, quality) for i, pair in enumerate(pairs or [])],
     }
     for index, (rgb, alpha) in enumerate(material.cutouts):
         small = cap_side(rgb, max_side)
@@ -94,6 +99,17 @@ def write_pack(
         backgrounds.append(_write_image(out / f"background{index:04d}.jpg", cap_side(rgb, max_side), quality))
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _pair_entry(pair: FramePair, folder: Path, stem: str, max_side: int, quality: int) -> dict:
+    """Both frames of ``pair`` as JPEGs and their alphas as grey PNGs, long sides capped at ``max_side``."""
+    images, alphas = [], []
+    for which, (rgb, alpha) in enumerate(zip(pair.rgb, pair.alpha, strict=True)):
+        small = cap_side(rgb, max_side)
+        small_alpha = cv2.resize(alpha, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        images.append(_write_image(folder / f"{stem}_{which}.jpg", small, quality))
+        alphas.append(_write_grey(folder / f"{stem}_{which}.png", small_alpha.astype(np.float32) / 255.0))
+    return {"name": pair.name, "images": images, "alphas": alphas}
 
 
 def _read_rgb(path: Path) -> np.ndarray:
@@ -142,6 +158,17 @@ def read_pack(folder: Path) -> tuple[TrainingMaterial, list[LabelledImage]]:
     return material, labelled(manifest["validation"])
 
 
+def read_pack_pairs(folder: Path) -> list[FramePair]:
+    """The temporal term's frame pairs of a data pack (empty when it was written without them)."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    pairs = []
+    for entry in manifest.get("pairs", []):
+        rgb = np.stack([_read_rgb(folder / name) for name in entry["images"]])
+        alpha = np.stack([np.rint(_read_grey(folder / name) * 255.0).astype(np.uint8) for name in entry["alphas"]])
+        pairs.append(FramePair(entry["name"], rgb, alpha))
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segmentation.training.pack", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder to write the pack to")
@@ -149,13 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pack-quality", type=int, default=90, help="JPEG quality of the pictures")
     args, training_flags = parser.parse_known_args(argv)
     from segmentation.training.config import parse_config
-    from segmentation.training.trainer import training_material
+    from segmentation.training.trainer import training_material, training_pairs
 
     config = parse_config(training_flags)
+    if config.data_pack is not None:
+        parser.error("a pack is written from the data folder: leave out --data-pack")
     material, validation = training_material(config)
-    write_pack(material, validation, args.out, max_side=args.pack_max_side, quality=args.pack_quality)
+    pairs = training_pairs(config)
+    write_pack(material, validation, args.out, max_side=args.pack_max_side, quality=args.pack_quality, pairs=pairs)
     size = sum(path.stat().st_size for path in args.out.iterdir())
     counts = f"{len(material.hand_labelled)} hand-labelled, {len(material.teacher_labelled)} teacher-labelled"
+    counts += f", {len(pairs)} frame pairs" if pairs else ""
     print(f"wrote {args.out}: {counts}, {len(validation)} validation photos, {size / 2**20:.1f} MiB")
     return 0
 

@@ -118,15 +118,20 @@ def _footage_labelling(config: TrainConfig) -> FootageLabelling:
 
 def training_pairs(config: TrainConfig) -> list[FramePair]:
     """The frame pairs of the temporal term (none when ``temporal_weight`` is 0): consecutive RVM-labelled frames of
-    the training footage (``material.rvm_footage_pairs``, cached in ``config.label_cache``). Raises ``ValueError``
-    with a data pack, which holds no pairs."""
+    the training footage (``material.rvm_footage_pairs``, cached in ``config.label_cache``), or those of
+    ``config.data_pack``. Raises ``ValueError`` when there are none."""
     if config.temporal_weight <= 0.0:
         return []
     if config.data_pack is not None:
-        raise ValueError(
-            "the temporal term needs consecutive footage frames, which a data pack does not hold: "
-            "train from the data folder, or set --temporal-weight 0"
-        )
+        from segmentation.training.pack import read_pack_pairs
+
+        pairs = read_pack_pairs(config.data_pack)
+        if not pairs:
+            raise ValueError(
+                f"the data pack {config.data_pack} holds no frame pairs for the temporal term: write it again with "
+                "--temporal-weight above 0, or train with --temporal-weight 0"
+            )
+        return pairs
     labelling = _footage_labelling(config)
     pairs = rvm_footage_pairs(config.data_root, config.label_cache, labelling, config.temporal_pair_every)
     if not pairs:

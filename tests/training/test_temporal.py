@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -141,10 +143,23 @@ def test_a_training_run_takes_the_temporal_term_beside_the_twin_frames(
     assert [row["step"] for row in rows] == ["1", "2"] and all(float(row["loss"]) > 0 for row in rows)
 
 
-def test_a_data_pack_cannot_feed_the_temporal_term(tmp_path: Path) -> None:
+def test_a_data_pack_carries_the_pairs_and_one_without_them_is_refused(tmp_path: Path) -> None:
+    from segmentation.training.dataset import TrainingMaterial
+    from segmentation.training.pack import read_pack, write_pack
     from segmentation.training.trainer import training_pairs
 
-    config = TrainConfig(run_dir=tmp_path, data_pack=tmp_path / "pack", temporal_weight=1.0)
-    with pytest.raises(ValueError, match="data pack"):
-        training_pairs(config)
-    assert training_pairs(TrainConfig(run_dir=tmp_path, data_pack=tmp_path / "pack")) == []
+    material = TrainingMaterial(hand_labelled=[], teacher_labelled=[], cutouts=[], backgrounds=[])
+    pairs = clip_pairs("moving", *_clip(5, 90, 160), every=2)
+    write_pack(material, [], tmp_path / "with", max_side=120, quality=95, pairs=pairs)
+    write_pack(material, [], tmp_path / "without")
+    config = TrainConfig(run_dir=tmp_path, data_pack=tmp_path / "with", temporal_weight=1.0)
+    packed = training_pairs(config)
+    assert [pair.name for pair in packed] == ["moving_0", "moving_2"]
+    for pair, original in zip(packed, pairs, strict=True):
+        assert pair.rgb.shape == (2, 68, 120, 3) and pair.alpha.shape == (2, 68, 120)
+        small = np.stack([cv2.resize(a, (120, 68), interpolation=cv2.INTER_AREA) for a in original.alpha])
+        assert np.abs(pair.alpha.astype(int) - small).max() <= 1  # grey PNGs keep the alpha to 1/255
+    assert read_pack(tmp_path / "with")[0].teacher_labelled == []  # the material reads as before
+    with pytest.raises(ValueError, match="holds no frame pairs"):
+        training_pairs(replace(config, data_pack=tmp_path / "without"))
+    assert training_pairs(replace(config, temporal_weight=0.0)) == []

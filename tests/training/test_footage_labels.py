@@ -7,34 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from training_runs import DEMO_CLIP, footage_name, short_copy
 
 from segmentation.training.material import FootageLabelling, rvm_footage_frames, rvm_stills, rvm_video_frames
 from segmentation.training.rvm_teacher import RVM_MODEL
 from segmentation.training.sources import DEMO_CLIP_NAME, held_out_footage
-
-DEMO_CLIP = Path(__file__).resolve().parents[2] / "assets" / "demo" / "demo-desk-960x540.mp4"
-
-
-def _short_copy(destination: Path, frames: int = 5) -> Path:
-    """The first ``frames`` frames of the demo clip, at 160x90, as an mp4 named ``destination``."""
-    capture = cv2.VideoCapture(str(DEMO_CLIP))
-    writer = cv2.VideoWriter(str(destination), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 90))
-    for _ in range(frames):
-        ok, bgr = capture.read()
-        assert ok
-        writer.write(cv2.resize(bgr, (160, 90), interpolation=cv2.INTER_AREA))
-    writer.release()
-    capture.release()
-    return destination
-
-
-def _group_names(held_out: bool) -> str:
-    """A footage-style name (``OWNER__REPO__clip``) whose group is held out, or not."""
-    for index in range(1000):
-        name = f"owner{index}__repo__clip"
-        if held_out_footage(Path(f"{name}.mp4")) is held_out:
-            return name
-    raise AssertionError("no such name")
 
 
 def test_training_footage_is_labelled_by_rvm_and_held_out_recordings_are_left_out(data_root: Path, tmp_path: Path):
@@ -45,9 +22,9 @@ def test_training_footage_is_labelled_by_rvm_and_held_out_recordings_are_left_ou
     footage.mkdir(parents=True)
     (root / "models").mkdir()
     (root / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
-    trained = _short_copy(footage / f"{_group_names(False)}.mp4")
-    _short_copy(footage / f"{_group_names(True)}.mp4")
-    _short_copy(footage / f"{_group_names(False)}_long.mp4", frames=9)
+    trained = short_copy(footage / f"{footage_name(False)}.mp4")
+    short_copy(footage / f"{footage_name(True)}.mp4")
+    short_copy(footage / f"{footage_name(False)}_long.mp4", frames=9)
     labelling = FootageLabelling(keep_every=2, frame_step=2, max_frames=8, max_side=120, weight=0.8)
     items = rvm_footage_frames(root, tmp_path / "cache", labelling)
     # RVM labels frames 0, 2, 4 and 6 of the first 8 (5 frames of the short clip: 0, 2, 4); every 2nd label is kept.
@@ -71,7 +48,7 @@ def test_footage_photos_get_rvm_still_alpha_once_and_held_out_groups_are_skipped
     assert ok
     images = tmp_path / "images"
     images.mkdir()
-    kept, skipped = _group_names(False), _group_names(True)
+    kept, skipped = footage_name(False), footage_name(True)
     for name in (kept, skipped):
         cv2.imwrite(str(images / f"{name}.jpg"), cv2.resize(bgr, (192, 108), interpolation=cv2.INTER_AREA))
     (images / "notes.txt").write_text("not a picture")
@@ -95,8 +72,8 @@ def test_the_videos_can_be_labelled_by_rvm_instead_of_mediapipe_and_the_demo_cli
     (root / "videos").mkdir(parents=True)
     (root / "models").mkdir()
     (root / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
-    _short_copy(root / "videos" / "someone.mp4", frames=4)
-    _short_copy(root / "videos" / DEMO_CLIP_NAME, frames=2)
+    short_copy(root / "videos" / "someone.mp4", frames=4)
+    short_copy(root / "videos" / DEMO_CLIP_NAME, frames=2)
     items = rvm_video_frames(root, tmp_path / "cache", every=2, max_side=160)
     assert [item.name for item in items] == ["someone_0", "someone_1"]
     assert all(item.soft and item.weight is None and item.mask.mean() > 0.05 for item in items)

@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from training_runs import TINY_RUN, footage_name, log_rows, short_copy
 
 from segmentation.training.config import TrainConfig
 from segmentation.training.losses import temporal_loss
 from segmentation.training.material import FootageLabelling, rvm_footage_frames, rvm_footage_pairs
 from segmentation.training.rvm_teacher import RVM_MODEL
 from segmentation.training.temporal import FramePair, clip_pairs, pair_batch
-from tests.training.test_footage_labels import _group_names, _short_copy
 
 
 def _clip(frames: int, height: int = 60, width: int = 80) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +98,8 @@ def test_footage_pairs_come_from_every_labelled_frame_of_training_clips(data_roo
     footage.mkdir(parents=True)
     (root / "models").mkdir()
     (root / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
-    trained = _short_copy(footage / f"{_group_names(False)}.mp4", frames=9)
-    _short_copy(footage / f"{_group_names(True)}.mp4")
+    trained = short_copy(footage / f"{footage_name(False)}.mp4", frames=9)
+    short_copy(footage / f"{footage_name(True)}.mp4")
     labelling = FootageLabelling(keep_every=2, frame_step=2, max_frames=8, max_side=120)
     pairs = rvm_footage_pairs(root, tmp_path / "cache", labelling, every=2)
     # RVM labels frames 0, 2, 4 and 6; pairs start at labelled frames 0 and 2: (0, 2) and (4, 6) of the clip.
@@ -115,7 +115,6 @@ def test_a_training_run_takes_the_temporal_term_beside_the_twin_frames(
     data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from segmentation.training import trainer
-    from tests.training.test_training import _TINY, _log_rows
 
     asked = []
 
@@ -135,11 +134,11 @@ def test_a_training_run_takes_the_temporal_term_beside_the_twin_frames(
         temporal_weight=1.0,
         temporal_pairs=2,
         temporal_pair_every=4,
-        **_TINY,
+        **TINY_RUN,
     )
     trainer.train(config)
     assert asked == [(data_root, tmp_path / "labels", 384, 4)]
-    rows = _log_rows(tmp_path)
+    rows = log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1", "2"] and all(float(row["loss"]) > 0 for row in rows)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from training_runs import TINY_RUN, log_rows
 
 from segmentation.training.config import TrainConfig, config_to_dict, parse_config
 from segmentation.training.losses import boundary_band, segmentation_loss
@@ -19,19 +19,6 @@ from segmentation.training.train import allocator_hint
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-_TINY = {
-    "init": "none",
-    "batch_size": 2,
-    "workers": 0,
-    "threads": 1,
-    "distill_every_nth_frame": 1000,  # one teacher-labelled frame per video keeps the set-up short
-    "max_image_side": 160,
-}
-
-
-def _log_rows(run_dir: Path) -> list[dict[str, str]]:
-    with (run_dir / "log.csv").open() as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.mark.slow
@@ -39,7 +26,7 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     from segmentation.training.trainer import train
 
     config = TrainConfig(
-        run_dir=tmp_path, label_cache=tmp_path / "labels", data_root=data_root, max_steps=3, val_every=3, **_TINY
+        run_dir=tmp_path, label_cache=tmp_path / "labels", data_root=data_root, max_steps=3, val_every=3, **TINY_RUN
     )
     # The resumed part also exercises the IoU surrogate and the twin-frame consistency term.
     resumed = replace(
@@ -48,7 +35,7 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     best = train(config)
     for name in ("log.csv", "curves.png", "last.pt", "best_ema.pt", "config.json"):
         assert (tmp_path / name).is_file(), f"the run did not write {name}"
-    rows = _log_rows(tmp_path)
+    rows = log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1", "2", "3"]
     assert rows[-1]["val_iou"] != ""
     assert 0.0 <= best["val_iou"] <= 1.0
@@ -58,7 +45,7 @@ def test_tiny_training_run_writes_its_outputs_and_resumes(data_root: Path, tmp_p
     assert checkpoint["step"] == 3 and checkpoint["config"]["backbone"] == "efficientnet_lite0"
 
     train(resumed)
-    rows = _log_rows(tmp_path)
+    rows = log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1", "2", "3", "4", "5"]
     assert rows[-1]["val_iou"] != ""  # the last step always validates
     assert torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=True)["step"] == 5
@@ -75,10 +62,10 @@ def test_a_time_budget_ends_the_run_early_with_its_weights_saved(data_root: Path
         max_steps=500,
         val_every=500,
         time_budget_minutes=1e-4,  # spent within the first step
-        **_TINY,
+        **TINY_RUN,
     )
     train(config)
-    rows = _log_rows(tmp_path)
+    rows = log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1"]
     assert rows[-1]["val_iou"] != ""  # the step that ran out of time validates like a last step
     final = torch.load(tmp_path / "final_ema.pt", map_location="cpu", weights_only=True)
@@ -98,7 +85,7 @@ def test_the_learning_rate_decays_over_the_time_budget() -> None:
 
 @pytest.mark.slow
 def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None:
-    flags = [f"--{key.replace('_', '-')}={value}" for key, value in _TINY.items()]
+    flags = [f"--{key.replace('_', '-')}={value}" for key, value in TINY_RUN.items()]
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes=1", "--nproc_per_node=2",
         "-m", "segmentation.training.train",
@@ -113,7 +100,7 @@ def test_two_process_ddp_run_on_the_cpu(data_root: Path, tmp_path: Path) -> None
     result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "best validation IoU" in result.stdout
-    rows = _log_rows(tmp_path)
+    rows = log_rows(tmp_path)
     assert [row["step"] for row in rows] == ["1", "2"]  # only rank 0 writes the log
     assert rows[-1]["val_iou"] != ""
 

@@ -6,7 +6,9 @@ import csv
 from pathlib import Path
 
 import cv2
+import pytest
 
+from segmentation.training.rvm_teacher import RVM_MODEL
 from segmentation.training.sources import held_out_footage
 
 DEMO_CLIP = Path(__file__).resolve().parents[1] / "assets" / "demo" / "demo-desk-960x540.mp4"
@@ -32,6 +34,18 @@ def footage_name(held_out: bool) -> str:
         if held_out_footage(Path(f"{name}.mp4")) is held_out:
             return name
     raise AssertionError("no such name")
+
+
+def footage_data_root(data_root: Path, folder: Path) -> Path:
+    """An empty footage folder under a new data root in ``folder``, with the shared RVM teacher linked into its
+    models; returns the footage folder. Skips the test when the shared data folder has no RVM."""
+    if not (data_root / "models" / RVM_MODEL).is_file():
+        pytest.skip(f"{RVM_MODEL} is not in the shared data folder")
+    footage = folder / "people" / "footage" / "videos"
+    footage.mkdir(parents=True)
+    (folder / "models").mkdir()
+    (folder / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
+    return footage
 
 
 TINY_RUN = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from training_runs import DEMO_CLIP, footage_name, short_copy
+from training_runs import DEMO_CLIP, footage_data_root, footage_name, short_copy
 
 from segmentation.training.material import FootageLabelling, rvm_footage_frames, rvm_stills, rvm_video_frames
 from segmentation.training.rvm_teacher import RVM_MODEL
@@ -15,13 +15,8 @@ from segmentation.training.sources import DEMO_CLIP_NAME, held_out_footage
 
 
 def test_training_footage_is_labelled_by_rvm_and_held_out_recordings_are_left_out(data_root: Path, tmp_path: Path):
-    if not (data_root / "models" / RVM_MODEL).is_file():
-        pytest.skip(f"{RVM_MODEL} is not in the shared data folder")
     root = tmp_path / "data"
-    footage = root / "people" / "footage" / "videos"
-    footage.mkdir(parents=True)
-    (root / "models").mkdir()
-    (root / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
+    footage = footage_data_root(data_root, root)
     trained = short_copy(footage / f"{footage_name(False)}.mp4")
     short_copy(footage / f"{footage_name(True)}.mp4")
     short_copy(footage / f"{footage_name(False)}_long.mp4", frames=9)

@@ -9,12 +9,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from training_runs import TINY_RUN, footage_name, log_rows, short_copy
+from training_runs import TINY_RUN, footage_data_root, footage_name, log_rows, short_copy
 
 from segmentation.training.config import TrainConfig
 from segmentation.training.losses import temporal_loss
 from segmentation.training.material import FootageLabelling, rvm_footage_frames, rvm_footage_pairs
-from segmentation.training.rvm_teacher import RVM_MODEL
 from segmentation.training.temporal import FramePair, clip_pairs, pair_batch
 
 
@@ -91,13 +90,8 @@ def test_the_temporal_loss_is_zero_when_the_mask_changes_as_the_teacher_does_and
 
 
 def test_footage_pairs_come_from_every_labelled_frame_of_training_clips(data_root: Path, tmp_path: Path) -> None:
-    if not (data_root / "models" / RVM_MODEL).is_file():
-        pytest.skip(f"{RVM_MODEL} is not in the shared data folder")
     root = tmp_path / "data"
-    footage = root / "people" / "footage" / "videos"
-    footage.mkdir(parents=True)
-    (root / "models").mkdir()
-    (root / "models" / RVM_MODEL).symlink_to(data_root / "models" / RVM_MODEL)
+    footage = footage_data_root(data_root, root)
     trained = short_copy(footage / f"{footage_name(False)}.mp4", frames=9)
     short_copy(footage / f"{footage_name(True)}.mp4")
     labelling = FootageLabelling(keep_every=2, frame_step=2, max_frames=8, max_side=120)

@@ -2,9 +2,9 @@
 
 Distillation: frames of the non-demo videos get soft labels from the MediaPipe teacher, and (with ``footage_every``)
 frames of the webcam footage get RVM's recurrent alpha (also as pairs of consecutive frames, ``rvm_footage_pairs``,
-for the temporal term); both are computed once and cached in ``cache_dir`` (an
-``.npz`` per video) so a resumed run does not recompute them. Footage of the recordings held out for the webcam
-evaluation (``sources.held_out_footage``) is never used.
+for the temporal term); both are computed once and cached in ``cache_dir`` (an ``.npz`` per video) so a resumed run
+does not recompute them. Footage of the recordings held out for the webcam evaluation (``sources.held_out_footage``)
+is never used.
 """
 
 from __future__ import annotations

@@ -43,21 +43,21 @@ def _write_grey(path: Path, values: np.ndarray) -> str:
     return path.name
 
 
+def _write_labelled(
+    folder: Path, stem: str, rgb: np.ndarray, mask: np.ndarray, max_side: int, quality: int
+) -> tuple[str, str]:
+    """(H, W, 3) uint8 ``rgb`` as ``stem.jpg`` and its (H, W) float ``mask`` in [0, 1] as ``stem.png``, long sides
+    capped at ``max_side``; returns the two file names."""
+    small = cap_side(rgb, max_side)
+    small_mask = cv2.resize(mask, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    return _write_image(folder / f"{stem}.jpg", small, quality), _write_grey(folder / f"{stem}.png", small_mask)
+
+
 def _labelled_entries(items: list[LabelledImage], folder: Path, prefix: str, max_side: int, quality: int) -> list:
     entries = []
     for index, item in enumerate(items):
-        rgb = cap_side(item.rgb, max_side)
-        mask = cv2.resize(item.mask, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_AREA)
-        stem = f"{prefix}{index:05d}"
-        entries.append(
-            {
-                "name": item.name,
-                "image": _write_image(folder / f"{stem}.jpg", rgb, quality),
-                "mask": _write_grey(folder / f"{stem}.png", mask),
-                "soft": item.soft,
-                "weight": item.weight,
-            }
-        )
+        image, mask = _write_labelled(folder, f"{prefix}{index:05d}", item.rgb, item.mask, max_side, quality)
+        entries.append({"name": item.name, "image": image, "mask": mask, "soft": item.soft, "weight": item.weight})
     return entries
 
 
@@ -103,13 +103,11 @@ def write_pack(
 
 def _pair_entry(pair: FramePair, folder: Path, stem: str, max_side: int, quality: int) -> dict:
     """Both frames of ``pair`` as JPEGs and their alphas as grey PNGs, long sides capped at ``max_side``."""
-    images, alphas = [], []
-    for which, (rgb, alpha) in enumerate(zip(pair.rgb, pair.alpha, strict=True)):
-        small = cap_side(rgb, max_side)
-        small_alpha = cv2.resize(alpha, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
-        images.append(_write_image(folder / f"{stem}_{which}.jpg", small, quality))
-        alphas.append(_write_grey(folder / f"{stem}_{which}.png", small_alpha.astype(np.float32) / 255.0))
-    return {"name": pair.name, "images": images, "alphas": alphas}
+    written = [
+        _write_labelled(folder, f"{stem}_{which}", rgb, alpha.astype(np.float32) / 255.0, max_side, quality)
+        for which, (rgb, alpha) in enumerate(zip(pair.rgb, pair.alpha, strict=True))
+    ]
+    return {"name": pair.name, "images": [image for image, _ in written], "alphas": [alpha for _, alpha in written]}
 
 
 def _read_rgb(path: Path) -> np.ndarray:
@@ -128,12 +126,7 @@ def _read_grey(path: Path) -> np.ndarray:
 
 def read_pack(folder: Path) -> tuple[TrainingMaterial, list[LabelledImage]]:
     """``(TrainingMaterial, validation_photos)`` from a folder ``write_pack`` wrote."""
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise ValueError(f"{folder} is not a data pack (no {MANIFEST}); write one with python -m {__spec__.name}")
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("version") != PACK_VERSION:
-        raise ValueError(f"{folder} is a data pack of version {manifest.get('version')}, not {PACK_VERSION}")
+    manifest = _read_manifest(folder)
 
     def labelled(entries: list[dict]) -> list[LabelledImage]:
         return [
@@ -159,14 +152,27 @@ def read_pack(folder: Path) -> tuple[TrainingMaterial, list[LabelledImage]]:
 
 
 def read_pack_pairs(folder: Path) -> list[FramePair]:
-    """The temporal term's frame pairs of a data pack (empty when it was written without them)."""
-    manifest = json.loads((folder / MANIFEST).read_text())
+    """The temporal term's frame pairs of a data pack (empty when it was written without them). Raises
+    ``ValueError`` for a folder that is no pack, and for a pair whose two frames differ in size."""
     pairs = []
-    for entry in manifest.get("pairs", []):
-        rgb = np.stack([_read_rgb(folder / name) for name in entry["images"]])
-        alpha = np.stack([np.rint(_read_grey(folder / name) * 255.0).astype(np.uint8) for name in entry["alphas"]])
-        pairs.append(FramePair(entry["name"], rgb, alpha))
+    for entry in _read_manifest(folder).get("pairs", []):
+        frames = [_read_rgb(folder / name) for name in entry["images"]]
+        alphas = [np.rint(_read_grey(folder / name) * 255.0).astype(np.uint8) for name in entry["alphas"]]
+        if len({picture.shape[:2] for picture in frames + alphas}) != 1:
+            raise ValueError(f"the data pack's pair {entry['name']} has pictures of different sizes; write it again")
+        pairs.append(FramePair(entry["name"], np.stack(frames), np.stack(alphas)))
     return pairs
+
+
+def _read_manifest(folder: Path) -> dict:
+    """The manifest of the data pack in ``folder``; ``ValueError`` when there is none or it is of another version."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ValueError(f"{folder} is not a data pack (no {MANIFEST}); write one with python -m {__spec__.name}")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("version") != PACK_VERSION:
+        raise ValueError(f"{folder} is a data pack of version {manifest.get('version')}, not {PACK_VERSION}")
+    return manifest
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,9 +119,15 @@ def _footage_labelling(config: TrainConfig) -> FootageLabelling:
 def training_pairs(config: TrainConfig) -> list[FramePair]:
     """The frame pairs of the temporal term (none when ``temporal_weight`` is 0): consecutive RVM-labelled frames of
     the training footage (``material.rvm_footage_pairs``, cached in ``config.label_cache``), or those of
-    ``config.data_pack``. Raises ``ValueError`` when there are none."""
-    if config.temporal_weight <= 0.0:
+    ``config.data_pack``. Raises ``ValueError`` when there are none, and for a weight or pair count that makes no
+    term."""
+    if config.temporal_weight == 0.0:
         return []
+    if not (math.isfinite(config.temporal_weight) and config.temporal_weight > 0.0) or config.temporal_pairs < 1:
+        raise ValueError(
+            "the temporal term needs a finite --temporal-weight above 0 (or 0 to turn it off) and --temporal-pairs of "
+            f"at least 1, got {config.temporal_weight} and {config.temporal_pairs}"
+        )
     if config.data_pack is not None:
         from segmentation.training.pack import read_pack_pairs
 
@@ -264,7 +270,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     step = start_step
     twins = min(config.consistency_samples, config.batch_size) if config.consistency_weight > 0 else 0
     noise = torch.Generator(device=device).manual_seed(config.seed * 7_919 + start_step + rank)
-    pair_count = config.temporal_pairs if pairs else 0
+    pair_count = config.temporal_pairs if pairs else 0  # training_pairs checked it is at least 1
     pair_rng = np.random.default_rng((config.seed, start_step, rank, 3))
     model.train()
     for images, masks, weights in loader:

@@ -156,3 +156,27 @@ def test_a_data_pack_carries_the_pairs_and_one_without_them_is_refused(tmp_path:
     with pytest.raises(ValueError, match="holds no frame pairs"):
         training_pairs(replace(config, data_pack=tmp_path / "without"))
     assert training_pairs(replace(config, temporal_weight=0.0)) == []
+
+
+@pytest.mark.parametrize(("weight", "pairs"), [(float("nan"), 4), (-1.0, 4), (float("inf"), 4), (1.0, 0)])
+def test_a_temporal_term_that_cannot_work_is_refused_before_anything_is_loaded(
+    tmp_path: Path, weight: float, pairs: int
+) -> None:
+    from segmentation.training.trainer import training_pairs
+
+    config = TrainConfig(run_dir=tmp_path, data_root=tmp_path / "nothing", temporal_weight=weight, temporal_pairs=pairs)
+    with pytest.raises(ValueError, match="finite --temporal-weight above 0"):
+        training_pairs(config)
+
+
+def test_pairs_of_a_folder_that_is_no_pack_or_of_a_damaged_pack_are_refused(tmp_path: Path) -> None:
+    from segmentation.training.dataset import TrainingMaterial
+    from segmentation.training.pack import read_pack_pairs, write_pack
+
+    with pytest.raises(ValueError, match="is not a data pack"):
+        read_pack_pairs(tmp_path)
+    material = TrainingMaterial(hand_labelled=[], teacher_labelled=[], cutouts=[], backgrounds=[])
+    write_pack(material, [], tmp_path / "pack", pairs=clip_pairs("moving", *_clip(2), every=1))
+    cv2.imwrite(str(tmp_path / "pack" / "pair00000_1.jpg"), np.zeros((10, 10, 3), np.uint8))  # a damaged frame
+    with pytest.raises(ValueError, match="pictures of different sizes"):
+        read_pack_pairs(tmp_path / "pack")

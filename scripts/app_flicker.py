@@ -1,7 +1,9 @@
 """Static-edge flicker of the alpha the app actually composites (temporal smoothing and guided upsampling on),
 next to the raw model, on the demo clip: ``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5]
-[--pixel-budget 57600] [--spec SPEC]`` (model input pixels, default the model's own, 256x144 for 16:9; a model spec,
-default the shipped model)."""
+[--pixel-budget 57600] [--spec SPEC] [--distant 0.4] [--no-zoom]`` (model input pixels, default the model's own,
+256x144 for 16:9; a model spec, default the shipped model; ``--distant`` shrinks every frame to that share of its
+size in a room of its own edge pixels, as ``segmentation.tools.bench`` does, so the person is far from the camera;
+``--no-zoom`` leaves out the second look at a small person)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
 from segmentation.inference.preprocess import upsample_mask
 from segmentation.metrics import static_flicker
+from segmentation.tools.bench import distant_person_frame
 from segmentation.training.sources import video_frames
 
 
@@ -24,13 +27,19 @@ def main() -> None:
     parser.add_argument("--feather", type=float, default=RenderSettings().feather)
     parser.add_argument("--pixel-budget", type=int, default=None, help="model input pixels (default: the model's)")
     parser.add_argument("--spec", type=Path, default=None, help="model spec (default: the shipped model)")
+    parser.add_argument("--distant", type=float, default=None, help="shrink each frame to this share (0-1) of its size")
+    parser.add_argument("--no-zoom", action="store_true", help="one pass only, no second look at a small person")
     args = parser.parse_args()
+    if args.distant is not None and not 0.05 <= args.distant <= 1.0:
+        parser.error("--distant takes a share of the frame's size from 0.05 to 1")
     segmenter = load_segmenter(spec_path=args.spec, pixel_budget=args.pixel_budget)
     smoother, upsample = TemporalSmoother(), GuidedUpsampler()
     frames = video_frames(demo_clip(), 1, 100_000)[: args.frames]
+    if args.distant is not None:
+        frames = [distant_person_frame(rgb, args.distant) for rgb in frames]
     raw, in_app = [], []
     for rgb in frames:
-        low = segmenter.infer(rgb)
+        low = segmenter.infer(rgb, zoom=not args.no_zoom)
         small, mask = low.small, low.mask
         raw.append(upsample_mask(mask, rgb.shape[1], rgb.shape[0]))  # what segmenter(rgb) returns, without a rerun
         small_grey = to_grey(small)
@@ -38,8 +47,10 @@ def main() -> None:
         alpha = upsample(smoothed, small_grey, to_grey(rgb), threshold=0.5, feather=args.feather)
         in_app.append(alpha.astype("float32") / 255.0)
     input_width, input_height = segmenter.input_size(frames[0].shape[1], frames[0].shape[0])
+    shown = f"{demo_clip().name}" if args.distant is None else f"{demo_clip().name} shrunk to {args.distant:.0%}"
+    passes = "one pass" if args.no_zoom else "a second look at a small person"
     print(
-        f"{len(frames)} frames of {demo_clip().name} at {input_width}x{input_height} input: "
+        f"{len(frames)} frames of {shown} at {input_width}x{input_height} input, {passes}: "
         f"static-edge flicker raw model {static_flicker(frames, raw):.4f}, "
         f"in the app (smoothing {args.smoothing}) {static_flicker(frames, in_app):.4f}"
     )

@@ -140,12 +140,13 @@ class FrameRenderer:
         return result, device_frame
 
     def _infer(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
-        """``segmenter.infer``, or with the frame ops on the GPU: the frame resized there (``_device_input``)."""
+        """``segmenter.infer``, or with the frame ops on the GPU: the frame resized there (``_device_input``); a small
+        person gets the second pass on a crop around them either way (``segmenter.zoom_in``)."""
         resized = self._device_input(rgb, pixel_budget)
         if resized is None:
             return self.segmenter.infer(rgb, pixel_budget), None
         small, device_frame = resized
-        return self.segmenter.infer_resized(small), device_frame
+        return self.segmenter.zoom_in(rgb, self.segmenter.infer_resized(small), pixel_budget), device_frame
 
     def _model_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any]:
         """``segmenter.model_input``, or with the frame ops on the GPU: the frame resized there."""

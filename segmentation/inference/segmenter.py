@@ -3,9 +3,11 @@
 ``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person probability in
 [0, 1]. ``seg.infer(rgb, pixel_budget)`` is the whole frame-to-mask step at a chosen input size: it returns a
 ``LowResMask`` carrying the frame resized to the model's input (for 16:9 frames at the default budget 256x144) and
-the probability at that size, so the engine can refine it against that very frame. ``seg.model_input(rgb,
-pixel_budget)`` gives the resized frame alone (for frames that reuse an earlier mask); ``seg.low_res(rgb)`` is
-``infer`` at the model's own budget. ``seg.batch(frames)`` runs many frames of one size.
+the probability at that size, so the engine can refine it against that very frame. Where the frame shows a small
+person, ``infer`` looks twice: the second pass runs on a crop around them at the same budget, and its sharper mask
+is written into the first (``zoom.py``; ``seg.zoom_in`` does that step alone, for a frame resized elsewhere).
+``seg.model_input(rgb, pixel_budget)`` gives the resized frame alone (for frames that reuse an earlier mask);
+``seg.low_res(rgb)`` is ``infer`` at the model's own budget. ``seg.batch(frames)`` runs many frames of one size.
 
 The budget is an argument, never state: one segmenter serves a render thread and a worker thread at once. Every
 model output is checked (``validation.check_logits``): NaN, infinite values or a wrong shape raise
@@ -29,6 +31,7 @@ from segmentation.inference.preprocess import (
 )
 from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, model_input_size
 from segmentation.inference.validation import check_logits
+from segmentation.inference.zoom import paste_detail, zoom_crop
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,32 @@ class Segmenter:
         sides multiples of 16; INTER_AREA)."""
         return resize_for_model(check_rgb_frame(rgb), pixel_budget or self._pixel_budget)
 
-    def infer(self, rgb: np.ndarray, pixel_budget: int | None = None) -> LowResMask:
+    def infer(self, rgb: np.ndarray, pixel_budget: int | None = None, *, zoom: bool = True) -> LowResMask:
         """(H, W, 3) uint8 RGB -> ``LowResMask`` at the input size for ``pixel_budget`` (default: the model's).
+
+        With ``zoom`` (the default), a small person in the frame gets a second pass on a crop around them
+        (``zoom_in``); the mask keeps the first pass's size either way.
 
         Raises ``ModelOutputError`` when the backend returns NaN, infinite values or another shape, and whatever the
         backend raises.
         """
-        return self.infer_resized(self.model_input(rgb, pixel_budget))
+        rgb = check_rgb_frame(rgb)
+        budget = pixel_budget or self._pixel_budget
+        low = self.infer_resized(resize_for_model(rgb, budget))
+        return self.zoom_in(rgb, low, budget) if zoom else low
+
+    def zoom_in(self, rgb: np.ndarray, low: LowResMask, pixel_budget: int | None = None) -> LowResMask:
+        """``low`` (the first pass on the (H, W, 3) uint8 RGB frame ``rgb`` at ``pixel_budget``) with the mask of a
+        second pass, on a crop around the small person in it, area-averaged into its cells (``zoom.py``); ``low``
+        itself where the frame has no small person. Raises what ``infer`` raises."""
+        height, width = check_rgb_frame(rgb).shape[:2]
+        budget = pixel_budget or self._pixel_budget
+        crop = zoom_crop(low.mask, width, height, budget)
+        if crop is None:
+            return low
+        x0, y0, x1, y1 = crop.pixels
+        detail = self.infer_resized(resize_for_model(rgb[y0:y1, x0:x1], budget)).mask
+        return LowResMask(low.small, paste_detail(low.mask, crop, detail))
 
     def infer_resized(self, small: np.ndarray) -> LowResMask:
         """A frame already at a model input size (``input_size``), (h, w, 3) uint8 RGB with h and w multiples of 16
@@ -120,7 +142,8 @@ class Segmenter:
         return upsample_mask(self.infer(rgb, pixel_budget).mask, rgb.shape[1], rgb.shape[0])
 
     def batch(self, frames: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """Offline use: full-resolution masks for frames that all share one size, ``batch_size`` at a time."""
+        """Offline use: full-resolution masks for frames that all share one size, ``batch_size`` at a time (first
+        passes batched; a frame with a small person gets its second pass on its own)."""
         if not frames:
             return []
         height, width = check_rgb_frame(frames[0]).shape[:2]
@@ -129,7 +152,9 @@ class Segmenter:
             chunk = [check_rgb_frame(frame) for frame in frames[start : start + batch_size]]
             if any(frame.shape[:2] != (height, width) for frame in chunk):
                 raise ValueError(f"batch() expects frames of one size, {width}x{height} first, got a different one")
-            stacked = np.concatenate([to_nchw_float(resize_for_model(frame, self._pixel_budget)) for frame in chunk])
-            probabilities = sigmoid(self._logits(stacked)[:, 0])
-            masks.extend(upsample_mask(probability, width, height) for probability in probabilities)
+            smalls = [resize_for_model(frame, self._pixel_budget) for frame in chunk]
+            probabilities = sigmoid(self._logits(np.concatenate([to_nchw_float(small) for small in smalls]))[:, 0])
+            for frame, small, probability in zip(chunk, smalls, probabilities, strict=True):
+                low = self.zoom_in(frame, LowResMask(small, probability))
+                masks.append(upsample_mask(low.mask, width, height))
         return masks

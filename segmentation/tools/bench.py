@@ -9,6 +9,10 @@ on the CPU; torch float16 on CUDA when a GPU is visible) and every pixel budget,
 and prints the median and 90th percentile in milliseconds over ``--runs`` runs after warm-up. The MediaPipe selfie
 landscape model (256x144) is measured in the same run, full call and bare interpreter. The frame is the first frame
 of the demo clip upscaled to 1280x720 when the data folder has it, else a generated test frame.
+
+Last, the cost of the second look at a small person (``segmentation/inference/zoom.py``): the automatically chosen
+backend at the spec's budget on the same frame shrunk to 40% in the middle of a 1280x720 room of its own edge
+pixels, with the second pass and without it.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import numpy as np
 from segmentation.inference import load_segmenter, model_input_size, resolve_device_and_backend
 from segmentation.inference.choices import Backend, Device, torch_precision
 from segmentation.inference.loading import cuda_available
-from segmentation.inference.preprocess import to_nchw_float
+from segmentation.inference.preprocess import to_nchw_float, upsample_mask
 from segmentation.inference.segmenter import Segmenter
+from segmentation.inference.zoom import zoom_crop
 from segmentation.weights import ModelSpec, default_spec_path, load_spec
 
 FRAME_SIZE = (1280, 720)  # (width, height) of the benchmark frame
+DISTANT_SCALE = 0.4  # the benchmark frame's size in the distant-person frame
 PIXEL_BUDGETS = (192 * 108, 256 * 144, 320 * 180, 384 * 216)
 TARGET_MS = 15.0  # one seg(rgb) call at 1280x720 with the automatically chosen backend
 
@@ -102,6 +108,16 @@ def benchmark_frame(data_root: Path) -> tuple[np.ndarray, str]:
         rgb = cv2.cvtColor(cv2.resize(bgr, FRAME_SIZE, interpolation=cv2.INTER_LINEAR), cv2.COLOR_BGR2RGB)
         return rgb, f"first frame of {DEMO_CLIP_NAME}, upscaled to {FRAME_SIZE[0]}x{FRAME_SIZE[1]}"
     return _generated_frame(), f"generated {FRAME_SIZE[0]}x{FRAME_SIZE[1]} test frame ({clip.name} not found)"
+
+
+def distant_person_frame(rgb: np.ndarray, scale: float = DISTANT_SCALE) -> np.ndarray:
+    """``rgb`` (H, W, 3) uint8 shrunk by ``scale`` into the middle of a frame of its size whose room is its own edge
+    pixels repeated outward: the same person, far from the camera."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    top, left = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    bottom, right = height - small.shape[0] - top, width - small.shape[1] - left
+    return cv2.copyMakeBorder(small, top, bottom, left, right, cv2.BORDER_REPLICATE)
 
 
 def _generated_frame() -> np.ndarray:
@@ -225,7 +241,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"auto picks: device {device}, backend {backend}")
     precision = spec.onnx_precision if backend is Backend.ONNXRUNTIME else torch_precision(device)
     _print_target(rows, row_name(backend, precision, device), spec.pixel_budget, rgb)
+    seg = load_segmenter(device, backend, spec_path=spec_path, threads=settings.threads)
+    print(_zoom_cost(seg, distant_person_frame(rgb), spec.pixel_budget, settings))
     return 0
+
+
+def _zoom_cost(seg: Segmenter, rgb: np.ndarray, budget: int, settings: BenchSettings) -> str:
+    """One line: ``seg(rgb)`` on a distant-person frame with the second pass (whether it ran) and without it."""
+    height, width = rgb.shape[:2]
+    found = zoom_crop(seg.infer(rgb, budget, zoom=False).mask, width, height, budget) is not None
+    ran = "ran" if found else "did not run: no small person found"
+    with_zoom = time_call(lambda: seg(rgb, budget), settings.runs, settings.warm_up)
+    without = time_call(
+        lambda: upsample_mask(seg.infer(rgb, budget, zoom=False).mask, width, height), settings.runs, settings.warm_up
+    )
+    return (
+        f"a distant person (the frame at {DISTANT_SCALE:.0%} in a {width}x{height} room): seg(rgb) {with_zoom} ms "
+        f"with the second look at them ({ran}), {without} ms with one pass"
+    )
 
 
 def _print_target(rows: list[Row], auto_row_name: str, budget: int, rgb: np.ndarray) -> None:

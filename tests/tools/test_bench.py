@@ -61,6 +61,8 @@ def test_bench_reports_every_backend_and_the_target(spec_with_int8_backbone: Pat
     assert "auto picks: device" in output
     assert "target 15 ms for seg(rgb) at 1280x720 with onnxruntime int8-backbone at 256x144" in output
     assert "onnxruntime float32" not in output
+    assert "a distant person (the frame at 40% in a 1280x720 room): seg(rgb)" in output
+    assert "with the second look at them" in output and "with one pass" in output
     if _mediapipe_can_run():
         assert "mediapipe selfie landscape" in output and "not measured" not in output
     else:

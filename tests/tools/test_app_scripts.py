@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,27 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 def test_app_flicker_reports_raw_and_in_app_flicker() -> None:
     result = _run("scripts/app_flicker.py", "--frames", "4")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "4 frames of demo-desk-960x540.mp4 at 256x144 input: static-edge flicker raw model" in result.stdout
+    assert (
+        "4 frames of demo-desk-960x540.mp4 at 256x144 input, a second look at a small person: static-edge flicker "
+        "raw model" in result.stdout
+    )
+
+
+def test_app_flicker_measures_a_distant_person_with_and_without_the_second_look() -> None:
+    result = _run("scripts/app_flicker.py", "--frames", "3", "--distant", "0.4", "--no-zoom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "3 frames of demo-desk-960x540.mp4 shrunk to 40% at 256x144 input, one pass:" in result.stdout
+    refused = _run("scripts/app_flicker.py", "--frames", "3", "--distant", "3")
+    assert refused.returncode == 2 and "--distant takes a share" in refused.stderr
+
+
+def test_zoom_examples_writes_both_renders_side_by_side(tmp_path: Path) -> None:
+    output = tmp_path / "zoom.jpg"
+    result = _run("scripts/zoom_examples.py", str(output), "--frames", "0", "2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    sheet = cv2.imread(str(output))
+    assert sheet is not None and sheet.shape[1] == 2 * 960  # the two full-size composites of a 960x540 clip
+    assert sheet.shape[0] > 2 * 540  # two rows, each a full-size pair above the 2x close-ups
 
 
 def test_app_accuracy_scores_the_composited_alpha(data_root: Path, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ CPU, short, to check the script itself). Measures, with the shipped model:
 - the first call at each ladder size after ``load_segmenter`` (which autotunes and captures those sizes), eager and
   graphed: what a stream's first frame at that size costs;
 - one model call (float32 batch in, logits out) at 720p's and 1080p's default input, eager and graphed;
+- ``seg(rgb)`` on the same frames with the person shrunk to 40% (graphed; the second look at a small person runs,
+  its crop eagerly, since crops have shapes no graph was captured for);
 - ``seg(rgb)`` and the render thread's whole step (segment, refine, composite with a blurred background) on 720p
   and 1080p frames, with the full-resolution work (upsampling, blur, compositing) in torch on the GPU and, for
   comparison, in OpenCV on the CPU (on ``--device cpu`` both rows are the OpenCV path);
@@ -40,6 +42,7 @@ from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, Ren
 from segmentation import Backend, BackendInfo, Device, Precision, Segmenter, load_segmenter, model_input_size
 from segmentation.inference.backends import TorchBackend
 from segmentation.inference.preprocess import resize_for_model, sigmoid, to_nchw_float
+from segmentation.tools.bench import distant_person_frame
 from segmentation.weights import build_model_from_spec, default_spec_path, load_spec
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -163,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             latency[f"seg(rgb) {label} {name}"] = _median_ms(
                 lambda segmenter=segmenter, frame=frame: segmenter(frame), synchronise, args.runs, 10
             )
+        distant = distant_person_frame(frame)
+        latency[f"seg(rgb) {label} graphed, person shrunk to 40% (second look)"] = _median_ms(
+            lambda distant=distant: graphed(distant), synchronise, args.runs, 10
+        )
         # The render step with frame ops on the model's device (torch, "auto": the GPU when the model runs there)
         # and with OpenCV on the CPU, graphed only: the model's share is the same in both.
         for frame_ops in ("auto", "opencv"):

@@ -9,13 +9,27 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from segmentation.inference.choices import Backend, Device, Precision
+
+Value = TypeVar("Value")
+
+
+def recently_used(cache: dict[Hashable, Value], key: Hashable, make: Callable[[], Value], limit: int) -> Value:
+    """``cache[key]``, made by ``make()`` where it is missing; the entry used longest ago is dropped when a new one
+    would take the cache past ``limit`` entries (``cache`` keeps its keys from least to most recently used)."""
+    if key in cache:
+        cache[key] = cache.pop(key)
+        return cache[key]
+    while cache and len(cache) >= limit:
+        del cache[next(iter(cache))]
+    value = cache[key] = make()
+    return value
 
 
 class OnnxRuntimeBackend:
@@ -60,11 +74,14 @@ class TorchBackend:
       cuDNN times its algorithms;
     - with ``cuda_graph`` (the default on CUDA), each prepared shape gets a CUDA graph, captured once and replayed:
       one launch instead of about 150 per forward. At most ``MAX_GRAPHS`` are kept (each holds its own input,
-      output and activation memory); unprepared shapes run eagerly. Captures are serialised by a lock.
+      output and activation memory); unprepared shapes run eagerly. Captures are serialised by a lock;
+    - inputs go up through page-locked buffers, one per input shape, the ``MAX_STAGING`` most recently used kept (the
+      second look at a small person brings crops of many shapes).
     """
 
     name = Backend.TORCH
     MAX_GRAPHS = 12
+    MAX_STAGING = 16
 
     def __init__(self, model, *, device: Device, precision: Precision, cuda_graph: bool = True) -> None:
         import threading
@@ -89,7 +106,7 @@ class TorchBackend:
         self._tuned: set[tuple[int, ...]] = set()  # shapes cuDNN has autotuned
         self._graphs: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}  # shape -> (CUDAGraph, input, output)
         self._capture_lock = threading.Lock()
-        self._pinned: dict[Any, Any] = {}  # input shape -> page-locked float32 staging tensor (CUDA only)
+        self._pinned: dict[Hashable, Any] = {}  # input shape -> page-locked float32 staging tensor (CUDA only)
 
     @property
     def graphed_shapes(self) -> list[tuple[int, ...]]:
@@ -123,9 +140,12 @@ class TorchBackend:
         if (
             self._on_cuda
         ):  # through a page-locked buffer kept per shape: allocating one per frame costs more than it saves
-            staging = self._pinned.get(tensor.shape)
-            if staging is None:
-                staging = self._pinned[tensor.shape] = torch.empty(tensor.shape, dtype=tensor.dtype).pin_memory()
+            staging = recently_used(
+                self._pinned,
+                tuple(tensor.shape),
+                lambda: torch.empty(tensor.shape, dtype=tensor.dtype).pin_memory(),
+                self.MAX_STAGING,
+            )
             tensor = staging.copy_(tensor)
         tensor = tensor.to(self.device, non_blocking=True).to(self._dtype)
         if self._on_cuda:

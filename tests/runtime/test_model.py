@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from segmentation.inference.backends import TorchBackend
+from segmentation.inference.backends import TorchBackend, recently_used
 from segmentation.inference.choices import Precision
 from segmentation.inference.preprocess import resize_for_model, to_nchw_float
 from segmentation.model import BACKBONES, atrous_rates, build_deeplabv3plus
@@ -180,6 +180,29 @@ def test_cuda_graph_backend_matches_eager(random_model_and_input) -> None:
     other = np.random.default_rng(0).random((1, 3, 80, 144), dtype=np.float32)  # not prepared: eager, no graph
     np.testing.assert_allclose(graphed(other), eager(other), atol=1e-2)
     assert (1, 3, 80, 144) not in graphed.graphed_shapes
+
+
+@pytest.mark.cuda
+def test_many_input_shapes_keep_a_bounded_number_of_staging_buffers(random_model_and_input) -> None:
+    """Crops of the second look at a small person come in many shapes: page-locked memory must not grow with them."""
+    model, _ = random_model_and_input
+    backend = TorchBackend(copy.deepcopy(model), device="cuda", precision=Precision.FLOAT16, cuda_graph=False)
+    for height in range(16, 16 * (TorchBackend.MAX_STAGING + 6), 16):
+        backend(np.zeros((1, 3, height, 64), np.float32))
+    assert len(backend._pinned) == TorchBackend.MAX_STAGING
+
+
+def test_recently_used_keeps_the_latest_entries_and_makes_each_once() -> None:
+    cache: dict = {}
+    made: list[str] = []
+
+    def make(key: str):
+        return lambda: made.append(key) or key.upper()
+
+    for key in ["a", "b", "c", "a", "d", "a", "e"]:
+        assert recently_used(cache, key, make(key), limit=3) == key.upper()
+    assert list(cache) == ["d", "a", "e"]  # "b" and "c" went, "a" stayed: it was used again
+    assert made == ["a", "b", "c", "d", "e"]
 
 
 def test_folding_batchnorm_keeps_the_output(random_model_and_input) -> None:

@@ -30,11 +30,13 @@ def main() -> None:
     parser.add_argument("--distant", type=float, default=None, help="shrink each frame to this share (0-1) of its size")
     parser.add_argument("--no-zoom", action="store_true", help="one pass only, no second look at a small person")
     args = parser.parse_args()
+    if args.frames < 2:
+        parser.error("--frames takes at least 2 frames: flicker is a change between frames")
     if args.distant is not None and not 0.05 <= args.distant <= 1.0:
         parser.error("--distant takes a share of the frame's size from 0.05 to 1")
     segmenter = load_segmenter(spec_path=args.spec, pixel_budget=args.pixel_budget)
     smoother, upsample = TemporalSmoother(), GuidedUpsampler()
-    frames = video_frames(demo_clip(), 1, 100_000)[: args.frames]
+    frames = video_frames(demo_clip(), 1, 100_000, max_frames=args.frames)
     if args.distant is not None:
         frames = [distant_person_frame(rgb, args.distant) for rgb in frames]
     raw, in_app = [], []

@@ -9,7 +9,7 @@ CPU, short, to check the script itself). Measures, with the shipped model:
   graphed: what a stream's first frame at that size costs;
 - one model call (float32 batch in, logits out) at 720p's and 1080p's default input, eager and graphed;
 - ``seg(rgb)`` on the same frames with the person shrunk to 40% (graphed; the second look at a small person runs,
-  its crop eagerly, since crops have shapes no graph was captured for);
+  its crop eagerly unless the crop's input happens to have a ladder size, the only ones with a captured graph);
 - ``seg(rgb)`` and the render thread's whole step (segment, refine, composite with a blurred background) on 720p
   and 1080p frames, with the full-resolution work (upsampling, blur, compositing) in torch on the GPU and, for
   comparison, in OpenCV on the CPU (on ``--device cpu`` both rows are the OpenCV path);

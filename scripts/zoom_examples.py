@@ -25,14 +25,11 @@ from segmentation.tools.bench import distant_person_frame
 from segmentation.training.sources import video_frames
 
 
-def one_pass(segmenter: Segmenter) -> Segmenter:
-    """The same backend without the second look: ``zoom_in`` hands the first pass back."""
+class OnePass(Segmenter):
+    """A segmenter without the second look: ``zoom_in`` hands the first pass back."""
 
-    class OnePass(Segmenter):
-        def zoom_in(self, rgb: np.ndarray, low: LowResMask, pixel_budget: int | None = None) -> LowResMask:
-            return low
-
-    return OnePass(segmenter.run_batch, segmenter.info, pixel_budget=segmenter.pixel_budget)
+    def zoom_in(self, rgb: np.ndarray, low: LowResMask, pixel_budget: int | None = None) -> LowResMask:
+        return low
 
 
 def person_crop(rgb: np.ndarray, share: float) -> tuple[slice, slice]:
@@ -54,11 +51,19 @@ def main() -> None:
     if not 0.1 <= args.distant <= 0.7:
         parser.error("--distant takes a share of the frame's size from 0.1 to 0.7")
     settings = RenderSettings(background=parse_background_spec(args.background), quality=QualityMode.QUALITY)
-    frames = video_frames(demo_clip(), 1, 100_000)[: max(args.frames) + 1]
+    capture = cv2.VideoCapture(str(demo_clip()))
+    last = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) - 1  # as the header says; checked below against what is read
+    capture.release()
+    if not 0 <= min(args.frames) <= max(args.frames) <= last:
+        parser.error(f"--frames takes frame numbers from 0 to {last} of {demo_clip().name}")
+    frames = video_frames(demo_clip(), 1, 100_000, max_frames=max(args.frames) + 1)
+    if len(frames) <= max(args.frames):
+        parser.error(f"{demo_clip().name} ended after {len(frames)} frames: --frames takes numbers below that")
     frames = [distant_person_frame(rgb, args.distant) for rgb in frames]
     segmenter = load_segmenter()
+    one_pass = OnePass(segmenter.run_batch, segmenter.info, pixel_budget=segmenter.pixel_budget)
     renders = {}
-    for name, used in (("one pass", one_pass(segmenter)), ("second look", segmenter)):
+    for name, used in (("one pass", one_pass), ("second look", segmenter)):
         renderer = FrameRenderer(used, use_guard=False)
         renders[name] = [renderer.render(rgb, settings).rgb for rgb in frames]
     rows = []

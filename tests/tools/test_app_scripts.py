@@ -36,6 +36,8 @@ def test_app_flicker_measures_a_distant_person_with_and_without_the_second_look(
     assert "3 frames of demo-desk-960x540.mp4 shrunk to 40% at 256x144 input, one pass:" in result.stdout
     refused = _run("scripts/app_flicker.py", "--frames", "3", "--distant", "3")
     assert refused.returncode == 2 and "--distant takes a share" in refused.stderr
+    refused = _run("scripts/app_flicker.py", "--frames", "1")
+    assert refused.returncode == 2 and "--frames takes at least 2" in refused.stderr
 
 
 def test_zoom_examples_writes_both_renders_side_by_side(tmp_path: Path) -> None:
@@ -45,6 +47,9 @@ def test_zoom_examples_writes_both_renders_side_by_side(tmp_path: Path) -> None:
     sheet = cv2.imread(str(output))
     assert sheet is not None and sheet.shape[1] == 2 * 960  # the two full-size composites of a 960x540 clip
     assert sheet.shape[0] > 2 * 540  # two rows, each a full-size pair above the 2x close-ups
+    for frames in (["-1"], ["0", "100000"]):
+        refused = _run("scripts/zoom_examples.py", str(tmp_path / "no.jpg"), "--frames", *frames)
+        assert refused.returncode == 2 and "--frames takes frame numbers from 0 to" in refused.stderr
 
 
 def test_app_accuracy_scores_the_composited_alpha(data_root: Path, tmp_path: Path) -> None:

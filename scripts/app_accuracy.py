@@ -1,10 +1,12 @@
-"""Held-out IoU and boundary F of the alpha the app composites (guided upsampling on), next to the raw model's
-bilinear upsampling: ``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5] [--spec SPEC]``.
+"""Held-out IoU, boundary F and glow of the alpha the app composites (the edge curve of the feather and threshold
+settings on), next to ``segmenter(rgb)``'s alpha and the model's mask upsampled bilinearly:
+``python scripts/app_accuracy.py [--budgets 36864 57600] [--feather 0.5] [--spec SPEC]``.
 
-``segmentation.tools.evaluate`` scores the model's own mask, upsampled bilinearly to the photo's size. The app instead
-upsamples with the fast guided filter (``app.engine.refine``), which moves the outline onto the image's edges; this
-script scores that alpha (binarised at 128 of 255) on the same held-out photos, at each model input size asked for.
-Temporal smoothing plays no part on a still photo.
+``segmentation.tools.evaluate`` scores ``segmenter(rgb)``: the mask upsampled onto the photo's edges by the
+segmenter's edge refiner (``segmentation.inference.edge_refiner``). The app applies the same coefficients and then
+its edge curve (``app.engine.refine.edge_curve``), which moves a soft edge toward the threshold; this script scores
+all three on the same held-out photos, at each model input size asked for. Temporal smoothing plays no part on a
+still photo.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from app.engine.refine import GuidedUpsampler, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
 from segmentation.inference.preprocess import upsample_mask
-from segmentation.metrics import boundary_f_score, iou
+from segmentation.metrics import boundary_f_score, iou, outside_glow
 from segmentation.training.config import TrainConfig, default_data_root
 from segmentation.training.label_review import REVIEWED_WEB_PHOTOS
 from segmentation.training.sources import load_held_out
@@ -40,28 +42,30 @@ def main() -> None:
     segmenter = load_segmenter(spec_path=args.spec)
     upsample = GuidedUpsampler()
     print(f"{len(items)} held-out photos, model {segmenter.info.model_name} on {segmenter.info.backend}")
-    print(f"{'input pixels':<14}{'raw IoU':>9}{'raw BF':>9}{'app IoU':>9}{'app BF':>9}   (without the reviewed masks)")
+    print(
+        f"{'input pixels':<14}"
+        + "".join(
+            f"{kind + ' ' + figure:>14}" for kind in ("bilinear", "seg(rgb)", "app") for figure in ("IoU", "BF", "glow")
+        )
+    )
     for budget in args.budgets:
-        scores: dict[str, tuple[float, float, float, float]] = {}
+        scores: dict[str, list[float]] = {}
         for item in items:
             low = segmenter.infer(item.rgb, budget)
-            small, probability = low.small, low.mask
-            raw = upsample_mask(probability, item.rgb.shape[1], item.rgb.shape[0])  # what segmenter(rgb) returns
-            alpha = upsample(
-                probability, to_grey(small), to_grey(item.rgb), threshold=args.threshold, feather=args.feather
-            )
+            bilinear = upsample_mask(low.mask, item.rgb.shape[1], item.rgb.shape[0])
+            refined = segmenter.upsample(low, item.rgb)  # what segmenter(rgb) returns
+            edges = segmenter.edges(low.mask, low.small)
+            alpha = upsample(*edges, to_grey(item.rgb), threshold=args.threshold, feather=args.feather)
             in_app = alpha.astype(np.float32) / 255.0
-            scores[item.name] = (
-                iou(raw, item.mask),
-                boundary_f_score(raw, item.mask),
-                iou(in_app, item.mask),
-                boundary_f_score(in_app, item.mask),
-            )
-        every = np.mean(list(scores.values()), axis=0)
-        kept = np.mean([value for name, value in scores.items() if name not in REVIEWED_WEB_PHOTOS], axis=0)
-        figures = "".join(f"{value:>9.4f}" for value in every)
-        without = " / ".join(f"{value:.4f}" for value in kept)
-        print(f"{budget:<14}{figures}   ({without})")
+            scores[item.name] = [
+                figure(alpha, item.mask)
+                for alpha in (bilinear, refined, in_app)
+                for figure in (iou, boundary_f_score, outside_glow)
+            ]
+        every = np.nanmean(list(scores.values()), axis=0)
+        kept = np.nanmean([value for name, value in scores.items() if name not in REVIEWED_WEB_PHOTOS], axis=0)
+        print(f"{budget:<14}" + "".join(f"{value:>14.4f}" for value in every))
+        print(f"{'(unreviewed)':<14}" + "".join(f"{value:>14.4f}" for value in kept))
 
 
 if __name__ == "__main__":

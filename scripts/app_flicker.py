@@ -1,9 +1,10 @@
-"""Static-edge flicker of the alpha the app actually composites (temporal smoothing and guided upsampling on),
-next to the raw model, on the demo clip: ``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5]
-[--pixel-budget 57600] [--spec SPEC] [--distant 0.4] [--no-zoom]`` (model input pixels, default the model's own,
-256x144 for 16:9; a model spec, default the shipped model; ``--distant`` shrinks every frame to that share of its
-size in a room of its own edge pixels, as ``segmentation.tools.bench`` does, so the person is far from the camera;
-``--no-zoom`` leaves out the second look at a small person)."""
+"""Static-edge flicker of the alpha the app actually composites (temporal smoothing, edge-aware upsampling and the
+edge curve on), next to ``segmenter(rgb)``'s alpha of each frame on its own, on the demo clip:
+``python scripts/app_flicker.py [--frames 300] [--smoothing 0.5] [--pixel-budget 57600] [--spec SPEC]
+[--distant 0.4] [--no-zoom]`` (model input pixels, default the model's own, 256x144 for 16:9; a model spec, default
+the shipped model; ``--distant`` shrinks every frame to that share of its size in a room of its own edge pixels, as
+``segmentation.tools.bench`` does, so the person is far from the camera; ``--no-zoom`` leaves out the second look at
+a small person)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from app.assets import demo_clip
 from app.engine.refine import GuidedUpsampler, TemporalSmoother, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
-from segmentation.inference.preprocess import upsample_mask
 from segmentation.metrics import static_flicker
 from segmentation.tools.bench import distant_person_frame
 from segmentation.training.sources import video_frames
@@ -43,10 +43,10 @@ def main() -> None:
     for rgb in frames:
         low = segmenter.infer(rgb, zoom=not args.no_zoom)
         small, mask = low.small, low.mask
-        raw.append(upsample_mask(mask, rgb.shape[1], rgb.shape[0]))  # what segmenter(rgb) returns, without a rerun
-        small_grey = to_grey(small)
-        smoothed = smoother(mask, small_grey, args.smoothing)
-        alpha = upsample(smoothed, small_grey, to_grey(rgb), threshold=0.5, feather=args.feather)
+        raw.append(segmenter.upsample(low, rgb))  # what segmenter(rgb) returns, without a rerun
+        smoothed = smoother(mask, to_grey(small), args.smoothing)
+        edges = segmenter.edges(smoothed, small)
+        alpha = upsample(*edges, to_grey(rgb), threshold=0.5, feather=args.feather)
         in_app.append(alpha.astype("float32") / 255.0)
     input_width, input_height = segmenter.input_size(frames[0].shape[1], frames[0].shape[0])
     shown = f"{demo_clip().name}" if args.distant is None else f"{demo_clip().name} shrunk to {args.distant:.0%}"

@@ -2,7 +2,7 @@
 
     python scripts/composite_examples.py OUTPUT.png [--frames 0 150 450] [--background assets/backgrounds/porch.jpg]
 
-Runs the real engine renderer (segment, temporal smoothing, guided upsampling, composite) over the clip in order,
+Runs the real engine renderer (segment, temporal smoothing, edge-aware upsampling, composite) over the clip in order,
 so smoothing state is as in the app, and keeps the requested frames.
 """
 

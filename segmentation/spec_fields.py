@@ -31,6 +31,8 @@ def check_spec_fields(raw: object, onnx_precisions: tuple[str, ...]) -> None:
     _sha256(raw, "weights_sha256", allow_empty=False)
     has_onnx = bool(_file_name(raw, "onnx_file", allow_empty=True))
     _sha256(raw, "onnx_sha256", allow_empty=not has_onnx)
+    has_refiner = bool(_file_name(raw, "refiner_file", allow_empty=True))
+    _sha256(raw, "refiner_sha256", allow_empty=not has_refiner)
     if "pixel_budget" in raw:
         _whole_number(raw["pixel_budget"], "pixel_budget", MIN_PIXEL_BUDGET, MAX_PIXEL_BUDGET)
     if "onnx_precision" in raw and raw["onnx_precision"] not in onnx_precisions:

@@ -4,7 +4,8 @@ A shipped model is three files side by side in ``assets/models/``:
 - ``NAME.json``: the ``ModelSpec`` (architecture, input sizing, normalisation, file names, SHA-256s, metrics);
 - ``NAME.safetensors``: the parameters and BatchNorm buffers in float16 (no pickle involved in loading);
 - ``NAME.onnx``: the same network exported for ONNX Runtime (float32 input in [0, 1], logits out), in float32 or
-  with statically quantised int8 parts (``ModelSpec.onnx_precision``).
+  with statically quantised int8 parts (``ModelSpec.onnx_precision``);
+- optionally ``NAME-edges.safetensors``: the edge refiner that upsamples the model's mask to the frame's size.
 
 Loading verifies the SHA-256 before parsing and matches keys strictly. Every failure raises ``WeightsError`` with a
 message that names the file and says what to do.
@@ -54,6 +55,8 @@ class ModelSpec:
     normalisation; ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
     ``metrics`` holds the measured numbers quoted in the model card (for example ``{"val_iou": 0.93}``).
     ``onnx_precision`` is one of ``ONNX_PRECISIONS``; the safetensors weights (torch backends) are always float16.
+    ``refiner_file`` names the edge refiner's weights (``inference.edge_refiner``), float32 safetensors learnt for
+    this model's masks; a spec without one upsamples with the classic guided filter.
     """
 
     name: str
@@ -65,6 +68,8 @@ class ModelSpec:
     pixel_budget: int = 256 * 144
     onnx_precision: str = "float32"
     metrics: dict[str, float] = field(default_factory=dict)
+    refiner_file: str = ""
+    refiner_sha256: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

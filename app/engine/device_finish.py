@@ -1,8 +1,9 @@
 """Where the full-resolution half of the render step runs: OpenCV on the CPU, or torch on the model's GPU.
 
 ``FrameRenderer`` asks ``frame_ops_for(choice, segmenter info)`` once per segmenter. With the model in torch on CUDA
-(and ``choice`` "auto"), a ``DeviceFinisher`` resizes the frame to the model's input, then does the guided
-upsampling, the background and the compositing on the GPU (``torch_frame_ops``): one uint8 upload of the frame, a
+(and ``choice`` "auto"), a ``DeviceFinisher`` resizes the frame to the model's input, then does the full-resolution
+half of the edge-aware upsampling (the edge coefficients come from the CPU, at the model's input size), the
+background and the compositing on the GPU (``torch_frame_ops``): one uint8 upload of the frame, a
 small uint8 download for the model, one uint8 download of the finished frame. Elsewhere it is
 None and the OpenCV path runs as it always has. A choice of "cpu" runs the torch path on the CPU (for tests that
 compare it with the OpenCV path); "opencv" keeps the OpenCV path even on a GPU (for comparing timings).
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.engine.backgrounds import Background, BlurBackground, ImageBackground, SolidBackground, VideoBackground
-from app.engine.refine import edge_curve
+from app.engine.refine import folded_coefficients
 from app.engine.settings import RenderSettings
 from segmentation import Backend, BackendInfo, Device
 
@@ -67,12 +68,18 @@ class DeviceFinisher:
     def active(self) -> bool:
         return self.failures < self.MAX_FAILURES
 
-    def finish(self, masked: Masked, settings: RenderSettings, background: Background | None) -> np.ndarray | None:
-        """``masked`` (the frame, its small grey and smoothed mask) to the finished (H, W, 3) uint8 RGB frame, or
-        None if the device failed (see the class docstring)."""
+    def finish(
+        self,
+        masked: Masked,
+        edges: tuple[np.ndarray, np.ndarray],
+        settings: RenderSettings,
+        background: Background | None,
+    ) -> np.ndarray | None:
+        """``masked`` (the frame) and ``edges`` (its mask's edge coefficients ``(slope, level)``, (h, w) float32
+        each) to the finished (H, W, 3) uint8 RGB frame, or None if the device failed (see the class docstring)."""
         try:
             with self._torch.inference_mode():
-                output = self._finish(masked, settings, background)
+                output = self._finish(masked, edges, settings, background)
         except Exception as error:  # any device failure: this frame is finished on the CPU instead
             self.failures += 1
             self.last_failure = error
@@ -95,17 +102,17 @@ class DeviceFinisher:
             return None
         return small, frame
 
-    def _finish(self, masked: Masked, settings: RenderSettings, background: Background | None) -> np.ndarray:
+    def _finish(
+        self,
+        masked: Masked,
+        edges: tuple[np.ndarray, np.ndarray],
+        settings: RenderSettings,
+        background: Background | None,
+    ) -> np.ndarray:
         ops, upload = self._ops, self._staging.upload
         frame = masked.device_frame if masked.device_frame is not None else upload(masked.rgb, "frame")
-        gain, offset = edge_curve(settings.threshold, settings.feather)
-        alpha = ops.guided_alpha(
-            upload(masked.mask, "mask"),
-            upload(masked.small_grey, "small grey"),
-            ops.to_grey(frame),
-            gain=gain,
-            offset=offset,
-        )
+        a, b = folded_coefficients(*edges, threshold=settings.threshold, feather=settings.feather)
+        alpha = ops.guided_alpha(upload(np.stack((a, b), axis=-1), "edge coefficients"), ops.to_grey(frame))
         if background is None:
             return ops.download(ops.mask_preview(alpha))
         return ops.download(ops.composite(frame, self._background(background, masked.rgb, frame, alpha), alpha))

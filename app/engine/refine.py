@@ -1,7 +1,8 @@
-"""Mask refinement: motion-aware temporal smoothing and edge-following upsampling (fast guided filter).
+"""Mask refinement: motion-aware temporal smoothing and edge-following upsampling.
 
-Inputs: the model's low-resolution person probability (h, w) float32 in [0, 1], and the frame as grey (H, W) uint8
-at full resolution and (h, w) uint8 at the mask's size (``to_grey``, once per frame for both steps).
+Inputs: the model's low-resolution person probability (h, w) float32 in [0, 1], the frame as grey (h, w) uint8 at
+the mask's size (``to_grey``) for the smoothing, and the segmenter's edge coefficients at that size with the frame
+as grey (H, W) uint8 at full resolution for the upsampling.
 Output: the full-resolution alpha as (H, W) uint8 in [0, 255], with threshold and feather folded in.
 """
 
@@ -9,6 +10,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from segmentation.inference.edge_refiner import ClassicGuidedFilter, to_grey
+
+__all__ = ["GuidedUpsampler", "TemporalSmoother", "edge_curve", "folded_coefficients", "guided_upsample", "to_grey"]
 
 _MOTION_SCALE = 1.0 / 12.0  # grey-level change (0-255) at which a pixel counts as fully moving
 _MAX_KEEP = 0.85  # even at smoothing 1, a still pixel takes 15% of the new mask each frame
@@ -60,21 +65,14 @@ def edge_curve(threshold: float, feather: float) -> tuple[float, float]:
 
 
 class GuidedUpsampler:
-    """Fast guided filter (He & Sun 2015) from the low-res mask to full resolution, then the edge curve.
-
-    The filter fits ``mask ~ a * grey + b`` in (2r+1)^2 windows at low resolution, so the upsampled mask follows
-    the full-resolution image edges (hair, shoulders) instead of a blocky bilinear outline. Full-resolution buffers
-    are reused between frames of one size (fresh ones cost more in page faults than the arithmetic).
-
-    Where the guide has no contrast (a white coat against a white wall) the fit has nothing to follow and the edge
-    is the mask's, blurred by the window. Radius 1 narrows that blur (held-out IoU +0.001, boundary F -0.003 at
-    256x144), but the app's static-edge flicker on the demo clip rose from 0.0164 to 0.0179 there, so radius 2
-    stays.
+    """Full-resolution half of edge-aware upsampling: the segmenter's edge coefficients (``Segmenter.edges``:
+    ``alpha = slope * grey / 255 + level`` at the model's input size; the learnt refiner or the classic guided
+    filter, ``segmentation.inference.edge_refiner``) upsampled and applied to the full-resolution grey frame, with
+    the edge curve folded in. Full-resolution buffers are reused between frames of one size (fresh ones cost more
+    in page faults than the arithmetic).
     """
 
-    def __init__(self, radius: int = 2, eps: float = 1e-3) -> None:
-        self._window = (2 * radius + 1, 2 * radius + 1)
-        self._eps = eps
+    def __init__(self) -> None:
         self._size: tuple[int, int] = (0, 0)
         self._a_full: np.ndarray = np.empty((0, 0), np.float32)
         self._b_full: np.ndarray = np.empty((0, 0), np.float32)
@@ -82,27 +80,15 @@ class GuidedUpsampler:
         self._alpha: np.ndarray = np.empty((0, 0), np.uint8)
 
     def __call__(
-        self, mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+        self, slope: np.ndarray, level: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
     ) -> np.ndarray:
-        """``mask``: (h, w) float32 [0, 1]; ``small_grey``: (h, w) uint8 grey frame at the mask's size;
-        ``frame_grey``: (H, W) uint8 grey frame.
+        """``slope``, ``level``: (h, w) float32 coefficients; ``frame_grey``: (H, W) uint8 grey frame.
 
         Returns (H, W) uint8 alpha in [0, 255], valid until the next call (it is a reused buffer).
         """
-        window = self._window
-        guide = small_grey.astype(np.float32) * (1.0 / 255.0)
-        mean_guide = cv2.blur(guide, window)
-        mean_mask = cv2.blur(mask, window)
-        covariance = cv2.blur(guide * mask, window) - mean_guide * mean_mask
-        variance = cv2.blur(guide * guide, window) - mean_guide * mean_guide
-        a = covariance / (variance + self._eps)
-        b = mean_mask - a * mean_guide
-        a, b = cv2.blur(a, window), cv2.blur(b, window)
-        gain, offset = edge_curve(threshold, feather)
-        # Fold the edge curve, the 0-255 output scale and the guide's 1/255 into a and b: the full-resolution work
-        # is one multiply (uint8 guide times float coefficients) and one add.
-        a *= gain
-        b = (b * gain + offset) * 255.0
+        # Fold the edge curve, the 0-255 output scale and the guide's 1/255 into the coefficients: the
+        # full-resolution work is one multiply (uint8 guide times float coefficients) and one add.
+        a, b = folded_coefficients(slope, level, threshold=threshold, feather=feather)
         height, width = frame_grey.shape
         if (width, height) != self._size:
             self._size = (width, height)
@@ -116,13 +102,20 @@ class GuidedUpsampler:
         return cv2.convertScaleAbs(self._product, dst=self._alpha)
 
 
+def folded_coefficients(
+    slope: np.ndarray, level: np.ndarray, *, threshold: float, feather: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w) float32 ``(a, b)`` with ``a * grey_uint8 + b`` = the edge curve of ``slope * grey / 255 + level``, in
+    0-255 units (the form both full-resolution paths apply)."""
+    gain, offset = edge_curve(threshold, feather)
+    return slope * gain, (level * gain + offset) * 255.0
+
+
 def guided_upsample(
-    mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+    mask: np.ndarray, small: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
 ) -> np.ndarray:
-    """One-off ``GuidedUpsampler()(...)`` returning a fresh (H, W) uint8 alpha; per-frame callers keep an instance."""
-    return GuidedUpsampler()(mask, small_grey, frame_grey, threshold=threshold, feather=feather)
-
-
-def to_grey(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) uint8 grey (luma), the guide of both refinement steps."""
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    """One-off upsampling with the classic guided filter: ``mask`` (h, w) float32 in [0, 1], ``small`` (h, w, 3)
+    uint8 RGB, ``frame_grey`` (H, W) uint8 -> a fresh (H, W) uint8 alpha; per-frame callers keep a
+    ``GuidedUpsampler`` and use their segmenter's ``edges``."""
+    slope, level = ClassicGuidedFilter()(mask, small)
+    return GuidedUpsampler()(slope, level, frame_grey, threshold=threshold, feather=feather).copy()

@@ -6,9 +6,9 @@ and one finished uint8 frame comes down. Each function names the OpenCV code it 
 each against it (``tests/engine/test_torch_frame_ops.py``, within 2 grey levels).
 
 Tensors: frames are (H, W, 3) uint8 RGB, greys and alphas (H, W) uint8, masks (h, w) float32 in [0, 1], as in the
-OpenCV path (no channel-first copies at full resolution). Small filters (box and Gaussian blurs at the model's input
-size or a reduced one) are matrix products with OpenCV's default border (BORDER_REFLECT_101) folded into the
-matrices, which works for a kernel of any width against an image of any size.
+OpenCV path (no channel-first copies at full resolution). Small filters (Gaussian blurs at a reduced size) are
+matrix products with OpenCV's default border (BORDER_REFLECT_101) folded into the matrices, which works for a
+kernel of any width against an image of any size.
 
 This module imports torch: only ``device_finish`` imports it, and only when the torch path is used.
 """
@@ -189,11 +189,6 @@ def _separable(image: torch.Tensor, taps: tuple[float, ...]) -> torch.Tensor:
     return across.reshape(image.shape)
 
 
-def box_blur(image: torch.Tensor, size: int) -> torch.Tensor:
-    """``cv2.blur(image, (size, size))`` for (h, w) or (h, w, C) float32: the mean over a size x size window."""
-    return _separable(image, (1.0 / size,) * size)
-
-
 @lru_cache(maxsize=64)
 def _gaussian_taps(sigma: float) -> tuple[float, ...]:
     """cv2.getGaussianKernel(n, sigma) with the size ``cv2.GaussianBlur(..., (0, 0), sigma)`` picks for float images."""
@@ -214,29 +209,9 @@ def _dilate_3x3(image: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(planes, 3, stride=1, padding=1)[0, 0].to(torch.uint8)
 
 
-def guided_alpha(
-    mask: torch.Tensor,
-    small_grey: torch.Tensor,
-    frame_grey: torch.Tensor,
-    *,
-    gain: float,
-    offset: float,
-    radius: int = 2,
-    eps: float = 1e-3,
-) -> torch.Tensor:
-    """``refine.GuidedUpsampler`` with the edge curve ``(gain, offset)`` (``refine.edge_curve``) folded in.
-
-    ``mask`` (h, w) float32 in [0, 1]; ``small_grey`` (h, w) uint8; ``frame_grey`` (H, W) uint8. Returns the
-    (H, W) uint8 alpha in [0, 255].
-    """
-    window = 2 * radius + 1
-    guide = small_grey.to(torch.float32) * (1.0 / 255.0)
-    mean_guide, mean_mask = box_blur(guide, window), box_blur(mask, window)
-    covariance = box_blur(guide * mask, window) - mean_guide * mean_mask
-    variance = box_blur(guide * guide, window) - mean_guide * mean_guide
-    a = covariance / (variance + eps)
-    b = mean_mask - a * mean_guide
-    coefficients = torch.stack((box_blur(a, window) * gain, (box_blur(b, window) * gain + offset) * 255.0), dim=-1)
+def guided_alpha(coefficients: torch.Tensor, frame_grey: torch.Tensor) -> torch.Tensor:
+    """``refine.GuidedUpsampler``: ``coefficients`` (h, w, 2) float32, ``refine.folded_coefficients``' ``(a, b)``
+    stacked, applied to ``frame_grey`` (H, W) uint8 -> the (H, W) uint8 alpha in [0, 255]."""
     height, width = frame_grey.shape
     full = resize_linear(coefficients, width, height)
     alpha = full[..., 0] * frame_grey.to(torch.float32) + full[..., 1]

@@ -11,6 +11,7 @@ import numpy as np
 from segmentation.inference.backends import OnnxRuntimeBackend, TorchBackend
 from segmentation.inference.choices import Backend, Device, Precision, torch_precision
 from segmentation.inference.cuda_probe import CUDA_EXTRA_HINT, first_line, probe_cuda
+from segmentation.inference.edge_refiner import ClassicGuidedFilter, Coefficients, LearntEdgeRefiner, probe_edges
 from segmentation.inference.segmenter import BackendInfo, Segmenter
 from segmentation.inference.sizing import model_input_size
 from segmentation.inference.validation import ModelOutputError, probe_frames, probe_model
@@ -157,11 +158,29 @@ def _load(device: Device, backend: Backend, options: _LoadOptions, note: str) ->
     info = BackendInfo(
         backend=runner.name, device=runner.device, precision=runner.precision, model_name=spec.name, note=note
     )
-    segmenter = Segmenter(runner, info, pixel_budget=options.pixel_budget or spec.pixel_budget)
+    edges = load_edges(spec, directory)
+    segmenter = Segmenter(runner, info, pixel_budget=options.pixel_budget or spec.pixel_budget, edges=edges)
     _probe_and_warm_up(segmenter, options.spec_path)
     if isinstance(runner, TorchBackend):
         runner.prepare(warm_up_shapes((segmenter.pixel_budget, *options.warm_up_budgets)))
     return segmenter
+
+
+def load_edges(spec: ModelSpec, directory: Path) -> Coefficients:
+    """The spec's learnt edge refiner (verified, loaded without pickle, probed), or the classic guided filter when
+    the spec names none; ``WeightsError`` saying what to do when the file is missing, damaged or untrustworthy."""
+    if not spec.refiner_file:
+        return ClassicGuidedFilter()
+    path = verified_file(directory / spec.refiner_file, spec.refiner_sha256, "edge refiner")
+    hint = "reinstall Greenroom" if directory == ASSETS_MODELS_DIR else _FOREIGN_MODEL_HINT
+    try:
+        refiner = LearntEdgeRefiner.from_file(path)
+    except ValueError as error:
+        raise WeightsError(f"edge refiner {path} is not usable ({error}); {hint}") from None
+    problem = probe_edges(refiner)
+    if problem:
+        raise WeightsError(f"edge refiner {path} fails its check on a probe picture: {problem}; {hint}")
+    return refiner
 
 
 WARM_UP_ASPECTS = ((16, 9), (4, 3))  # the frame shapes of nearly every webcam and video

@@ -1,13 +1,16 @@
 """``Segmenter``: the one inference facade the app, the benchmarks and the evaluation use.
 
-``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person probability in
-[0, 1]. ``seg.infer(rgb, pixel_budget)`` is the whole frame-to-mask step at a chosen input size: it returns a
-``LowResMask`` carrying the frame resized to the model's input (for 16:9 frames at the default budget 256x144) and
+``seg(rgb)`` takes an (H, W, 3) uint8 RGB frame of any size and returns the (H, W) float32 person alpha in [0, 1]:
+the model's mask upsampled onto the frame's own edges by ``seg.edges`` (``edge_refiner.py``: the model's learnt
+edge refiner where its spec names one, else the classic guided filter), as the app composites it.
+``seg.infer(rgb, pixel_budget)`` is the whole frame-to-mask step at a chosen input size: it returns a ``LowResMask``
+carrying the frame resized to the model's input (for 16:9 frames at the default budget 256x144) and
 the probability at that size, so the engine can refine it against that very frame. Where the frame shows a small
 person, ``infer`` looks twice: the second pass runs on a crop around them at the same budget, and its sharper mask
 is written into the first (``zoom.py``; ``seg.zoom_in`` does that step alone, for a frame resized elsewhere).
 ``seg.model_input(rgb, pixel_budget)`` gives the resized frame alone (for frames that reuse an earlier mask);
-``seg.low_res(rgb)`` is ``infer`` at the model's own budget. ``seg.batch(frames)`` runs many frames of one size.
+``seg.low_res(rgb)`` is ``infer`` at the model's own budget; ``seg.upsample(low, rgb)`` is ``seg(rgb)``'s last
+step; ``seg.batch(frames)`` runs many frames of one size.
 
 The budget is an argument, never state: one segmenter serves a render thread and a worker thread at once. Every
 model output is checked (``validation.check_logits``): NaN, infinite values or a wrong shape raise
@@ -22,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmentation.inference.choices import Backend, Device, Precision
+from segmentation.inference.edge_refiner import ClassicGuidedFilter, Coefficients, apply_coefficients, to_grey
 from segmentation.inference.preprocess import (
     check_rgb_frame,
     resize_for_model,
     sigmoid,
     to_nchw_float,
-    upsample_mask,
 )
 from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, model_input_size
 from segmentation.inference.validation import check_logits
@@ -59,7 +62,8 @@ class Segmenter:
     """Callable person segmenter around a backend (see the module docstring for the frame contract).
 
     ``run_batch`` takes (N, 3, h, w) float32 RGB in [0, 1] and returns (N, 1, h, w) logits; ``pixel_budget`` is the
-    model's own input size in pixels, used where a call names none.
+    model's own input size in pixels, used where a call names none; ``edges`` upsamples its masks (``edge_refiner``:
+    ``(mask, small) -> (slope, level)``; default the classic guided filter).
     """
 
     def __init__(
@@ -68,10 +72,12 @@ class Segmenter:
         info: BackendInfo,
         *,
         pixel_budget: int = DEFAULT_PIXEL_BUDGET,
+        edges: Coefficients | None = None,
     ) -> None:
         self._run_batch = run_batch
         self.info = info
         self._pixel_budget = pixel_budget
+        self.edges: Coefficients = edges or ClassicGuidedFilter()
 
     @property
     def pixel_budget(self) -> int:
@@ -138,8 +144,14 @@ class Segmenter:
         return self._run_batch
 
     def __call__(self, rgb: np.ndarray, pixel_budget: int | None = None) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> (H, W) float32 person probability in [0, 1], inferred at ``pixel_budget``."""
-        return upsample_mask(self.infer(rgb, pixel_budget).mask, rgb.shape[1], rgb.shape[0])
+        """(H, W, 3) uint8 RGB -> (H, W) float32 person alpha in [0, 1], inferred at ``pixel_budget``."""
+        return self.upsample(self.infer(rgb, pixel_budget), rgb)
+
+    def upsample(self, low: LowResMask, rgb: np.ndarray) -> np.ndarray:
+        """``low`` (from ``infer`` on ``rgb``, (H, W, 3) uint8) -> (H, W) float32 alpha in [0, 1] on the frame's
+        edges (``edges``)."""
+        slope, level = self.edges(low.mask, low.small)
+        return apply_coefficients(slope, level, to_grey(rgb))
 
     def batch(self, frames: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
         """Offline use: full-resolution masks for frames that all share one size, ``batch_size`` at a time (first
@@ -155,6 +167,5 @@ class Segmenter:
             smalls = [resize_for_model(frame, self._pixel_budget) for frame in chunk]
             probabilities = sigmoid(self._logits(np.concatenate([to_nchw_float(small) for small in smalls]))[:, 0])
             for frame, small, probability in zip(chunk, smalls, probabilities, strict=True):
-                low = self.zoom_in(frame, LowResMask(small, probability))
-                masks.append(upsample_mask(low.mask, width, height))
+                masks.append(self.upsample(self.zoom_in(frame, LowResMask(small, probability)), frame))
         return masks

@@ -32,7 +32,7 @@ import numpy as np
 from segmentation.inference import load_segmenter, model_input_size, resolve_device_and_backend
 from segmentation.inference.choices import Backend, Device, torch_precision
 from segmentation.inference.loading import cuda_available
-from segmentation.inference.preprocess import to_nchw_float, upsample_mask
+from segmentation.inference.preprocess import to_nchw_float
 from segmentation.inference.segmenter import Segmenter
 from segmentation.inference.zoom import zoom_crop
 from segmentation.weights import ModelSpec, default_spec_path, load_spec
@@ -252,9 +252,7 @@ def _zoom_cost(seg: Segmenter, rgb: np.ndarray, budget: int, settings: BenchSett
     found = zoom_crop(seg.infer(rgb, budget, zoom=False).mask, width, height, budget) is not None
     ran = "ran" if found else "did not run: no small person found"
     with_zoom = time_call(lambda: seg(rgb, budget), settings.runs, settings.warm_up)
-    without = time_call(
-        lambda: upsample_mask(seg.infer(rgb, budget, zoom=False).mask, width, height), settings.runs, settings.warm_up
-    )
+    without = time_call(lambda: seg.upsample(seg.infer(rgb, budget, zoom=False), rgb), settings.runs, settings.warm_up)
     return (
         f"a distant person (the frame at {DISTANT_SCALE:.0%} in a {width}x{height} room): seg(rgb) {with_zoom} ms "
         f"with the second look at them ({ran}), {without} ms with one pass"

@@ -174,3 +174,27 @@ def test_a_fixed_quality_mode_leaves_the_adaptive_ladder_alone() -> None:
     renderer, segmenter, start_index = _render_slow_frames(QualityMode.QUALITY)
     assert renderer.quality.index == start_index
     assert segmenter.input_pixels == 320 * 176  # the quality level's 320x180 budget, in multiples of 16
+
+
+class EdgesThatMarkTheRightHalf:
+    """Edge coefficients that ignore the mask and mark the frame's right half as person: only a renderer that takes
+    its upsampling from ``Segmenter.edges`` composites them."""
+
+    def __call__(self, mask: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        slope = np.zeros_like(mask)
+        level = np.zeros_like(mask)
+        level[:, mask.shape[1] // 2 + 2 :] = 1.0
+        return slope, level
+
+
+@pytest.mark.parametrize("frame_ops_device", ["opencv", pytest.param("cpu", marks=pytest.mark.slow)])
+def test_the_render_step_upsamples_with_the_segmenters_edges(frame_ops_device: str) -> None:
+    if frame_ops_device == "cpu":
+        pytest.importorskip("torch")
+    segmenter = ScriptedSegmenter()  # its mask: the left half
+    segmenter.edges = EdgesThatMarkTheRightHalf()
+    renderer = FrameRenderer(segmenter, use_guard=False, frame_ops_device=frame_ops_device)
+    frame = _room()
+    out = renderer.render(frame, RenderSettings(background=RED, smoothing=0, feather=0)).rgb
+    np.testing.assert_array_equal(out[:, 200:], frame[:, 200:])  # the edges' person: the camera image
+    assert (out[:, :140] == (255, 0, 0)).all()  # the mask's person, which the edges do not mark: background

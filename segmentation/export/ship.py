@@ -2,7 +2,8 @@
 
 Writes ``NAME.safetensors`` (float16), ``NAME.onnx`` (opset 17) and ``NAME.json`` (the spec with both SHA-256s)
 into ``--out`` once ONNX Runtime agrees with torch on real frames; when the check fails it writes nothing there and
-exits 1.
+exits 1. From a ``--spec`` that names an edge refiner, the refiner's file is copied along (it was trained for this
+network's masks); a checkpoint's spec names none (train one with ``python -m segmentation.training.edge_refiner``).
 
 ``--onnx-precision`` picks what ``NAME.onnx`` computes in: ``float32`` (checked to agree with torch within 1e-3 in
 probability), ``int8`` or ``int8-backbone`` (static quantisation calibrated on ``--calibration-images``, checked by
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import replace
@@ -38,6 +40,7 @@ from segmentation.weights import (
     load_spec,
     save_weights,
     sha256_of,
+    verified_file,
     write_spec,
 )
 
@@ -113,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         staging = Path(staging_name)
         if spec_folder is None or out.resolve() != spec_folder.resolve():
             spec = save_weights(model, spec, staging)
+            if spec_folder is not None and spec.refiner_file:  # the same network: its edge refiner goes with it
+                refiner = verified_file(spec_folder / spec.refiner_file, spec.refiner_sha256, "edge refiner")
+                shutil.copyfile(refiner, staging / spec.refiner_file)
         onnx_path = staging / f"{spec.name}.onnx"
         if not _export_and_check(model, spec.onnx_precision, onnx_path, frames):
             print(f"error: the export failed its check; nothing was written to {out}", file=sys.stderr)

@@ -30,6 +30,7 @@ import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -87,9 +88,9 @@ class EdgeRefinerNet(nn.Module):
         self.register_buffer("feature_std", torch.ones(FEATURE_COUNT))
         self.layer0 = nn.Conv2d(FEATURE_COUNT, hidden, 1)
         self.layer1 = nn.Conv2d(hidden, hidden, 1)
-        self.layer2 = nn.Conv2d(hidden, 2, 1)
+        self.layer2 = nn.Conv2d(hidden, 2, 1, bias=True)
         nn.init.zeros_(self.layer2.weight)
-        nn.init.zeros_(self.layer2.bias)
+        nn.init.zeros_(cast(torch.Tensor, self.layer2.bias))
 
     @staticmethod
     def features(mask: torch.Tensor, grey: torch.Tensor) -> tuple[torch.Tensor, tuple]:
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         optimiser, max_lr=args.learning_rate, total_steps=args.steps, pct_start=0.05
     )
     weights = args.run_dir / "edges.safetensors"
-    log_rows = [("step", "loss", "val_iou", "val_boundary_f", "val_glow")]
+    log_rows: list[tuple[str, ...]] = [("step", "loss", "val_iou", "val_boundary_f", "val_glow")]
     classic = held_out_scores(ClassicGuidedFilter(), held_out, segmenter, BUDGETS[0])
     log_rows.append(("0", "", *(f"{value:.4f}" for value in classic)))
     print(f"classic guided filter: IoU {classic[0]:.4f} boundary F {classic[1]:.4f} glow {classic[2]:.4f}", flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -209,3 +211,18 @@ def test_the_shipped_refiner_glows_less_than_the_classic_filter_on_held_out_phot
     edges = {name: float(np.mean([s[1] for s in values])) for name, values in scores.items()}
     assert glow["learnt"] < 0.8 * min(glow["classic"], glow["bilinear"])
     assert edges["learnt"] >= max(edges["classic"], edges["bilinear"])
+
+
+def test_a_learnt_refiner_keeps_numpys_blas_to_one_thread() -> None:
+    """BLAS threads spin on the cores after the refiner's small products and slow the model's next run."""
+    code = (
+        "from threadpoolctl import threadpool_info, threadpool_limits\n"
+        "threadpool_limits(limits=2, user_api='blas')\n"
+        "from segmentation.inference.edge_refiner import LearntEdgeRefiner\n"
+        "from segmentation.weights import load_spec, spec_path_for\n"
+        "LearntEdgeRefiner.from_file(spec_path_for().parent / load_spec().refiner_file)\n"
+        "print(sorted({pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[1]"

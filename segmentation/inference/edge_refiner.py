@@ -107,9 +107,19 @@ def keep_blas_to_one_thread() -> None:
     but those threads keep spinning on both cores after each call, and the model's next run shares the cores with
     them: on the 2-core test machine ``seg(rgb)`` took 17.5 ms with them and 12.6 ms without. Limiting the threads
     only around the products does not help (restoring them wakes them again), so the limit stays. Nothing in the app
-    needs BLAS threads: the pipeline's own threads keep the cores busy.
+    needs BLAS threads: the pipeline's own threads keep the cores busy. Only the first call sets it: a segmenter
+    loaded later (the GPU's CPU fallback, on a thread of its own) must not reconfigure BLAS while the render thread
+    is inside a product.
     """
-    threadpool_limits(limits=1, user_api="blas")
+    global _blas_limited
+    with _blas_lock:
+        if not _blas_limited:
+            threadpool_limits(limits=1, user_api="blas")
+            _blas_limited = True
+
+
+_blas_lock = threading.Lock()
+_blas_limited = False
 
 
 REFINER_TENSORS = {  # name -> shape; H is the hidden width

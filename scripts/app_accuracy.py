@@ -54,7 +54,7 @@ def main() -> None:
             low = segmenter.infer(item.rgb, budget)
             bilinear = upsample_mask(low.mask, item.rgb.shape[1], item.rgb.shape[0])
             refined = segmenter.upsample(low, item.rgb)  # what segmenter(rgb) returns
-            edges = segmenter.edges(low.mask, low.small)
+            edges = segmenter.edges(low.mask, to_grey(low.small))
             alpha = upsample(*edges, to_grey(item.rgb), threshold=args.threshold, feather=args.feather)
             in_app = alpha.astype(np.float32) / 255.0
             scores[item.name] = [

@@ -44,8 +44,9 @@ def main() -> None:
         low = segmenter.infer(rgb, zoom=not args.no_zoom)
         small, mask = low.small, low.mask
         raw.append(segmenter.upsample(low, rgb))  # what segmenter(rgb) returns, without a rerun
-        smoothed = smoother(mask, to_grey(small), args.smoothing)
-        edges = segmenter.edges(smoothed, small)
+        small_grey = to_grey(small)
+        smoothed = smoother(mask, small_grey, args.smoothing)
+        edges = segmenter.edges(smoothed, small_grey)
         alpha = upsample(*edges, to_grey(rgb), threshold=0.5, feather=args.feather)
         in_app.append(alpha.astype("float32") / 255.0)
     input_width, input_height = segmenter.input_size(frames[0].shape[1], frames[0].shape[0])

@@ -112,10 +112,10 @@ def folded_coefficients(
 
 
 def guided_upsample(
-    mask: np.ndarray, small: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
+    mask: np.ndarray, small_grey: np.ndarray, frame_grey: np.ndarray, *, threshold: float, feather: float
 ) -> np.ndarray:
-    """One-off upsampling with the classic guided filter: ``mask`` (h, w) float32 in [0, 1], ``small`` (h, w, 3)
-    uint8 RGB, ``frame_grey`` (H, W) uint8 -> a fresh (H, W) uint8 alpha; per-frame callers keep a
-    ``GuidedUpsampler`` and use their segmenter's ``edges``."""
-    slope, level = ClassicGuidedFilter()(mask, small)
+    """One-off upsampling with the classic guided filter: ``mask`` (h, w) float32 in [0, 1], ``small_grey`` (h, w)
+    uint8, ``frame_grey`` (H, W) uint8 -> a fresh (H, W) uint8 alpha; per-frame callers keep a ``GuidedUpsampler``
+    and use their segmenter's ``edges``."""
+    slope, level = ClassicGuidedFilter()(mask, small_grey)
     return GuidedUpsampler()(slope, level, frame_grey, threshold=threshold, feather=feather).copy()

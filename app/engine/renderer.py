@@ -47,15 +47,12 @@ class Rendered:
 class Masked:
     """A frame and its smoothed low-res mask, between ``FrameRenderer.segment`` and ``FrameRenderer.finish``.
 
-    ``rgb`` (H, W, 3) uint8; ``small`` (h, w, 3) uint8 RGB and ``small_grey`` (h, w) uint8, the frame at the model
-    input size in colour and grey; ``mask`` (h, w) float32 in [0, 1]; ``edges`` the mask's edge coefficients
-    ``(slope, level)`` ((h, w) float32 each, ``Segmenter.edges``), made by ``finish`` when first needed;
-    ``new_mask`` is False when the frame reused the previous frame's mask;
+    ``rgb`` (H, W, 3) uint8; ``small_grey`` (h, w) uint8, the frame in grey at the model input size; ``mask``
+    (h, w) float32 in [0, 1]; ``new_mask`` is False when the frame reused the previous frame's mask;
     ``device_frame`` is ``rgb`` already uploaded to the GPU where the frame was resized there (else None).
     """
 
     rgb: np.ndarray
-    small: np.ndarray
     small_grey: np.ndarray
     mask: np.ndarray
     timings: dict[str, float]
@@ -217,7 +214,7 @@ class FrameRenderer:
         mask = self._keep_only_me(raw, mask, settings.only_me, new_mask)
         self._last_mask = mask
         timings["refine"] = time.perf_counter() - step
-        return Masked(rgb, small, small_grey, mask, timings, started, new_mask, device_frame)
+        return Masked(rgb, small_grey, mask, timings, started, new_mask, device_frame)
 
     def _keep_only_me(self, raw: np.ndarray, smoothed: np.ndarray, only_me: bool, new_mask: bool) -> np.ndarray:
         """With "Only me" on, the smoothed mask with everyone but the main person removed (``only_me.py``); turning
@@ -238,7 +235,7 @@ class FrameRenderer:
         rgb, timings = masked.rgb, masked.timings
         output = None
         step = time.perf_counter()
-        edges = self.segmenter.edges(masked.mask, masked.small)
+        edges = self.segmenter.edges(masked.mask, masked.small_grey)
         timings["refine"] += time.perf_counter() - step
         # The room's step works on the alpha in memory: with a room picture (or while learning one) the CPU finishes.
         room = settings.room_plate is not None or self._room_path[0] is not None or self.room_capture is not None

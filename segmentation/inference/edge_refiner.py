@@ -8,8 +8,8 @@ of Wu et al. 2018, which matting models such as RVM end with) corrects the fitte
 small per-pixel network on window statistics of the mask and the grey frame at three radii, trained on hand masks
 and matting alphas at full resolution (``segmentation.training.edge_refiner``).
 
-Shapes and ranges: ``mask`` (h, w) float32 in [0, 1]; ``small`` (h, w, 3) uint8 RGB, the frame at the model's input
-size; ``frame_grey`` (H, W) uint8. Coefficients ``(slope, level)`` are (h, w) float32 with
+Shapes and ranges: ``mask`` (h, w) float32 in [0, 1]; ``small_grey`` (h, w) uint8, the frame in grey at the
+model's input size (``to_grey``); ``frame_grey`` (H, W) uint8. Coefficients ``(slope, level)`` are (h, w) float32 with
 ``alpha = slope * grey / 255 + level`` (unclipped); ``upsample`` returns (H, W) float32 in [0, 1].
 
 Windows are box means with OpenCV's default border (reflect-101), as the training code's torch version computes
@@ -33,13 +33,14 @@ FEATURE_RADII = (1, 2, 4)
 FEATURE_COUNT = 1 + 4 * len(FEATURE_RADII)
 _WIDEST_MEAN = 1 + 4 * (len(FEATURE_RADII) - 1)  # the feature index of the mean mask over the widest window
 SURE_MARGIN = 0.002  # a widest-window mean mask this close to 0 or 1 counts as sure: the network is not run there
+MAX_HIDDEN = 256  # a wider refiner is no refiner of ours, and would cost the frame time
 _FLOOR = 1e-6  # under the square roots of variances that rounding can leave a hair below zero
 
 
 class Coefficients(Protocol):
-    """What upsamples a mask: ``(mask, small) -> (slope, level)`` at the mask's size (module docstring)."""
+    """What upsamples a mask: ``(mask, small_grey) -> (slope, level)`` at the mask's size (module docstring)."""
 
-    def __call__(self, mask: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def window_mean(image: np.ndarray, radius: int) -> np.ndarray:
@@ -53,9 +54,9 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
-def grey_of(small: np.ndarray) -> np.ndarray:
-    """(h, w, 3) uint8 RGB -> (h, w) float32 luma in [0, 1], rounded to uint8 first as the full-resolution guide is."""
-    return to_grey(small).astype(np.float32) * (1.0 / 255.0)
+def _unit(small_grey: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 grey -> float32 in [0, 1]."""
+    return small_grey.astype(np.float32) * (1.0 / 255.0)
 
 
 def _fit(guide: np.ndarray, mask: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -76,12 +77,12 @@ def _smoothed_level(slope: np.ndarray, mean_mask: np.ndarray, mean_guide: np.nda
 class ClassicGuidedFilter:
     """The guided filter with radius ``GUIDE_RADIUS`` and ``GUIDE_EPS`` on the grey frame (no learnt part)."""
 
-    def __call__(self, mask: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        slope, mean_mask, mean_guide, _ = _fit(grey_of(small), mask, GUIDE_RADIUS)
+    def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        slope, mean_mask, mean_guide, _ = _fit(_unit(small_grey), mask, GUIDE_RADIUS)
         return _smoothed_level(slope, mean_mask, mean_guide)
 
 
-def refiner_features(mask: np.ndarray, small: np.ndarray) -> tuple[list[np.ndarray], tuple[np.ndarray, ...]]:
+def refiner_features(mask: np.ndarray, small_grey: np.ndarray) -> tuple[list[np.ndarray], tuple[np.ndarray, ...]]:
     """The refiner's per-pixel inputs, ``FEATURE_COUNT`` planes (h, w) float32, and the classic fit it corrects
     (slope, mean mask, mean grey at ``GUIDE_RADIUS``).
 
@@ -89,7 +90,7 @@ def refiner_features(mask: np.ndarray, small: np.ndarray) -> tuple[list[np.ndarr
     deviations and the grey's fitted slope.
     """
     features = [mask]
-    grey = grey_of(small)
+    grey = _unit(small_grey)
     base: tuple[np.ndarray, ...] = ()
     for radius in FEATURE_RADII:
         slope, mean_mask, mean_grey, grey_variance = _fit(grey, mask, radius)
@@ -169,8 +170,8 @@ class LearntEdgeRefiner:
             raise ValueError(f"it cannot be read as safetensors ({error})") from None
         return cls({name: tensor.astype(np.float32) for name, tensor in tensors.items()})
 
-    def __call__(self, mask: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        features, (slope, mean_mask, mean_grey) = refiner_features(mask, small)
+    def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        features, (slope, level, mean_grey) = refiner_features(mask, small_grey)
         # The network runs where the widest window holds both person and room; elsewhere the mask is sure, the
         # classic fit gives a flat 0 or 1, and a correction could only add a faint glow or a faint hole.
         widest_mean = features[_WIDEST_MEAN]
@@ -181,7 +182,7 @@ class LearntEdgeRefiner:
             hidden += bias
             if index < len(self._layers) - 1:
                 np.maximum(hidden, 0.0, out=hidden)
-        slope, level = slope.copy(), mean_mask.copy()
+        # In place: the features (which hold these planes too) have been read.
         slope[unsure] += hidden[:, 0]
         level[unsure] += hidden[:, 1]
         return _smoothed_level(slope, level, mean_grey)
@@ -192,10 +193,12 @@ def check_refiner_tensors(weights: Mapping[str, np.ndarray]) -> None:
     if set(weights) != set(REFINER_TENSORS):
         raise ValueError(f"expected the tensors {sorted(REFINER_TENSORS)}, got {sorted(weights)}")
     hidden = np.shape(weights["layer0.bias"])[0] if np.ndim(weights["layer0.bias"]) == 1 else -1
+    if not 1 <= hidden <= MAX_HIDDEN:
+        raise ValueError(f"the hidden layers must be 1 to {MAX_HIDDEN} wide, got {hidden}")
     for name, dims in REFINER_TENSORS.items():
         expected = tuple(FEATURE_COUNT if d == "F" else hidden if d == "H" else d for d in dims)
         tensor = np.asarray(weights[name])
-        if tensor.shape != expected or hidden < 1:
+        if tensor.shape != expected:
             raise ValueError(f"tensor {name} has shape {tensor.shape}, expected {expected}")
         if not np.isfinite(tensor).all():
             raise ValueError(f"tensor {name} holds NaN or infinite values")
@@ -248,14 +251,15 @@ def probe_edges(edges: Coefficients) -> str:
     scene[figure > 0] = (220, 180, 160)
     small = np.clip(scene, 0, 255).astype(np.uint8)
     frame = cv2.resize(small, (width * 4, height * 4), interpolation=cv2.INTER_LINEAR)
+    small_grey, frame_grey = to_grey(small), to_grey(frame)
     mask = cv2.GaussianBlur(figure.astype(np.float32), (0, 0), 2.0)
     for probe_mask in (mask, np.zeros_like(mask)):
-        slope, level = edges(probe_mask, small)
+        slope, level = edges(probe_mask, small_grey)
         if slope.shape != mask.shape or level.shape != mask.shape:
             return f"it gives coefficients of shape {slope.shape} for a mask of shape {mask.shape}"
         if not (np.isfinite(slope).all() and np.isfinite(level).all()):
             return "it gives NaN or infinite values"
-        alpha = apply_coefficients(slope, level, to_grey(frame))
+        alpha = apply_coefficients(slope, level, frame_grey)
         alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
         sure = (probe_mask < 0.1) | (probe_mask > 0.9)
         agreement = float(((alpha >= 0.5) == (probe_mask >= 0.5))[sure].mean())

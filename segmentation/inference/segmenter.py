@@ -63,7 +63,7 @@ class Segmenter:
 
     ``run_batch`` takes (N, 3, h, w) float32 RGB in [0, 1] and returns (N, 1, h, w) logits; ``pixel_budget`` is the
     model's own input size in pixels, used where a call names none; ``edges`` upsamples its masks (``edge_refiner``:
-    ``(mask, small) -> (slope, level)``; default the classic guided filter).
+    ``(mask, small_grey) -> (slope, level)``; default the classic guided filter).
     """
 
     def __init__(
@@ -150,7 +150,7 @@ class Segmenter:
     def upsample(self, low: LowResMask, rgb: np.ndarray) -> np.ndarray:
         """``low`` (from ``infer`` on ``rgb``, (H, W, 3) uint8) -> (H, W) float32 alpha in [0, 1] on the frame's
         edges (``edges``)."""
-        slope, level = self.edges(low.mask, low.small)
+        slope, level = self.edges(low.mask, to_grey(low.small))
         return apply_coefficients(slope, level, to_grey(rgb))
 
     def batch(self, frames: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:

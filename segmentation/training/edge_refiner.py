@@ -247,12 +247,12 @@ def step_loss(
 
 
 def held_out_scores(refine, items, segmenter, budget: int) -> tuple[float, float, float]:
-    """Mean IoU, boundary F and glow over held-out ``items`` of the alpha ``refine(mask, small) -> (slope, level)``
+    """Mean IoU, boundary F and glow over held-out ``items`` of the alpha ``refine(mask, small_grey) -> (slope, level)``
     gives at ``budget``."""
     scores = []
     for item in items:
         low = segmenter.infer(item.rgb, budget)
-        slope, level = refine(low.mask, low.small)
+        slope, level = refine(low.mask, cv2.cvtColor(low.small, cv2.COLOR_RGB2GRAY))
         alpha = apply_coefficients(slope, level, cv2.cvtColor(item.rgb, cv2.COLOR_RGB2GRAY))
         scores.append((iou(alpha, item.mask), boundary_f_score(alpha, item.mask), outside_glow(alpha, item.mask)))
     mean = np.nanmean(np.array(scores), axis=0)

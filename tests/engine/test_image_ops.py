@@ -34,7 +34,7 @@ def test_guided_upsample_puts_the_edge_where_the_image_edge_is() -> None:
     mask = np.zeros((144, 256), np.float32)
     mask[:, :130] = 1.0
     mask = cv2.GaussianBlur(mask, (0, 0), 2.0)
-    alpha = guided_upsample(mask, small, to_grey(frame), threshold=0.5, feather=0.0)
+    alpha = guided_upsample(mask, to_grey(small), to_grey(frame), threshold=0.5, feather=0.0)
     assert alpha.shape == (720, 1280) and alpha.dtype == np.uint8
     row = alpha[360].astype(int)
     guided_edge = int(np.argmax(row < 128))

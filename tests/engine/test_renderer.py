@@ -180,7 +180,7 @@ class EdgesThatMarkTheRightHalf:
     """Edge coefficients that ignore the mask and mark the frame's right half as person: only a renderer that takes
     its upsampling from ``Segmenter.edges`` composites them."""
 
-    def __call__(self, mask: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         slope = np.zeros_like(mask)
         level = np.zeros_like(mask)
         level[:, mask.shape[1] // 2 + 2 :] = 1.0

@@ -111,7 +111,7 @@ def test_guided_upsampling_matches_refine(device: str, size: tuple[int, int], th
     small = cv2.resize(frame, (256, 144), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(_person(width, height), (256, 144), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     mask = (mask + np.random.default_rng(5).normal(0, 0.05, mask.shape).astype(np.float32)).clip(0, 1)
-    slope, level = ClassicGuidedFilter()(mask, small)
+    slope, level = ClassicGuidedFilter()(mask, to_grey(small))
     reference = GuidedUpsampler()(slope, level, to_grey(frame), threshold=threshold, feather=feather)
     folded = np.stack(folded_coefficients(slope, level, threshold=threshold, feather=feather), axis=-1)
     ours = ops.guided_alpha(_on(device, folded), _on(device, to_grey(frame)))

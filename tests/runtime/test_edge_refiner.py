@@ -67,7 +67,7 @@ def test_an_untrained_torch_refiner_is_the_classic_guided_filter() -> None:
     grey = torch.from_numpy(to_grey(small).astype(np.float32) / 255)[None, None]
     with torch.no_grad():
         slope, level = net.coefficients(torch.from_numpy(mask)[None, None], grey)
-    classic_slope, classic_level = ClassicGuidedFilter()(mask, small)
+    classic_slope, classic_level = ClassicGuidedFilter()(mask, to_grey(small))
     np.testing.assert_allclose(slope[0, 0].numpy(), classic_slope, atol=2e-4)
     np.testing.assert_allclose(level[0, 0].numpy(), classic_level, atol=2e-4)
 
@@ -93,10 +93,11 @@ def test_exported_torch_refiner_and_numpy_refiner_agree(tmp_path: Path) -> None:
     frame_t = torch.from_numpy(to_grey(frame).astype(np.float32) / 255)[None, None]
     with torch.no_grad():
         expected = net(torch.from_numpy(mask)[None, None], grey, frame_t)[0, 0].clamp(0, 1).numpy()
-    slope, level = refiner(mask, small)
+    slope, level = refiner(mask, to_grey(small))
     ours = apply_coefficients(slope, level, to_grey(frame))
     assert float(np.abs(ours - expected).max()) < 1e-3
-    assert float(np.abs(ours - apply_coefficients(*ClassicGuidedFilter()(mask, small), to_grey(frame))).max()) > 0.05
+    classic = apply_coefficients(*ClassicGuidedFilter()(mask, to_grey(small)), to_grey(frame))
+    assert float(np.abs(ours - classic).max()) > 0.05
 
 
 def test_refiner_tensors_are_checked() -> None:
@@ -116,7 +117,7 @@ def test_refiner_tensors_are_checked() -> None:
 def test_coefficients_and_alpha_shapes_and_range() -> None:
     small, mask = _scene(2)
     refiner = LearntEdgeRefiner(_random_tensors(2))
-    slope, level = refiner(mask, small)
+    slope, level = refiner(mask, to_grey(small))
     assert slope.shape == level.shape == mask.shape and slope.dtype == level.dtype == np.float32
     frame = cv2.resize(small, (1280, 720))
     alpha = apply_coefficients(slope, level, to_grey(frame))
@@ -202,7 +203,7 @@ def test_the_shipped_refiner_glows_less_than_the_classic_filter_on_held_out_phot
         height, width = item.rgb.shape[:2]
         alphas = {
             "learnt": seg(item.rgb),
-            "classic": apply_coefficients(*ClassicGuidedFilter()(low.mask, low.small), to_grey(item.rgb)),
+            "classic": apply_coefficients(*ClassicGuidedFilter()(low.mask, to_grey(low.small)), to_grey(item.rgb)),
             "bilinear": np.clip(cv2.resize(low.mask, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1),
         }
         for name, alpha in alphas.items():
@@ -226,3 +227,9 @@ def test_a_learnt_refiner_keeps_numpys_blas_to_one_thread() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[1]"
+
+
+def test_a_refiner_wider_than_any_of_ours_is_refused() -> None:
+    """A foreign file with huge hidden layers would cost every frame its time: refused before any product runs."""
+    with pytest.raises(ValueError, match="hidden layers must be 1 to"):
+        LearntEdgeRefiner(_random_tensors(6, hidden=1024))

@@ -19,6 +19,7 @@ import numpy as np
 from app.engine.refine import GuidedUpsampler, to_grey
 from app.engine.settings import RenderSettings
 from segmentation import load_segmenter
+from segmentation.inference.edge_refiner import apply_coefficients
 from segmentation.inference.preprocess import upsample_mask
 from segmentation.metrics import boundary_f_score, iou, outside_glow
 from segmentation.training.config import TrainConfig, default_data_root
@@ -53,13 +54,12 @@ def main() -> None:
         for item in items:
             low = segmenter.infer(item.rgb, budget)
             bilinear = upsample_mask(low.mask, item.rgb.shape[1], item.rgb.shape[0])
-            refined = segmenter.upsample(low, item.rgb)  # what segmenter(rgb) returns
-            edges = segmenter.edges(low.mask, to_grey(low.small))
-            alpha = upsample(*edges, to_grey(item.rgb), threshold=args.threshold, feather=args.feather)
-            in_app = alpha.astype(np.float32) / 255.0
+            edges, frame_grey = segmenter.edges(low.mask, to_grey(low.small)), to_grey(item.rgb)
+            refined = apply_coefficients(*edges, frame_grey)  # what segmenter(rgb) returns
+            in_app = upsample(*edges, frame_grey, threshold=args.threshold, feather=args.feather) / np.float32(255.0)
             scores[item.name] = [
-                figure(alpha, item.mask)
-                for alpha in (bilinear, refined, in_app)
+                figure(candidate, item.mask)
+                for candidate in (bilinear, refined, in_app)
                 for figure in (iou, boundary_f_score, outside_glow)
             ]
         every = np.nanmean(list(scores.values()), axis=0)

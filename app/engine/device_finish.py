@@ -20,7 +20,7 @@ import numpy as np
 from app.engine.backgrounds import Background, BlurBackground, ImageBackground, SolidBackground, VideoBackground
 from app.engine.refine import folded_coefficients
 from app.engine.settings import RenderSettings
-from segmentation import Backend, BackendInfo, Device
+from segmentation import Backend, BackendInfo, Device, integer_area_step
 
 if TYPE_CHECKING:
     from app.engine.renderer import Masked
@@ -95,7 +95,9 @@ class DeviceFinisher:
         try:
             with self._torch.inference_mode():
                 frame = self._staging.upload(rgb, "model frame")
-                small = self._ops.download(self._ops.resize_area(frame, width, height))
+                step = integer_area_step(rgb.shape[1], rgb.shape[0], width, height)
+                shrunk = frame if step is None else self._ops.resize_area(frame, *step)  # as resize_for_model
+                small = self._ops.download(self._ops.resize_area(shrunk, width, height))
         except Exception as error:  # any device failure: the CPU resizes this frame instead
             self.failures += 1
             self.last_failure = error

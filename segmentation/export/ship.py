@@ -6,9 +6,10 @@ exits 1. From a ``--spec`` that names an edge refiner, the refiner's file is cop
 network's masks); a checkpoint's spec names none (train one with ``python -m segmentation.training.edge_refiner``).
 
 ``--onnx-precision`` picks what ``NAME.onnx`` computes in: ``float32`` (checked to agree with torch within 1e-3 in
-probability), ``int8`` or ``int8-backbone`` (static quantisation calibrated on ``--calibration-images``, checked by
-mask IoU against torch). Calibration and the check only use images outside the held-out validation split (the
-split rule training uses), so held-out scores of a quantised model stay held out.
+probability), ``int8``, ``int8-backbone`` or ``int8-late`` (static quantisation calibrated on
+``--calibration-images``, checked by mask IoU against torch; ``onnx_file.quantize_int8`` says what each covers).
+Calibration and the check only use images outside the held-out validation split (the split rule training uses), so
+held-out scores of a quantised model stay held out.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def _export_and_check(model: DeepLabV3Plus, precision: str, onnx_path: Path, fra
         return _float32_agrees(model, onnx_path, frames[:8])
     with tempfile.TemporaryDirectory() as scratch:
         float32_path = export_onnx(model, Path(scratch) / "float32.onnx")
-        quantize_int8(float32_path, onnx_path, frames[:_CALIBRATION_FRAMES], backbone_only=precision == "int8-backbone")
+        quantize_int8(float32_path, onnx_path, frames[:_CALIBRATION_FRAMES], precision=precision)
     return _quantised_agrees(model, onnx_path, frames[_CALIBRATION_FRAMES:] or frames)
 
 

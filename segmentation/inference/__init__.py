@@ -10,7 +10,7 @@ from segmentation.inference.loading import (
 )
 from segmentation.inference.preprocess import check_rgb_frame
 from segmentation.inference.segmenter import BackendInfo, LowResMask, Segmenter
-from segmentation.inference.sizing import model_input_size
+from segmentation.inference.sizing import integer_area_step, model_input_size
 from segmentation.inference.validation import ModelOutputError, check_mask
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "cuda_available",
     "first_line",
     "gpu_failure",
+    "integer_area_step",
     "load_segmenter",
     "model_input_size",
     "probe_cuda",

@@ -24,9 +24,12 @@ class Precision(StrEnum):
     FLOAT16 = "float16"
     INT8 = "int8"  # ONNX: every convolution int8 (static, calibrated)
     INT8_BACKBONE = "int8-backbone"  # ONNX: the backbone's stages past stride 4 in int8, the rest float32
+    # ONNX: the backbone's stages past stride 4, ASPP and the decoder in int8; the stem, the stride-4 stages and the
+    # head float32
+    INT8_LATE = "int8-late"
 
 
-ONNX_PRECISIONS = (Precision.FLOAT32, Precision.INT8, Precision.INT8_BACKBONE)
+ONNX_PRECISIONS = (Precision.FLOAT32, Precision.INT8, Precision.INT8_BACKBONE, Precision.INT8_LATE)
 """What ``NAME.onnx`` may compute in (``ModelSpec.onnx_precision``)."""
 
 

@@ -272,9 +272,12 @@ def test_the_device_path_is_chosen_only_for_torch_on_cuda() -> None:
     assert renderer.frame_ops is None
 
 
-def test_the_frame_goes_up_once_and_is_resized_on_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("size", [(641, 359), (1920, 1080)])  # a direct shrink; one through a whole-factor step
+def test_the_frame_goes_up_once_and_is_resized_on_the_device(
+    monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
     """With the frame ops on a device, the frame is uploaded once: resized there for the model, and the same upload
-    is finished there; the model sees what OpenCV's INTER_AREA would give it, within 1 level."""
+    is finished there; the model sees what the CPU's ``resize_for_model`` would give it, within 1 level."""
     renderer = FrameRenderer(SoftSegmenter(), use_guard=False, frame_ops_device="cpu")
     assert renderer.frame_ops is not None
     slots: list[str] = []
@@ -285,7 +288,7 @@ def test_the_frame_goes_up_once_and_is_resized_on_the_device(monkeypatch: pytest
         return upload(self, array, slot)
 
     monkeypatch.setattr(ops.StagingBuffers, "upload", recording)
-    frame, settings = _scene(641, 359), RenderSettings(background=BACKGROUNDS["blur"], smoothing=0)
+    frame, settings = _scene(*size), RenderSettings(background=BACKGROUNDS["blur"], smoothing=0)
     masked = renderer.segment(frame, settings)
     assert not isinstance(masked, Rendered) and masked.device_frame is not None
     expected_small = resize_for_model(frame, renderer.quality.level(settings.quality).pixel_budget)

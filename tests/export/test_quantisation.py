@@ -1,4 +1,4 @@
-"""Static int8 quantisation of the exported graph: whole model, or the backbone's stages past stride 4 only."""
+"""Static int8 quantisation of the exported graph: the whole model, or the parts each partial precision names."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
+PARTS = {  # precision -> (node-name prefixes that must hold int8 convolutions, prefixes that must hold none)
+    "int8": (("/backbone/high_stages/", "/backbone/low_stages/", "/aspp/", "/decoder/"), ()),
+    "int8-backbone": (("/backbone/high_stages/",), ("/backbone/stem", "/backbone/low_stages/", "/aspp/", "/decoder/")),
+    "int8-late": (("/backbone/high_stages/", "/aspp/", "/decoder/"), ("/backbone/stem", "/backbone/low_stages/")),
+}
 
-@pytest.mark.parametrize("backbone_only", [False, True])
+
+@pytest.mark.parametrize("precision", sorted(PARTS))
 def test_quantisation_covers_the_requested_part(
-    random_model_spec: Path, tmp_path: Path, backbone_only: bool, int8_convolutions
+    random_model_spec: Path, tmp_path: Path, precision: str, int8_convolutions
 ) -> None:
     import onnxruntime as ort
 
@@ -22,15 +28,14 @@ def test_quantisation_covers_the_requested_part(
     fp32_path = random_model_spec.with_suffix(".onnx")
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(3)]
-    int8_path = quantize_int8(fp32_path, tmp_path / "model.int8.onnx", frames[:2], backbone_only=backbone_only)
+    int8_path = quantize_int8(fp32_path, tmp_path / "model.int8.onnx", frames[:2], precision=precision)
 
     quantised = int8_convolutions(int8_path)
-    deep_backbone = [name for name in quantised if name.startswith("/backbone/high_stages/")]
-    elsewhere = [name for name in quantised if not name.startswith("/backbone/high_stages/")]
-    assert deep_backbone, "the backbone's stages past stride 4 should be quantised"
-    # The stem, the stride-4 stages (they feed the decoder's skip), ASPP and decoder stay float32 only when asked.
-    assert (not elsewhere) if backbone_only else any(name.startswith("/backbone/low_stages/") for name in elsewhere)
-    assert backbone_only or any(name.startswith("/decoder/") for name in elsewhere)
+    quantised_parts, float_parts = PARTS[precision]
+    for part in quantised_parts:
+        assert any(name.startswith(part) for name in quantised), f"{precision}: nothing under {part} is int8"
+    for part in float_parts:
+        assert not any(name.startswith(part) for name in quantised), f"{precision}: {part} should stay float32"
 
     batch = to_nchw_float(resize_for_model(frames[2]))
     fp32, int8 = (
@@ -38,3 +43,11 @@ def test_quantisation_covers_the_requested_part(
         for path in (fp32_path, int8_path)
     )
     assert int8.shape == fp32.shape and np.isfinite(int8).all()
+
+
+def test_an_unknown_precision_is_refused(random_model_spec: Path, tmp_path: Path) -> None:
+    from segmentation.export.onnx_file import quantize_int8
+
+    frames = [np.zeros((360, 640, 3), np.uint8)]
+    with pytest.raises(ValueError, match="no int8 precision 'int4'"):
+        quantize_int8(random_model_spec.with_suffix(".onnx"), tmp_path / "model.int8.onnx", frames, precision="int4")

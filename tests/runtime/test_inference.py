@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation import BackendInfo, load_segmenter, model_input_size
+from segmentation import BackendInfo, integer_area_step, load_segmenter, model_input_size
 from segmentation.inference import resolve_device_and_backend
 from segmentation.inference.loading import cuda_available
 from segmentation.inference.preprocess import resize_for_model
@@ -209,3 +209,47 @@ def test_input_size_is_multiple_of_16_near_budget_and_aspect(width: int, aspect:
     # Rounding moves each side by at most 8 px, so the aspect ratio is off by at most about 8 / width.
     assert abs(model_width / model_height - frame_aspect) / frame_aspect <= 8 / model_width + 8 / model_height + 1e-9
     assert 0.6 <= model_width * model_height / budget <= 1.6
+
+
+# --- the resize to the model's input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "step"),
+    [
+        ((1920, 1080), (256, 144), (640, 360)),  # 7.5x: 3x first, leaving 2.5x
+        ((1280, 720), (320, 176), (640, 360)),
+        ((1280, 720), (256, 144), None),  # 5x both ways: already OpenCV's fast path
+        ((640, 352), (256, 144), None),  # 2.5x: no whole factor leaves twice the target
+        ((641, 359), (160, 96), None),  # prime sides: no whole factor divides them
+        ((256, 144), (256, 144), None),
+    ],
+)
+def test_integer_area_step(source: tuple[int, int], target: tuple[int, int], step: tuple[int, int] | None) -> None:
+    assert integer_area_step(*source, *target) == step
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=st.tuples(st.integers(16, 4096), st.integers(16, 4096)), shrink=st.floats(1.0, 12.0))
+def test_an_integer_area_step_divides_the_source_and_leaves_twice_the_target(
+    source: tuple[int, int], shrink: float
+) -> None:
+    target = (max(1, int(source[0] / shrink)), max(1, int(source[1] / shrink)))
+    step = integer_area_step(*source, *target)
+    if step is not None:
+        assert step != source
+        for full, small, middle in zip(source, target, step, strict=True):
+            assert full % middle == 0 and (middle == full or middle >= 2 * small)
+
+
+@pytest.mark.parametrize(("width", "height", "budget"), [(1920, 1080, 256 * 144), (1280, 720, 320 * 176)])
+def test_the_two_step_resize_averages_as_a_direct_one(width: int, height: int, budget: int) -> None:
+    """Through a whole-factor step, the model's input stays INTER_AREA's averaging: within a fifth of a grey level
+    on average and 2 at most on this smooth frame."""
+    import cv2
+
+    frame = _frame(width, height)
+    small = resize_for_model(frame, budget)
+    direct = cv2.resize(frame, small.shape[1::-1], interpolation=cv2.INTER_AREA)
+    difference = np.abs(small.astype(int) - direct)
+    assert difference.mean() < 0.2 and difference.max() <= 2

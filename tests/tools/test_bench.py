@@ -29,7 +29,7 @@ def spec_with_int8_backbone(random_model_spec: Path, tmp_path_factory) -> Path:
     frames = [rng.integers(0, 256, (360, 640, 3), dtype=np.uint8) for _ in range(2)]
     spec = load_spec(spec_path)
     onnx_path = directory / spec.onnx_file
-    quantize_int8(random_model_spec.parent / spec.onnx_file, onnx_path, frames, backbone_only=True)
+    quantize_int8(random_model_spec.parent / spec.onnx_file, onnx_path, frames, precision="int8-backbone")
     write_spec(replace(spec, onnx_precision="int8-backbone", onnx_sha256=sha256_of(onnx_path)), directory)
     return spec_path
 

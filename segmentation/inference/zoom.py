@@ -9,8 +9,11 @@ smoothing, guided upsampling, "Only me", the room picture) sees a mask of the us
 
 The crop, in cells of the first pass's (h, w) grid:
 - the box of the regions above ``PERSON_THRESHOLD`` (regions under ``MIN_PART`` of the largest one are stray cells,
-  a bottle or a lamp, and do not widen it), widened on every side by ``MARGIN`` of its longer side in frame pixels,
-  so that a person found only in part is still inside it;
+  a bottle or a lamp, and do not widen it);
+- widened on every side by ``MARGIN`` of its longer side in frame pixels, and below by ``BELOW`` of its height where
+  that is more, so that a person found only in part is still inside it: what is missing is most often below, the
+  body under a head seen over a desk, dark trousers under a lit shirt (where that widening would make the crop too
+  large for a second pass, ``MARGIN`` alone);
 - each side rounded up to a step of ``SIDE_LADDER`` (a quarter of the frame's side at least, the whole side at most),
   and both grown up that ladder until the crop holds at least the budget's pixels of the frame: the second pass
   never magnifies the camera's pixels, which blurs them;
@@ -34,6 +37,7 @@ import numpy as np
 PERSON_THRESHOLD = 0.5  # cells of the first pass that count as the person
 MIN_PART = 0.1  # a region under this share of the largest one's area does not widen the crop
 MARGIN = 0.25  # widening on every side, as a share of the box's longer side in frame pixels
+BELOW = 0.75  # widening below, as a share of the box's height, where that is more than MARGIN gives
 SIDE_LADDER = tuple(2.0 ** (-step / 4) for step in range(9))  # the crop's side as a share of the frame's: 1 to 0.25
 POSITION_STEPS = 4  # the crop moves in steps of 1/4 of its own size
 MAX_AREA = 0.5  # a crop over this share of the frame is not worth a second pass
@@ -50,16 +54,36 @@ class ZoomCrop:
 
 def zoom_crop(mask: np.ndarray, frame_width: int, frame_height: int, pixel_budget: int) -> ZoomCrop | None:
     """The crop around the small person in ``mask``, (h, w) float32 person probability in [0, 1] of a frame of
-    ``frame_width`` x ``frame_height`` pixels segmented at ``pixel_budget``; None where no second pass is due."""
+    ``frame_width`` x ``frame_height`` pixels segmented at ``pixel_budget``; None where no second pass is due.
+    Where reaching ``BELOW`` under the box would make the crop too large for a second pass, the crop keeps to
+    ``MARGIN`` on every side."""
     box = _person_box(mask)
     if box is None:
         return None
+    for below in (BELOW, 0.0):
+        crop = _crop_about(box, mask.shape, frame_width, frame_height, pixel_budget, below)
+        if crop is not None:
+            return crop
+    return None
+
+
+def _crop_about(
+    box: tuple[int, int, int, int],
+    grid_shape: tuple[int, ...],
+    frame_width: int,
+    frame_height: int,
+    pixel_budget: int,
+    below: float,
+) -> ZoomCrop | None:
+    """``zoom_crop`` for the person's ``box`` in a grid of ``grid_shape`` (h, w), widened below by ``below`` of its
+    height where that is more than ``MARGIN`` gives; None where the crop would cover more than ``MAX_AREA``."""
     left, top, right, bottom = box
-    grid_height, grid_width = mask.shape
+    grid_height, grid_width = grid_shape
     cell_width, cell_height = frame_width / grid_width, frame_height / grid_height
     margin = MARGIN * max((right - left) * cell_width, (bottom - top) * cell_height)  # frame pixels
+    margin_below = max(margin, below * (bottom - top) * cell_height)
     width_step = _ladder_step(((right - left) * cell_width + 2 * margin) / frame_width)
-    height_step = _ladder_step(((bottom - top) * cell_height + 2 * margin) / frame_height)
+    height_step = _ladder_step(((bottom - top) * cell_height + margin + margin_below) / frame_height)
     while SIDE_LADDER[width_step] * SIDE_LADDER[height_step] * frame_width * frame_height < pixel_budget:
         if width_step == height_step == 0:
             break
@@ -67,8 +91,8 @@ def zoom_crop(mask: np.ndarray, frame_width: int, frame_height: int, pixel_budge
             width_step -= 1
         else:
             height_step -= 1
-    x0, x1 = _span(left, right, margin / cell_width, width_step, grid_width)
-    y0, y1 = _span(top, bottom, margin / cell_height, height_step, grid_height)
+    x0, x1 = _span(left, right, margin / cell_width, margin / cell_width, width_step, grid_width)
+    y0, y1 = _span(top, bottom, margin / cell_height, margin_below / cell_height, height_step, grid_height)
     if (x1 - x0) * (y1 - y0) > MAX_AREA * grid_width * grid_height:
         return None
     pixels = (
@@ -101,16 +125,19 @@ def _ladder_step(share: float) -> int:
     return fitting[-1] if fitting else 0
 
 
-def _span(low: int, high: int, margin: float, ladder_step: int, limit: int) -> tuple[int, int]:
+def _span(
+    low: int, high: int, margin_before: float, margin_after: float, ladder_step: int, limit: int
+) -> tuple[int, int]:
     """``[start, end)`` in cells along one axis: ``SIDE_LADDER[ladder_step]`` of ``limit`` cells long, about the box
-    ``[low, high)``, starting on a step of a ``POSITION_STEPS``-th of its length, within ``[0, limit]``, and holding
-    the box with ``margin`` cells on each side (as far as the frame has them). Where neither step beside the centred
-    place holds it, the next longer side of the ladder is tried."""
-    wanted_low, wanted_high = max(0.0, low - margin), min(float(limit), high + margin)
+    ``[low, high)`` and its margins, starting on a step of a ``POSITION_STEPS``-th of its length, within
+    ``[0, limit]``, and holding the box with ``margin_before`` cells before it and ``margin_after`` after it (as far as
+    the frame has them). Where neither step beside the centred place holds it, the next longer side of the ladder is
+    tried."""
+    wanted_low, wanted_high = max(0.0, low - margin_before), min(float(limit), high + margin_after)
     for step in range(ladder_step, -1, -1):
         size = round(SIDE_LADDER[step] * limit)
         stride = max(1.0, size / POSITION_STEPS)
-        centred = ((low + high) / 2 - size / 2) / stride
+        centred = ((low - margin_before + high + margin_after) / 2 - size / 2) / stride
         for place in sorted({math.floor(centred), math.ceil(centred)}, key=lambda place: abs(place - centred)):
             start = min(max(round(place * stride), 0), limit - size)
             if start <= wanted_low and start + size >= wanted_high:

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from app.engine.renderer import FrameRenderer
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from segmentation import Backend, BackendInfo, Device, Precision, Segmenter, model_input_size
-from segmentation.inference.zoom import MARGIN, MAX_AREA, SIDE_LADDER, ZoomCrop, paste_detail, zoom_crop
+from segmentation.inference.zoom import (
+    BELOW,
+    MARGIN,
+    MAX_AREA,
+    SIDE_LADDER,
+    ZoomCrop,
+    paste_detail,
+    zoom_crop,
+)
 
 BUDGET = 256 * 144
 GREEN = BackgroundSpec(kind=BackgroundKind.COLOR, color=(0, 255, 0))
@@ -40,6 +48,27 @@ def test_a_distant_person_is_cropped_with_a_margin_on_the_grid() -> None:
     assert x0 <= box[0] and x1 >= box[2] and y0 <= box[1] and y1 >= box[3]
     assert crop.pixels == (x0 * 5, y0 * 5, x1 * 5, y1 * 5)
     assert (x1 - x0) * (y1 - y0) <= MAX_AREA * 256 * 144
+
+
+def test_a_person_found_in_part_is_looked_at_further_below() -> None:
+    """A head and shoulders found above a desk, or a torso over dark trousers: the rest of the person is below, so
+    the crop reaches ``BELOW`` of the box's height under it, further than the margin above."""
+    box = (100, 30, 116, 60)  # 16x30 cells: 80x150 frame pixels
+    crop = zoom_crop(_mask_with_box(256, 144, box), 1280, 720, BUDGET)
+    assert crop is not None
+    _, y0, _, y1 = crop.cells
+    assert y1 >= box[3] + BELOW * 30
+    assert y1 - box[3] > box[1] - y0
+    assert y0 <= box[1] - MARGIN * 30
+
+
+def test_a_person_too_large_to_look_further_below_keeps_the_margin_crop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reaching ``BELOW`` under a head and shoulders of 75x60 cells would need over ``MAX_AREA`` of the frame; the
+    crop with ``MARGIN`` alone still gets its second pass."""
+    mask = _mask_with_box(256, 144, (100, 0, 175, 60))
+    crop = zoom_crop(mask, 1280, 720, BUDGET)
+    monkeypatch.setattr("segmentation.inference.zoom.BELOW", 0.0)
+    assert crop is not None and crop == zoom_crop(mask, 1280, 720, BUDGET)
 
 
 def test_a_still_person_keeps_one_crop_while_the_mask_wavers() -> None:

@@ -21,7 +21,8 @@ The crop, in cells of the first pass's (h, w) grid:
   and its margin (one step of the ladder longer where no such place does).
   Rounding size and place to coarse steps keeps one crop while a person sits still: a crop that moved a cell at
   every frame would change the second pass's mask with it, and the edges would flicker. (A box whose size sits
-  right at a step of the ladder can still switch between two crops from frame to frame);
+  right at a step of the ladder can still switch between two crops from frame to frame, and so can one whose crop
+  reaching below sits right at ``MAX_AREA``);
 - none when nothing is above the threshold (nobody to look at) or when the crop would cover more than ``MAX_AREA``
   of the frame (a gain under 1.4x per side is not worth a second pass).
 """

@@ -62,6 +62,7 @@ class TrainConfig:
     mix_negative: float = 0.1
     crop_min_area: float = 0.35  # smallest crop, as a fraction of the largest window of the sample's aspect
     occluder_probability: float = 0.0  # share of samples with people that get a pasted object (augment.paste_occluder)
+    screen_probability: float = 0.0  # share of samples with people whose body is hidden below the head (screens.py)
     teacher_weight: float = 0.5
     val_fraction: float = 0.2
     skip_reviewed_labels: bool = True  # leave out the hand masks found wrong (training/label_review.py)

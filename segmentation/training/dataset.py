@@ -23,6 +23,7 @@ from segmentation.training.augment import (
     webcam_photometric,
 )
 from segmentation.training.clutter import paste_clutter
+from segmentation.training.screens import paste_screen_in_front
 from segmentation.training.sources import LabelledImage
 
 
@@ -64,6 +65,7 @@ class TrainingMixture(Dataset):
         sample_scale_range: tuple[float, float] = (1.0, 1.0),
         sample_scale_steps: int = 0,
         occluder_probability: float = 0.0,
+        screen_probability: float = 0.0,
         clutter_probability: float = 0.0,
         distant_person_probability: float = 0.0,
     ) -> None:
@@ -76,7 +78,9 @@ class TrainingMixture(Dataset):
         ``sample_scale_steps`` N > 1 one of N evenly spaced factors of that range (few shapes: on a GPU every new
         input shape costs seconds of set-up before its first step);
         ``occluder_probability`` of the samples with people get an object-like patch beside or over a person,
-        labelled background (``augment.paste_occluder``); ``clutter_probability`` of all samples get a hard negative
+        labelled background (``augment.paste_occluder``); ``screen_probability`` of them get a monitor, the back of
+        one or a partition over a person's body below the head, labelled background (``screens``);
+        ``clutter_probability`` of all samples get a hard negative
         (a flag, sign, lettering, screen, lamp or coat on a chair) drawn behind their people (``clutter``);
         ``distant_person_probability`` of the copy-paste composites show their person small and far back in the room
         (``augment.paste_distant_person``) instead of close to the camera."""
@@ -100,6 +104,9 @@ class TrainingMixture(Dataset):
         if not 0.0 <= occluder_probability <= 1.0:
             raise ValueError(f"occluder_probability must be in [0, 1], got {occluder_probability}")
         self.occluder_probability = occluder_probability
+        if not 0.0 <= screen_probability <= 1.0:
+            raise ValueError(f"screen_probability must be in [0, 1], got {screen_probability}")
+        self.screen_probability = screen_probability
         if not 0.0 <= clutter_probability <= 1.0:
             raise ValueError(f"clutter_probability must be in [0, 1], got {clutter_probability}")
         self.clutter_probability = clutter_probability
@@ -156,6 +163,10 @@ class TrainingMixture(Dataset):
         if kind != 3 and rng.random() < self.occluder_probability:
             texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
             image, mask = paste_occluder(image, mask, texture, rng)
+        # Drawn only when turned on, so that runs without screens keep the random stream (and samples) they had.
+        if kind != 3 and self.screen_probability > 0.0 and rng.random() < self.screen_probability:
+            texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]
+            image, mask = paste_screen_in_front(image, mask, texture, rng)
         # Drawn only when turned on, so that runs without clutter keep the random stream (and samples) they had.
         if self.clutter_probability > 0.0 and rng.random() < self.clutter_probability:
             texture = self.material.backgrounds[int(rng.integers(len(self.material.backgrounds)))]

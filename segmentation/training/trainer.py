@@ -242,6 +242,7 @@ def train(config: TrainConfig) -> dict[str, float]:
         sample_scale_range=(config.sample_scale_min, config.sample_scale_max),
         sample_scale_steps=config.sample_scale_steps,
         occluder_probability=config.occluder_probability,
+        screen_probability=config.screen_probability,
         clutter_probability=config.clutter_probability,
         distant_person_probability=config.distant_person_probability,
         mixture=MixtureWeights(

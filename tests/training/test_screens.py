@@ -70,15 +70,18 @@ def _material() -> TrainingMaterial:
 
 def test_the_mixture_draws_screens_with_their_probability_and_only_over_people() -> None:
     material = _material()
-    people = MixtureWeights(1.0, 0.0, 0.0, 0.0)
-    plain = TrainingMixture(material, length=32, seed=7, mixture=people)
-    never = TrainingMixture(material, length=32, seed=7, mixture=people, screen_probability=0.0)
-    always = TrainingMixture(material, length=32, seed=7, mixture=people, screen_probability=1.0)
-    hidden = 0
-    for index in range(32):
-        assert torch.equal(plain[index][0], never[index][0]), "a run without screens keeps its samples"
-        hidden += int(float(always[index][1].sum()) < float(plain[index][1].sum()) - 1.0)
-    assert hidden > 24
+
+    def samples(**screens: float) -> list[tuple[torch.Tensor, ...]]:
+        mixture = TrainingMixture(material, length=32, seed=7, mixture=MixtureWeights(1.0, 0.0, 0.0, 0.0), **screens)
+        return [mixture[index] for index in range(32)]
+
+    plain, never, always = samples(), samples(screen_probability=0.0), samples(screen_probability=1.0)
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(plain, never, strict=True)), "runs without screens keep theirs"
+    hidden = [
+        float(with_screen[1].sum()) < float(without[1].sum()) - 1.0
+        for with_screen, without in zip(always, plain, strict=True)
+    ]
+    assert sum(hidden) > 24
     negatives = MixtureWeights(0.0, 0.0, 0.0, 1.0)
     with_screens = TrainingMixture(material, length=8, seed=2, mixture=negatives, screen_probability=1.0)
     without = TrainingMixture(material, length=8, seed=2, mixture=negatives)

@@ -20,7 +20,7 @@ import numpy as np
 from app.engine.backgrounds import Background, BlurBackground, ImageBackground, SolidBackground, VideoBackground
 from app.engine.refine import folded_coefficients
 from app.engine.settings import RenderSettings
-from segmentation import Backend, BackendInfo, Device, integer_area_step
+from segmentation import Backend, BackendInfo, Device, area_resize_sizes
 
 if TYPE_CHECKING:
     from app.engine.renderer import Masked
@@ -95,9 +95,10 @@ class DeviceFinisher:
         try:
             with self._torch.inference_mode():
                 frame = self._staging.upload(rgb, "model frame")
-                step = integer_area_step(rgb.shape[1], rgb.shape[0], width, height)
-                shrunk = frame if step is None else self._ops.resize_area(frame, *step)  # as resize_for_model
-                small = self._ops.download(self._ops.resize_area(shrunk, width, height))
+                resized = frame
+                for size in area_resize_sizes(rgb.shape[1], rgb.shape[0], width, height):
+                    resized = self._ops.resize_area(resized, *size)
+                small = self._ops.download(resized)
         except Exception as error:  # any device failure: the CPU resizes this frame instead
             self.failures += 1
             self.last_failure = error

@@ -10,7 +10,7 @@ from segmentation.inference.loading import (
 )
 from segmentation.inference.preprocess import check_rgb_frame
 from segmentation.inference.segmenter import BackendInfo, LowResMask, Segmenter
-from segmentation.inference.sizing import integer_area_step, model_input_size
+from segmentation.inference.sizing import area_resize_sizes, integer_area_step, model_input_size
 from segmentation.inference.validation import ModelOutputError, check_mask
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ModelOutputError",
     "Precision",
     "Segmenter",
+    "area_resize_sizes",
     "check_mask",
     "check_rgb_frame",
     "cuda_available",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, integer_area_step, model_input_size
+from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, area_resize_sizes, model_input_size
 
 
 def check_rgb_frame(rgb: object) -> np.ndarray:
@@ -23,16 +23,15 @@ def resize_for_model(rgb: np.ndarray, pixel_budget: int = DEFAULT_PIXEL_BUDGET) 
     """Resize an (H, W, 3) uint8 RGB frame to the model input size (aspect kept, multiples of 16), still uint8.
 
     INTER_AREA averages whole source pixels, so downscaling does not alias fine hair into noise. Where the factor
-    is not a whole number, the frame first shrinks by whole factors (``integer_area_step``: OpenCV's fast path),
+    is not a whole number, the frame first shrinks by whole factors (``area_resize_sizes``: OpenCV's fast path),
     then to the model's size: the same averaging within a third of a grey level on average, at 40-60% of the cost.
     """
     width, height = model_input_size(rgb.shape[1], rgb.shape[0], pixel_budget)
     if (rgb.shape[1], rgb.shape[0]) == (width, height):
         return rgb
-    step = integer_area_step(rgb.shape[1], rgb.shape[0], width, height)
-    if step is not None:
-        rgb = cv2.resize(rgb, step, interpolation=cv2.INTER_AREA)
-    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    for size in area_resize_sizes(rgb.shape[1], rgb.shape[0], width, height):
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return rgb
 
 
 def to_nchw_float(resized: np.ndarray, dtype: type = np.float32) -> np.ndarray:

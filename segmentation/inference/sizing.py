@@ -61,3 +61,17 @@ def _whole_factor_size(source: int, target: int) -> int:
         if source % factor == 0:
             return source // factor
     return source
+
+
+def area_resize_sizes(source_width: int, source_height: int, width: int, height: int) -> tuple[tuple[int, int], ...]:
+    """The sizes an INTER_AREA shrink from ``source`` to ``(width, height)`` resizes to, in order: the whole-factor
+    step where ``integer_area_step`` gives one, then the target. The CPU (``resize_for_model``) and the device
+    (``DeviceFinisher``) both follow it, so the model sees the same input either way.
+
+    >>> area_resize_sizes(1920, 1080, 256, 144)
+    ((640, 360), (256, 144))
+    >>> area_resize_sizes(1280, 720, 256, 144)
+    ((256, 144),)
+    """
+    step = integer_area_step(source_width, source_height, width, height)
+    return ((width, height),) if step is None else (step, (width, height))

@@ -211,7 +211,7 @@ def _paste_at(
     if w > 0 and h > 0:
         canvas_alpha[dy0 : dy0 + h, dx0 : dx0 + w] = person_alpha[sy0 : sy0 + h, sx0 : sx0 + w]
         canvas_rgb[dy0 : dy0 + h, dx0 : dx0 + w] = person_rgb[sy0 : sy0 + h, sx0 : sx0 + w]
-    return _blend(canvas_rgb, background, canvas_alpha), canvas_alpha
+    return blend_over(canvas_rgb, background, canvas_alpha), canvas_alpha
 
 
 def paste_occluder(
@@ -247,10 +247,10 @@ def paste_occluder(
     alpha = cv2.GaussianBlur(blob.astype(np.float32) / 255.0, (soft_edge, soft_edge), 0)
     no_person = np.zeros(texture_source.shape[:2], np.float32)  # so the crop is placed anywhere in the photo
     texture, _ = crop_around_person(texture_source, no_person, (width, height), rng, min_area=0.25)
-    return _blend(texture, image, alpha), (mask * (1.0 - alpha)).astype(np.float32)
+    return blend_over(texture, image, alpha), (mask * (1.0 - alpha)).astype(np.float32)
 
 
-def _blend(front: np.ndarray, back: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def blend_over(front: np.ndarray, back: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """``front`` over ``back`` (both (H, W, 3) uint8) with ``alpha`` (H, W) float32 in [0, 1]; uint8 result."""
     alpha3 = alpha[:, :, None]
     blended = front.astype(np.float32) * alpha3 + back.astype(np.float32) * (1.0 - alpha3)

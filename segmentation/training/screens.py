@@ -24,6 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from segmentation.training.augment import blend_over, crop_around_person
+
 TOP_RANGE = (0.2, 0.5)  # the top edge, as a share of the person's height below their top
 MAX_PERSON_SHARE = 0.6  # a person taller than this share of the frame (a close-up: the face) is left alone
 WIDTH_RANGE = (0.7, 1.8)  # the width, as a multiple of the person's
@@ -68,9 +70,7 @@ def paste_screen_in_front(
         return image, mask
     soft_edge = 2 * int(rng.integers(1, 4)) + 1
     alpha = cv2.GaussianBlur(shape.astype(np.float32) / 255.0, (soft_edge, soft_edge), 0)
-    surface = _surface(shape, texture_source, rng)
-    blended = surface.astype(np.float32) * alpha[:, :, None] + image.astype(np.float32) * (1.0 - alpha[:, :, None])
-    return np.clip(blended, 0, 255).astype(np.uint8), (mask * (1.0 - alpha)).astype(np.float32)
+    return blend_over(_surface(shape, texture_source, rng), image, alpha), (mask * (1.0 - alpha)).astype(np.float32)
 
 
 def _surface(shape: np.ndarray, texture_source: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -92,12 +92,8 @@ def _surface(shape: np.ndarray, texture_source: np.ndarray, rng: np.random.Gener
         base = rng.uniform(40, 210) + rng.uniform(-8, 8, 3)
         surface = np.broadcast_to(base, (height, width, 3)) * (1.0 - rng.uniform(0.0, 0.35) * rows)
     else:  # a partition or panel: a crop of a person-free photo, a little out of focus
-        source_height, source_width = texture_source.shape[:2]
-        crop_height = int(rng.uniform(0.3, 1.0) * source_height)
-        crop_width = int(rng.uniform(0.3, 1.0) * source_width)
-        y0 = int(rng.integers(0, source_height - crop_height + 1))
-        x0 = int(rng.integers(0, source_width - crop_width + 1))
-        crop = texture_source[y0 : y0 + crop_height, x0 : x0 + crop_width]
-        surface = cv2.GaussianBlur(cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA), (0, 0), 1.5)
+        no_person = np.zeros(texture_source.shape[:2], np.float32)  # so the crop is placed anywhere in the photo
+        crop, _ = crop_around_person(texture_source, no_person, (width, height), rng, min_area=0.25)
+        surface = cv2.GaussianBlur(crop, (0, 0), 1.5)
     surface = np.asarray(surface, np.float32) + rng.normal(0.0, 2.0, (height, width, 3)).astype(np.float32)
     return np.clip(surface, 0, 255).astype(np.uint8)

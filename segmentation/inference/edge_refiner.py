@@ -83,20 +83,29 @@ class ClassicGuidedFilter:
         return _smoothed_level(slope, mean_mask, mean_guide)
 
 
-def refiner_features(mask: np.ndarray, small_grey: np.ndarray) -> tuple[list[np.ndarray], tuple[np.ndarray, ...]]:
-    """The refiner's per-pixel inputs, ``FEATURE_COUNT`` planes (h, w) float32, and the classic fit it corrects
-    (slope, mean mask, mean grey at ``GUIDE_RADIUS``).
+def refiner_features(mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The refiner's per-pixel inputs, (``FEATURE_COUNT``, h, w) float32, and the classic fit it corrects (slope,
+    mean mask, mean grey at ``GUIDE_RADIUS``, each (h, w) float32).
 
     Features, in order: the mask; per radius of ``FEATURE_RADII``, the mean mask, the mask's and the grey's standard
     deviations and the grey's fitted slope.
     """
-    features = [mask]
     grey = _unit(small_grey)
+    features = np.empty((FEATURE_COUNT, *mask.shape), np.float32)
+    features[0] = mask
+    # The products are the same at every radius: made once, then window-averaged per radius.
+    grey_mask, grey_grey, mask_mask = grey * mask, grey * grey, mask * mask
     base: tuple[np.ndarray, ...] = ()
-    for radius in FEATURE_RADII:
-        slope, mean_mask, mean_grey, grey_variance = _fit(grey, mask, radius)
-        mask_variance = np.maximum(window_mean(mask * mask, radius) - mean_mask * mean_mask, 0.0)
-        features += [mean_mask, np.sqrt(mask_variance + _FLOOR), np.sqrt(grey_variance + _FLOOR), slope]
+    for index, radius in enumerate(FEATURE_RADII):
+        first = 1 + 4 * index
+        mean_mask, mean_grey = window_mean(mask, radius), window_mean(grey, radius)
+        features[first] = mean_mask
+        mask_std, grey_std, slope = features[first + 1], features[first + 2], features[first + 3]
+        # variance = E[x^2] - E[x]^2, floored at 0 against rounding; the fit's slope = covariance / (variance + eps)
+        grey_variance = np.maximum(window_mean(grey_grey, radius) - mean_grey * mean_grey, 0.0)
+        np.divide(window_mean(grey_mask, radius) - mean_grey * mean_mask, grey_variance + GUIDE_EPS, out=slope)
+        np.sqrt(np.maximum(window_mean(mask_mask, radius) - mean_mask * mean_mask, 0.0) + _FLOOR, out=mask_std)
+        np.sqrt(grey_variance + _FLOOR, out=grey_std)
         if radius == GUIDE_RADIUS:
             base = (slope, mean_mask, mean_grey)
     return features, base
@@ -147,15 +156,18 @@ class LearntEdgeRefiner:
         check_refiner_tensors(weights)
         keep_blas_to_one_thread()
         tensors = {name: np.asarray(value, np.float64) for name, value in weights.items()}
-        # The features' standardisation, (x - mean) / std, folded into the first layer: (F, H) and (H,).
-        first = tensors["layer0.weight"].T / tensors["feature_std"][:, None]
-        first_bias = tensors["layer0.bias"] - tensors["feature_mean"] @ first
+        # The features' standardisation, (x - mean) / std, folded into the first layer: (H, F) and (H,).
+        first = tensors["layer0.weight"] / tensors["feature_std"][None, :]
+        first_bias = tensors["layer0.bias"] - first @ tensors["feature_mean"]
+        # (out, in) weights and (out, 1) biases: the network runs on a column per pixel, (F, N) -> (2, N). NumPy's
+        # products on these thin matrices (13 or 16 inputs a pixel) take 0.56 ms this way for 19,000 pixels on one
+        # thread, against 0.95 ms with a row per pixel.
         self._layers = [
-            (np.ascontiguousarray(weight, np.float32), np.asarray(bias, np.float32))
+            (np.ascontiguousarray(weight, np.float32), np.asarray(bias, np.float32)[:, None])
             for weight, bias in (
                 (first, first_bias),
-                (tensors["layer1.weight"].T, tensors["layer1.bias"]),
-                (tensors["layer2.weight"].T, tensors["layer2.bias"]),
+                (tensors["layer1.weight"], tensors["layer1.bias"]),
+                (tensors["layer2.weight"], tensors["layer2.bias"]),
             )
         ]
 
@@ -176,21 +188,22 @@ class LearntEdgeRefiner:
         return cls({name: tensor.astype(np.float32) for name, tensor in tensors.items()})
 
     def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        features, (slope, level, mean_grey) = refiner_features(mask, small_grey)
+        features, (slope, mean_mask, mean_grey) = refiner_features(mask, small_grey)
         # The network runs where the widest window holds both person and room; elsewhere the mask is sure, the
         # classic fit gives a flat 0 or 1, and a correction could only add a faint glow or a faint hole.
         widest_mean = features[_WIDEST_MEAN]
-        unsure = (widest_mean > SURE_MARGIN) & (widest_mean < 1.0 - SURE_MARGIN)
-        hidden = np.stack([feature[unsure] for feature in features], axis=1)
+        unsure = np.flatnonzero((widest_mean > SURE_MARGIN) & (widest_mean < 1.0 - SURE_MARGIN))
+        hidden = np.take(features.reshape(FEATURE_COUNT, -1), unsure, axis=1)  # (F, N): a column per unsure pixel
         for index, (weight, bias) in enumerate(self._layers):
-            hidden = hidden @ weight
+            hidden = weight @ hidden
             hidden += bias
             if index < len(self._layers) - 1:
                 np.maximum(hidden, 0.0, out=hidden)
-        # In place: the features (which hold these planes too) have been read.
-        slope[unsure] += hidden[:, 0]
-        level[unsure] += hidden[:, 1]
-        return _smoothed_level(slope, level, mean_grey)
+        # hidden is (2, N): the corrections to the slope and to the mean mask. In place: the network's input was a
+        # copy taken out of the features, which hold these planes too.
+        slope.reshape(-1)[unsure] += hidden[0]
+        mean_mask.reshape(-1)[unsure] += hidden[1]
+        return _smoothed_level(slope, mean_mask, mean_grey)
 
 
 def check_refiner_tensors(weights: Mapping[str, np.ndarray]) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from segmentation.data_root import default_data_root
 
@@ -106,8 +107,15 @@ def _parse_bool(text: str) -> bool:
 
 
 def parse_config(argv: list[str] | None = None) -> TrainConfig:
-    """Build a ``TrainConfig`` from defaults overridden by ``--field value`` flags (``--resume`` is a switch)."""
+    """Build a ``TrainConfig`` from defaults, overridden by the values of ``--config FILE`` (a run's ``config.json``,
+    as ``config_to_dict`` writes it, such as the recipes in ``docs/model/*-config.json``) where given, overridden in
+    turn by ``--field value`` flags (``--resume`` is a switch). A key of the file that is no field of the config is
+    an error: a recipe must not silently lose a setting."""
     parser = argparse.ArgumentParser(prog="python -m segmentation.training", description="Train the person segmenter.")
+    parser.add_argument(
+        "--config", type=Path, default=None, help="a run's config.json: its values, then the flags given over them"
+    )
+    kinds: dict[str, Callable[[str], object]] = {}
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         if field.name == "resume":
@@ -116,13 +124,39 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path, "Path | None": Path}[
             field.type if isinstance(field.type, str) else field.type.__name__
         ]
-        parser.add_argument(
-            flag, type=cast(Callable[[str], object], kind), default=None, help=f"(default: {_default_text(field)})"
-        )
-    # Identity tests: ``0 in (None, False)`` is True, which would silently drop ``--workers 0`` and other zeros.
+        kinds[field.name] = cast(Callable[[str], object], kind)
+        parser.add_argument(flag, type=kinds[field.name], default=None, help=f"(default: {_default_text(field)})")
     parsed = vars(parser.parse_args(argv))
-    values = {key: value for key, value in parsed.items() if value is not None and value is not False}
+    config_file = parsed.pop("config")
+    values = _config_file_values(config_file, kinds, parser) if config_file is not None else {}
+    # Identity tests: ``0 in (None, False)`` is True, which would silently drop ``--workers 0`` and other zeros.
+    values.update({key: value for key, value in parsed.items() if value is not None and value is not False})
     return TrainConfig(**values)
+
+
+def _config_file_values(
+    path: Path, kinds: dict[str, Callable[[str], object]], parser: argparse.ArgumentParser
+) -> dict[str, Any]:
+    """The settings of the JSON config file at ``path``, each converted as its flag would be (``parser.error`` for
+    a file that cannot be read, is not a JSON object, or names a setting that does not exist)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        parser.error(f"--config {path} cannot be read as JSON ({error})")
+    if not isinstance(stored, dict):
+        parser.error(f"--config {path} holds {type(stored).__name__}, not an object of settings")
+    unknown = sorted(set(stored) - set(kinds) - {"resume"})
+    if unknown:
+        parser.error(f"--config {path} names settings that training does not have: {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for key, value in stored.items():
+        if value is None:
+            continue  # the field's default (None where the file has null)
+        try:
+            values[key] = _parse_bool(str(value)) if key == "resume" else kinds[key](str(value))
+        except (ValueError, argparse.ArgumentTypeError) as error:
+            parser.error(f"--config {path}: {key} = {value!r} is not a valid value ({error})")
+    return values
 
 
 def _default_text(field: dataclasses.Field) -> str:

@@ -73,3 +73,50 @@ def test_training_runs_from_a_pack_alone(tmp_path: Path) -> None:
     )
     best = train(config)
     assert 0.0 <= best["val_iou"] <= 1.0 and (tmp_path / "run" / "best_ema.pt").is_file()
+
+
+@pytest.mark.slow
+def test_the_gpu_training_script_trains_from_a_pack_and_brings_back_float16_checkpoints(tmp_path: Path) -> None:
+    """``scripts/gpu_train.sh`` end to end on the CPU: recipe file, pack, flags over the recipe, float16 copies."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    from segmentation.training.config import TrainConfig, config_to_dict
+
+    material, validation = _material()
+    write_pack(material, validation, tmp_path / "pack", max_side=160)
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(json.dumps(config_to_dict(TrainConfig(init="none", batch_size=2, max_steps=500))))
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "GREENROOM_TRAIN_ON_CPU": "1", "PYTHON": sys.executable, "OUT": str(out)}
+    environment["TMPDIR"] = str(tmp_path)
+    flags = ["--workers", "0", "--threads", "1", "--max-steps", "2", "--val-every", "2"]
+    command = ["bash", "scripts/gpu_train.sh", str(recipe), str(tmp_path / "pack"), "1", *flags]
+    result = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert {path.name for path in out.iterdir()} == {
+        "log.txt",
+        "config.json",
+        "log.csv",
+        "curves.png",
+        "best_ema_fp16.pt",
+        "final_ema_fp16.pt",
+    }
+    ran = json.loads((out / "config.json").read_text())
+    assert (ran["max_steps"], ran["batch_size"], ran["sample_scale_steps"]) == (2, 2, 3)  # flags, recipe, script
+    weights = torch.load(out / "best_ema_fp16.pt", weights_only=True)["model"]
+    assert {value.dtype for value in weights.values()} <= {torch.float16, torch.int64}
+
+    missing = subprocess.run(
+        [*command[:3], str(tmp_path / "no-pack"), *command[4:]],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1 and "is not a data pack" in missing.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -163,6 +164,55 @@ def test_parse_config_applies_typed_overrides() -> None:
     assert config_to_dict(config)["run_dir"] == "out/x"
     recipe = parse_config(["--lovasz-weight", "0.5", "--consistency-weight", "2", "--mix-hand-labelled", "0.55"])
     assert (recipe.lovasz_weight, recipe.consistency_weight, recipe.mix_hand_labelled) == (0.5, 2.0, 0.55)
+
+
+def test_a_saved_config_is_a_recipe_that_flags_can_override(tmp_path: Path) -> None:
+    """``--config`` reads back what a run wrote (every field, paths relative), and flags given with it win."""
+    ran = replace(
+        TrainConfig(),
+        run_dir=Path("runs/recipe"),
+        init="spec:assets/models/greenroom-person-v6.json",
+        max_steps=600,
+        learning_rate=2e-4,
+        sample_scale_steps=0,
+        data_pack=Path("runs/pack"),
+        resume=True,
+    )
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps(config_to_dict(ran)))
+    assert config_to_dict(parse_config(["--config", str(saved)])) == config_to_dict(ran)
+    overridden = parse_config(["--config", str(saved), "--max-steps", "50", "--data-pack", "elsewhere"])
+    assert (overridden.max_steps, overridden.data_pack, overridden.learning_rate) == (50, Path("elsewhere"), 2e-4)
+    missing = tmp_path / "old.json"  # a recipe from before a field existed: that field keeps its default
+    missing.write_text(json.dumps({"max_steps": 9, "data_pack": None}))
+    assert parse_config(["--config", str(missing)]) == replace(TrainConfig(), max_steps=9)
+
+
+def test_every_committed_training_recipe_loads() -> None:
+    recipes = [path for path in (_REPO_ROOT / "docs" / "model").glob("*config.json") if "edges" not in path.name]
+    assert len(recipes) >= 10
+    for recipe in recipes:
+        config = parse_config(["--config", str(recipe)])
+        assert config.max_steps == json.loads(recipe.read_text())["max_steps"], recipe.name
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"max_steps": 9, "learning_rat": 0.1}', "does not have: learning_rat"),
+        ('{"max_steps": "many"}', "max_steps = 'many' is not a valid value"),
+        ("[1, 2]", "holds list, not an object"),
+        ("{not json", "cannot be read as JSON"),
+    ],
+)
+def test_a_config_file_that_is_not_a_recipe_is_refused_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    with pytest.raises(SystemExit):
+        parse_config(["--config", str(path)])
+    assert message in capsys.readouterr().err
 
 
 def test_allocator_hint_only_on_a_linux_cpu_without_tcmalloc() -> None:

@@ -11,6 +11,7 @@ This package never imports Qt; torch is imported only when a torch backend, trai
 """
 
 from segmentation.inference import (
+    DEFAULT_PIXEL_BUDGET,
     Backend,
     BackendChoiceError,
     BackendInfo,
@@ -34,6 +35,7 @@ from segmentation.inference import (
 from segmentation.weights import ModelSpec, WeightsError
 
 __all__ = [
+    "DEFAULT_PIXEL_BUDGET",
     "Backend",
     "BackendChoiceError",
     "BackendInfo",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.engine.settings import QualityMode
-from segmentation import model_input_size
+from segmentation import DEFAULT_PIXEL_BUDGET, model_input_size
 
 
 @dataclass(frozen=True)
@@ -22,16 +22,16 @@ class QualityLevel:
         return f"model input {width}x{height}, new mask {every}"
 
 
-# Ordered best first; the adaptive controller walks this ladder. From the start to the top each step costs at most
-# 1.25x the model's pixels: a climb needs the larger input predicted to fit, and from 256x144 straight to 320x180
-# (1.56x) it was not on a 2-core CPU, where 256x144 -> 288x160 -> 320x180 gets there.
+# Ordered best first; the adaptive controller walks this ladder, from the model's own input size (its spec's
+# ``pixel_budget``: 288x160 for the shipped model). Near the top each step costs at most 1.25x the model's pixels:
+# a climb needs the larger input predicted to fit, and from 256x144 straight to 320x180 (1.56x) it was not on a
+# 2-core CPU, where 256x144 -> 288x160 -> 320x180 gets there.
 _TOP = QualityLevel(320 * 180, 1)
-_START = QualityLevel(256 * 144, 1)
 _FAST = QualityLevel(192 * 108, 1)
 LADDER = (
     _TOP,
     QualityLevel(288 * 160, 1),
-    _START,
+    QualityLevel(256 * 144, 1),
     _FAST,
     QualityLevel(192 * 108, 2),
     QualityLevel(160 * 90, 2),
@@ -39,7 +39,14 @@ LADDER = (
 )
 FIXED_LEVELS = {QualityMode.QUALITY: _TOP, QualityMode.SPEED: _FAST}
 LADDER_BUDGETS = tuple(dict.fromkeys(level.pixel_budget for level in LADDER))  # the model input sizes a stream uses
-_START_INDEX = LADDER.index(_START)  # where a stream starts: the model's default input
+
+
+def start_index(model_budget: int) -> int:
+    """The ladder level a stream starts at for a model whose own input is ``model_budget`` pixels: the best level
+    with a new mask every frame that is no larger (the fastest such level for a smaller model input)."""
+    every_frame = [index for index, level in enumerate(LADDER) if level.mask_interval == 1]
+    fitting = [index for index in every_frame if LADDER[index].pixel_budget <= model_budget]
+    return fitting[0] if fitting else every_frame[-1]
 
 
 _SLOW_SHARE = 0.9  # a frame busier than this share of the frame budget counts as slow
@@ -61,8 +68,10 @@ class AdaptiveQuality:
     960, ...), so the input size does not pump up and down.
     """
 
-    def __init__(self, *, down_after: int = 15, up_after: int = 60) -> None:
-        self.index = _START_INDEX
+    def __init__(self, *, model_budget: int = DEFAULT_PIXEL_BUDGET, down_after: int = 15, up_after: int = 60) -> None:
+        """``model_budget``: the segmenter's own input size in pixels (``Segmenter.pixel_budget``), where the
+        stream starts (``start_index``)."""
+        self.index = start_index(model_budget)
         self._down_after, self._up_after = down_after, up_after
         self._slow_frames = self._fast_frames = 0
         self._mask_seconds: float | None = None  # the model's time for the last new mask at the current level

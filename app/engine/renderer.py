@@ -80,7 +80,7 @@ class FrameRenderer:
         self.segmenter = segmenter
         self._frame_ops_device = frame_ops_device
         self.frame_ops = frame_ops_for(frame_ops_device, segmenter.info)
-        self.quality = AdaptiveQuality()
+        self.quality = AdaptiveQuality(model_budget=segmenter.pixel_budget)
         self._guard = SegmentationGuard(stall_timeout) if use_guard else None
         self._smoother = TemporalSmoother()
         self._only_me = MainPersonFilter(clock)
@@ -122,36 +122,51 @@ class FrameRenderer:
         self._background_spec = spec
         return self._background, error
 
-    def _segment(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
+    def model_input_budget(self, settings: RenderSettings) -> int | None:
+        """The pixel budget that ``segment`` resizes frames to at the current quality level, or None where frames
+        are resized on the GPU. A pipeline may resize the next frame (``segmenter.model_input``) on another thread
+        and pass it to ``segment``; if the level changes meanwhile, ``segment`` resizes again. Safe to call from a
+        thread other than the one that calls ``segment``."""
+        if self.frame_ops is not None and self.frame_ops.active:
+            return None
+        return self.quality.level(settings.quality).pixel_budget
+
+    def _segment(self, rgb: np.ndarray, pixel_budget: int, resized: np.ndarray | None) -> tuple[LowResMask, Any]:
         """The model's mask for ``rgb`` at ``pixel_budget``, checked, and the frame's upload when it was resized on
         the GPU (else None); ``SegmentationError`` when the model raised, stalled or returned something that is not
         such a mask (NaN composites as person: the room)."""
         if self._guard is None:
             try:
-                result, device_frame = self._infer(rgb, pixel_budget)
+                result, device_frame = self._infer(rgb, pixel_budget, resized)
             except Exception as error:  # the fail-safe must catch every backend failure
                 raise SegmentationError(describe_failure(error)) from error
         else:
-            result, device_frame = self._guard.run(lambda: self._infer(rgb, pixel_budget))
+            result, device_frame = self._guard.run(lambda: self._infer(rgb, pixel_budget, resized))
         try:
             check_mask(result.mask, result.small.shape[:2])
         except ModelOutputError as error:
             raise SegmentationError(describe_failure(error)) from error
         return result, device_frame
 
-    def _infer(self, rgb: np.ndarray, pixel_budget: int) -> tuple[LowResMask, Any]:
-        """``segmenter.infer``, or with the frame ops on the GPU: the frame resized there (``_device_input``); a small
-        person gets the second pass on a crop around them either way (``segmenter.zoom_in``)."""
-        resized = self._device_input(rgb, pixel_budget)
+    def _infer(self, rgb: np.ndarray, pixel_budget: int, resized: np.ndarray | None) -> tuple[LowResMask, Any]:
+        """``segmenter.infer``; on ``resized`` where the caller resized the frame already, or with the frame ops on the
+        GPU on the frame resized there (``_device_input``). A small person gets the second pass on a crop around them
+        either way (``segmenter.zoom_in``)."""
+        device_frame = None
         if resized is None:
-            return self.segmenter.infer(rgb, pixel_budget), None
-        small, device_frame = resized
-        return self.segmenter.zoom_in(rgb, self.segmenter.infer_resized(small), pixel_budget), device_frame
+            on_device = self._device_input(rgb, pixel_budget)
+            if on_device is None:
+                return self.segmenter.infer(rgb, pixel_budget), None
+            resized, device_frame = on_device
+        return self.segmenter.zoom_in(rgb, self.segmenter.infer_resized(resized), pixel_budget), device_frame
 
-    def _model_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any]:
-        """``segmenter.model_input``, or with the frame ops on the GPU: the frame resized there."""
-        resized = self._device_input(rgb, pixel_budget)
-        return resized if resized is not None else (self.segmenter.model_input(rgb, pixel_budget), None)
+    def _model_input(self, rgb: np.ndarray, pixel_budget: int, resized: np.ndarray | None) -> tuple[np.ndarray, Any]:
+        """``resized`` where the caller resized the frame already, else ``segmenter.model_input``, or with the frame
+        ops on the GPU the frame resized there."""
+        if resized is not None:
+            return resized, None
+        on_device = self._device_input(rgb, pixel_budget)
+        return on_device if on_device is not None else (self.segmenter.model_input(rgb, pixel_budget), None)
 
     def _device_input(self, rgb: np.ndarray, pixel_budget: int) -> tuple[np.ndarray, Any] | None:
         """``(small, frame on the device)`` from the frame ops' device resize, or None where they are off or failed
@@ -178,8 +193,14 @@ class FrameRenderer:
             message = f"rendering failed ({type(error).__name__}: {error}); please report this with the camera's size"
             return self._safe_frame(rgb, message, {}, started)
 
-    def segment(self, rgb: np.ndarray, settings: RenderSettings) -> Masked | Rendered:
+    def segment(
+        self, rgb: np.ndarray, settings: RenderSettings, resized: np.ndarray | None = None
+    ) -> Masked | Rendered:
         """First half of ``render``: the smoothed low-res mask, or a safe frame if segmentation failed.
+
+        ``resized``: ``rgb`` already resized for the model (``segmenter.model_input``) at the budget that
+        ``model_input_budget`` gave, by a pipeline stage ahead of this one; it is used where it is still the size for
+        this frame's quality level, and ignored otherwise.
 
         ``segment`` and ``finish`` keep separate state, so a pipeline may run them on two threads (one each).
         """
@@ -191,12 +212,17 @@ class FrameRenderer:
         last_mask = self._last_mask
         if rgb.shape != self._last_shape or self._frames_since_mask + 1 >= level.mask_interval:
             last_mask = None  # a new mask is due
+        if resized is not None and (
+            self.model_input_budget(settings) is None
+            or resized.shape[1::-1] != self.segmenter.input_size(rgb.shape[1], rgb.shape[0], level.pixel_budget)
+        ):
+            resized = None  # resized for another level, or the frame ops resize on the GPU: resized again here
         try:
             if last_mask is not None:
-                (small, device_frame), mask = self._model_input(rgb, level.pixel_budget), last_mask
+                (small, device_frame), mask = self._model_input(rgb, level.pixel_budget, resized), last_mask
                 self._frames_since_mask += 1
             else:
-                result, device_frame = self._segment(rgb, level.pixel_budget)
+                result, device_frame = self._segment(rgb, level.pixel_budget, resized)
                 small, mask = result.small, result.mask
                 self._frames_since_mask = 0
         except SegmentationError as failure:

@@ -10,10 +10,11 @@ from segmentation.inference.loading import (
 )
 from segmentation.inference.preprocess import check_rgb_frame
 from segmentation.inference.segmenter import BackendInfo, LowResMask, Segmenter
-from segmentation.inference.sizing import area_resize_sizes, integer_area_step, model_input_size
+from segmentation.inference.sizing import DEFAULT_PIXEL_BUDGET, area_resize_sizes, integer_area_step, model_input_size
 from segmentation.inference.validation import ModelOutputError, check_mask
 
 __all__ = [
+    "DEFAULT_PIXEL_BUDGET",
     "Backend",
     "BackendChoiceError",
     "BackendInfo",

@@ -14,6 +14,7 @@ from app.engine.output_paths import SinkError
 from app.engine.process import process_video
 from app.engine.settings import BackgroundKind, BackgroundSpec, RenderSettings
 from app.engine.sources import SourceError
+from segmentation import Segmenter
 
 
 def _probe(path: Path) -> tuple[int, int, int, float]:
@@ -219,3 +220,30 @@ def test_a_stage_stuck_in_native_code_ends_the_run_with_a_message(
     assert isinstance(outcome[0], process_module.StageStuckError)
     assert "the encode stage is stuck" in str(outcome[0]) and "nothing was written" in str(outcome[0])
     assert list(tmp_path.iterdir()) == []
+
+
+class _ThreadRecordingSegmenter(Segmenter):
+    """The test model, noting which thread resized frames for it and which ran ``infer`` (resize and model)."""
+
+    def __init__(self, inner: Segmenter) -> None:
+        super().__init__(inner.run_batch, inner.info, pixel_budget=inner.pixel_budget, edges=inner.edges)
+        self.resized_on: set[str] = set()
+        self.inferred_on: set[str] = set()
+
+    def model_input(self, rgb, pixel_budget=None):
+        self.resized_on.add(threading.current_thread().name)
+        return super().model_input(rgb, pixel_budget)
+
+    def infer(self, rgb, pixel_budget=None, *, zoom=True):
+        self.inferred_on.add(threading.current_thread().name)
+        return super().infer(rgb, pixel_budget, zoom=zoom)
+
+
+def test_frames_are_resized_for_the_model_on_the_decoder_thread(segmenter, short_clip: Path, tmp_path: Path) -> None:
+    """The segmentation thread bounds the throughput: it runs the model on frames the decoder thread resized."""
+    recording = _ThreadRecordingSegmenter(segmenter)
+    summary = process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), recording)
+    assert summary.frames == 45 and summary.safe_frames == 0
+    assert recording.resized_on == {"greenroom-decode"}
+    assert recording.inferred_on == set()  # the segmentation thread never resized a frame itself
+    assert "resize" in summary.stages

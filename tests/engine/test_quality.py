@@ -116,3 +116,14 @@ def test_a_climb_that_holds_keeps_the_normal_patience() -> None:
     _run(controller, 15, 31.0, 20.0)  # later the machine gets busy: step down, not counted against the level
     assert controller.index == START
     assert controller.frames_needed_to_climb() == 60
+
+
+def test_a_stream_starts_at_the_models_own_input_size() -> None:
+    """The shipped model's spec names 288x160; a stream of a model whose own input is 256x144 starts there, and one
+    between two levels starts at the smaller one (never above what the model was measured at)."""
+    assert LADDER[AdaptiveQuality(model_budget=288 * 160).index].pixel_budget == 288 * 160
+    assert AdaptiveQuality(model_budget=256 * 144).index == START
+    assert LADDER[AdaptiveQuality(model_budget=300 * 170).index].pixel_budget == 288 * 160
+    assert AdaptiveQuality(model_budget=1920 * 1080).index == 0
+    tiny = LADDER[AdaptiveQuality(model_budget=64 * 36).index]
+    assert (tiny.pixel_budget, tiny.mask_interval) == (192 * 108, 1)  # the fastest level with a mask every frame

@@ -8,7 +8,7 @@ import pytest
 
 from app.engine.backgrounds import BlurBackground
 from app.engine.quality import LADDER
-from app.engine.renderer import FrameRenderer
+from app.engine.renderer import FrameRenderer, Rendered
 from app.engine.settings import BackgroundKind, BackgroundSpec, QualityMode, RenderSettings
 from segmentation import Backend, BackendInfo, Device, LowResMask, Precision, Segmenter
 
@@ -198,3 +198,33 @@ def test_the_render_step_upsamples_with_the_segmenters_edges(frame_ops_device: s
     out = renderer.render(frame, RenderSettings(background=RED, smoothing=0, feather=0)).rgb
     np.testing.assert_array_equal(out[:, 200:], frame[:, 200:])  # the edges' person: the camera image
     assert (out[:, :140] == (255, 0, 0)).all()  # the mask's person, which the edges do not mark: background
+
+
+def test_a_stream_starts_at_the_segmenters_own_input_size() -> None:
+    segmenter = ScriptedSegmenter()
+    assert FrameRenderer(segmenter).quality.level(QualityMode.ADAPTIVE).pixel_budget == 256 * 144
+    segmenter = Segmenter(
+        segmenter._run, segmenter.info, pixel_budget=288 * 160
+    )  # the shipped spec's budget, on the scripted backend
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    renderer.render(_room(), RenderSettings(quality=QualityMode.ADAPTIVE))
+    assert renderer.level is not None and renderer.level.pixel_budget == 288 * 160
+
+
+def test_a_frame_resized_ahead_is_used_and_one_of_another_size_is_not() -> None:
+    """A pipeline stage may resize the next frame for the model; ``segment`` runs the model on that very frame."""
+    segmenter = ScriptedSegmenter()
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    settings = RenderSettings(quality=QualityMode.ADAPTIVE)
+    room = _room()
+    budget = renderer.model_input_budget(settings)
+    assert budget == 256 * 144
+    marked = segmenter.model_input(room, budget).copy()
+    marked[:8] = 255  # a frame no resize of the room gives: it must be the one the model saw
+    masked = renderer.segment(room, settings, marked)
+    assert not isinstance(masked, Rendered)
+    assert np.array_equal(masked.small_grey, cv2.cvtColor(marked, cv2.COLOR_RGB2GRAY))
+    wrong_size = cv2.resize(marked, (128, 80))
+    masked = renderer.segment(room, settings, wrong_size)
+    assert not isinstance(masked, Rendered)
+    assert np.array_equal(masked.small_grey, cv2.cvtColor(segmenter.model_input(room, budget), cv2.COLOR_RGB2GRAY))

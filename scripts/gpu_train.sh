@@ -14,7 +14,7 @@
 # float16 copies of its EMA checkpoints, best_ema_fp16.pt and final_ema_fp16.pt (9 MiB each; they export to the same
 # model as the float32 checkpoints: python -m segmentation.training.half_checkpoint). Back on a workstation:
 #   python -m segmentation.export --checkpoint OUT/best_ema_fp16.pt --name NAME --out DIR \
-#     --onnx-precision int8-late --calibration-images <data>/people/web_photos/images
+#     --onnx-precision int8 --calibration-images <data>/people/web_photos/images
 #
 # It needs no package registry: the machine's Python with a CUDA build of PyTorch ($PYTHON, else python3), OpenCV,
 # NumPy, tqdm and matplotlib. MINUTES=6 fits a 10-minute slot with the set-up. GREENROOM_TRAIN_ON_CPU=1 runs it

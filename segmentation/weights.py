@@ -52,7 +52,8 @@ class ModelSpec:
     """What a weights file is and how to feed it.
 
     The network normalises its own input (with its backbone's values in the registry), so a spec holds no
-    normalisation; ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames).
+    normalisation; ``pixel_budget`` is the default number of input pixels (256 * 144 = a 256x144 input for 16:9 frames
+    where a spec names none; the shipped model's is 288 * 160).
     ``metrics`` holds the measured numbers quoted in the model card (for example ``{"val_iou": 0.93}``).
     ``onnx_precision`` is one of ``ONNX_PRECISIONS``; the safetensors weights (torch backends) are always float16.
     ``refiner_file`` names the edge refiner's weights (``inference.edge_refiner``), float32 safetensors learnt for

@@ -2,7 +2,7 @@
 
 A person segmenter marks every person. ``MainPersonFilter`` picks one of them, the main person, and follows them from
 frame to frame; every other person region is removed from the mask. It works on the model's low-resolution mask
-(256x144 at the default input), so it costs a fraction of a millisecond.
+(288x160 at the default input), so it costs a fraction of a millisecond.
 
 Per frame (``filter(raw, smoothed)``):
 

@@ -4,7 +4,7 @@
 the model's mask upsampled onto the frame's own edges by ``seg.edges`` (``edge_refiner.py``: the model's learnt
 edge refiner where its spec names one, else the classic guided filter), as the app composites it.
 ``seg.infer(rgb, pixel_budget)`` is the whole frame-to-mask step at a chosen input size: it returns a ``LowResMask``
-carrying the frame resized to the model's input (for 16:9 frames at the default budget 256x144) and
+carrying the frame resized to the model's input (for 16:9 frames at the shipped model's budget 288x160) and
 the probability at that size, so the engine can refine it against that very frame. Where the frame shows a small
 person, ``infer`` looks twice: the second pass runs on a crop around them at the same budget, and its sharper mask
 is written into the first (``zoom.py``; ``seg.zoom_in`` does that step alone, for a frame resized elsewhere).

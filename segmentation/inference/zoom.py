@@ -1,7 +1,7 @@
 """A second look at a small person: the model runs again on a crop around them, and that sharper mask is written
 back into the frame's mask.
 
-At the default input (256x144) a person who fills a small part of the frame (someone standing across the room, a
+At the default input (288x160) a person who fills a small part of the frame (someone standing across the room, a
 head behind a monitor) covers a few hundred mask cells, too few for the model to tell trousers from the chair
 behind them. The crop around that person, resized to the same pixel budget, shows the model 1.4-4 times as many
 pixels across them. The crop's mask is area-averaged back into the frame's grid, so everything downstream (temporal

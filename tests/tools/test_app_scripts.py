@@ -25,7 +25,7 @@ def test_app_flicker_reports_raw_and_in_app_flicker() -> None:
     result = _run("scripts/app_flicker.py", "--frames", "4")
     assert result.returncode == 0, result.stderr[-2000:]
     assert (
-        "4 frames of demo-desk-960x540.mp4 at 256x144 input, a second look at a small person: static-edge flicker "
+        "4 frames of demo-desk-960x540.mp4 at 288x160 input, a second look at a small person: static-edge flicker "
         "raw model" in result.stdout
     )
 
@@ -33,7 +33,7 @@ def test_app_flicker_reports_raw_and_in_app_flicker() -> None:
 def test_app_flicker_measures_a_distant_person_with_and_without_the_second_look() -> None:
     result = _run("scripts/app_flicker.py", "--frames", "3", "--distant", "0.4", "--no-zoom")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "3 frames of demo-desk-960x540.mp4 shrunk to 40% at 256x144 input, one pass:" in result.stdout
+    assert "3 frames of demo-desk-960x540.mp4 shrunk to 40% at 288x160 input, one pass:" in result.stdout
     refused = _run("scripts/app_flicker.py", "--frames", "3", "--distant", "3")
     assert refused.returncode == 2 and "--distant takes a share" in refused.stderr
     refused = _run("scripts/app_flicker.py", "--frames", "1")

@@ -5,7 +5,7 @@ Four stages overlap on both cores: a decoder thread (which also resizes each fra
 ``_QUEUE_DEPTH`` frames (back-pressure, so memory never grows). Nothing is dropped here. With this much parallel
 work, one inference thread (``PROCESS_INFERENCE_THREADS``) is faster than two: 75 vs 73 fps at 720p on a 2-core
 machine. The segmentation thread bounds the throughput, so it only runs the model: at 288x160 input, resizing on
-the decoder thread took `greenroom process` from 61.1 to 65.5 fps (one run each, int8-late graph).
+the decoder thread took ``greenroom process`` from 61.1 to 65.5 fps (one run each, ``int8-late`` graph).
 The output is written to a hidden file beside it and moved into place only when complete, so a failure or an
 interruption (even a second Ctrl+C during the clean-up) leaves no partial file and never destroys an earlier file of
 the same name; the hidden files of runs that were killed are removed by the next run (``app.engine.staging``). The

@@ -60,12 +60,15 @@ def _unit(small_grey: np.ndarray) -> np.ndarray:
     return small_grey.astype(np.float32) * (1.0 / 255.0)
 
 
-def _fit(guide: np.ndarray, mask: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _fit(
+    guide: np.ndarray, mask: np.ndarray, guide_mask: np.ndarray, guide_guide: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Window statistics of one guide channel and the mask: (slope of the fit, mean mask, mean guide, guide
-    variance), each (h, w) float32."""
+    variance), each (h, w) float32. ``guide_mask`` and ``guide_guide`` are the per-pixel products ``guide * mask``
+    and ``guide * guide``, made once by a caller that fits at several radii."""
     mean_guide, mean_mask = window_mean(guide, radius), window_mean(mask, radius)
-    covariance = window_mean(guide * mask, radius) - mean_guide * mean_mask
-    variance = np.maximum(window_mean(guide * guide, radius) - mean_guide * mean_guide, 0.0)
+    covariance = window_mean(guide_mask, radius) - mean_guide * mean_mask
+    variance = np.maximum(window_mean(guide_guide, radius) - mean_guide * mean_guide, 0.0)
     return covariance / (variance + GUIDE_EPS), mean_mask, mean_guide, variance
 
 
@@ -79,7 +82,8 @@ class ClassicGuidedFilter:
     """The guided filter with radius ``GUIDE_RADIUS`` and ``GUIDE_EPS`` on the grey frame (no learnt part)."""
 
     def __call__(self, mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        slope, mean_mask, mean_guide, _ = _fit(_unit(small_grey), mask, GUIDE_RADIUS)
+        grey = _unit(small_grey)
+        slope, mean_mask, mean_guide, _ = _fit(grey, mask, grey * mask, grey * grey, GUIDE_RADIUS)
         return _smoothed_level(slope, mean_mask, mean_guide)
 
 
@@ -93,21 +97,18 @@ def refiner_features(mask: np.ndarray, small_grey: np.ndarray) -> tuple[np.ndarr
     grey = _unit(small_grey)
     features = np.empty((FEATURE_COUNT, *mask.shape), np.float32)
     features[0] = mask
-    # The products are the same at every radius: made once, then window-averaged per radius.
+    # The products are the same at every radius: made once, then window-averaged at each.
     grey_mask, grey_grey, mask_mask = grey * mask, grey * grey, mask * mask
     base: tuple[np.ndarray, ...] = ()
     for index, radius in enumerate(FEATURE_RADII):
         first = 1 + 4 * index
-        mean_mask, mean_grey = window_mean(mask, radius), window_mean(grey, radius)
-        features[first] = mean_mask
-        mask_std, grey_std, slope = features[first + 1], features[first + 2], features[first + 3]
-        # variance = E[x^2] - E[x]^2, floored at 0 against rounding; the fit's slope = covariance / (variance + eps)
-        grey_variance = np.maximum(window_mean(grey_grey, radius) - mean_grey * mean_grey, 0.0)
-        np.divide(window_mean(grey_mask, radius) - mean_grey * mean_mask, grey_variance + GUIDE_EPS, out=slope)
-        np.sqrt(np.maximum(window_mean(mask_mask, radius) - mean_mask * mean_mask, 0.0) + _FLOOR, out=mask_std)
-        np.sqrt(grey_variance + _FLOOR, out=grey_std)
+        slope, mean_mask, mean_grey, grey_variance = _fit(grey, mask, grey_mask, grey_grey, radius)
+        mask_variance = np.maximum(window_mean(mask_mask, radius) - mean_mask * mean_mask, 0.0)
+        features[first], features[first + 3] = mean_mask, slope
+        np.sqrt(mask_variance + _FLOOR, out=features[first + 1])
+        np.sqrt(grey_variance + _FLOOR, out=features[first + 2])
         if radius == GUIDE_RADIUS:
-            base = (slope, mean_mask, mean_grey)
+            base = (features[first + 3], features[first], mean_grey)
     return features, base
 
 

@@ -131,6 +131,17 @@ class FrameRenderer:
             return None
         return self.quality.level(settings.quality).pixel_budget
 
+    def _resized_ahead(self, resized: object, rgb: np.ndarray, pixel_budget: int) -> np.ndarray | None:
+        """``resized`` where it is the (h, w, 3) uint8 model input for ``rgb`` at ``pixel_budget`` and the frame is
+        resized on the CPU; else None, and the frame is resized here (a level changed since, the frame ops resize on
+        the GPU, or what was passed is not such a frame)."""
+        if resized is None or (self.frame_ops is not None and self.frame_ops.active):
+            return None
+        width, height = self.segmenter.input_size(rgb.shape[1], rgb.shape[0], pixel_budget)
+        if not isinstance(resized, np.ndarray) or resized.dtype != np.uint8 or resized.shape != (height, width, 3):
+            return None
+        return resized
+
     def _segment(self, rgb: np.ndarray, pixel_budget: int, resized: np.ndarray | None) -> tuple[LowResMask, Any]:
         """The model's mask for ``rgb`` at ``pixel_budget``, checked, and the frame's upload when it was resized on
         the GPU (else None); ``SegmentationError`` when the model raised, stalled or returned something that is not
@@ -212,11 +223,7 @@ class FrameRenderer:
         last_mask = self._last_mask
         if rgb.shape != self._last_shape or self._frames_since_mask + 1 >= level.mask_interval:
             last_mask = None  # a new mask is due
-        if resized is not None and (
-            self.model_input_budget(settings) is None
-            or resized.shape[1::-1] != self.segmenter.input_size(rgb.shape[1], rgb.shape[0], level.pixel_budget)
-        ):
-            resized = None  # resized for another level, or the frame ops resize on the GPU: resized again here
+        resized = self._resized_ahead(resized, rgb, level.pixel_budget)
         try:
             if last_mask is not None:
                 (small, device_frame), mask = self._model_input(rgb, level.pixel_budget, resized), last_mask

@@ -228,3 +228,16 @@ def test_a_frame_resized_ahead_is_used_and_one_of_another_size_is_not() -> None:
     masked = renderer.segment(room, settings, wrong_size)
     assert not isinstance(masked, Rendered)
     assert np.array_equal(masked.small_grey, cv2.cvtColor(segmenter.model_input(room, budget), cv2.COLOR_RGB2GRAY))
+
+
+def test_a_frame_resized_ahead_that_is_not_an_rgb_model_input_is_resized_again_not_a_failure() -> None:
+    """A grey or float frame of the model input's size must not reach the model: the frame is resized here."""
+    segmenter = ScriptedSegmenter()
+    renderer = FrameRenderer(segmenter, use_guard=False)
+    settings = RenderSettings(quality=QualityMode.ADAPTIVE)
+    room = _room()
+    proper = segmenter.model_input(room, renderer.model_input_budget(settings))
+    for wrong in (cv2.cvtColor(proper, cv2.COLOR_RGB2GRAY), proper.astype(np.float32), proper[..., :2].copy()):
+        masked = renderer.segment(room, settings, wrong)
+        assert not isinstance(masked, Rendered)
+        assert np.array_equal(masked.small_grey, cv2.cvtColor(proper, cv2.COLOR_RGB2GRAY))

@@ -17,8 +17,8 @@
 #     --onnx-precision int8 --calibration-images <data>/people/web_photos/images
 #
 # It needs no package registry: the machine's Python with a CUDA build of PyTorch ($PYTHON, else python3), OpenCV,
-# NumPy, tqdm and matplotlib. MINUTES=6 fits a 10-minute slot with the set-up. GREENROOM_TRAIN_ON_CPU=1 runs it
-# without a GPU (slowly: to try the script).
+# NumPy, tqdm and matplotlib. MINUTES is the training's budget alone: reading the pack, the last validation and the
+# copies come on top. GREENROOM_TRAIN_ON_CPU=1 runs it without a GPU (slowly: to try the script).
 set -uo pipefail
 [ -f pyproject.toml ] || { echo "run me from the Greenroom project root"; exit 2; }
 [ $# -ge 3 ] || { sed -n '2,4p' "$0"; exit 2; }

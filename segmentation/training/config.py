@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,6 +99,14 @@ class TrainConfig:
     max_image_side: int = 640
 
 
+def _finite_float(text: str) -> float:
+    """A float setting: NaN or an infinity would train garbage without saying so."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _parse_bool(text: str) -> bool:
     if text.lower() in {"1", "true", "yes", "on"}:
         return True
@@ -121,7 +130,7 @@ def parse_config(argv: list[str] | None = None) -> TrainConfig:
         if field.name == "resume":
             parser.add_argument(flag, action="store_true", help="continue from run_dir/last.pt")
             continue
-        kind = {"int": int, "float": float, "str": str, "bool": _parse_bool, "Path": Path, "Path | None": Path}[
+        kind = {"int": int, "float": _finite_float, "str": str, "bool": _parse_bool, "Path": Path, "Path | None": Path}[
             field.type if isinstance(field.type, str) else field.type.__name__
         ]
         kinds[field.name] = cast(Callable[[str], object], kind)

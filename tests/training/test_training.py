@@ -202,6 +202,7 @@ def test_every_committed_training_recipe_loads() -> None:
         ('{"max_steps": 9, "learning_rat": 0.1}', "does not have: learning_rat"),
         ('{"max_steps": "many"}', "max_steps = 'many' is not a valid value"),
         ("[1, 2]", "holds list, not an object"),
+        ('{"learning_rate": NaN}', "learning_rate = nan is not a valid value"),
         ("{not json", "cannot be read as JSON"),
     ],
 )
@@ -233,6 +234,9 @@ def test_parse_config_refuses_unknown_flags_and_bad_values(capsys) -> None:
     with pytest.raises(SystemExit):
         parse_config(["--max-steps", "many"])
     assert "invalid int value" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_config(["--learning-rate", "nan"])
+    assert "expected a finite number" in capsys.readouterr().err
 
 
 def test_unknown_init_is_refused() -> None:

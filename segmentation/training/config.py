@@ -75,6 +75,10 @@ class TrainConfig:
     time_budget_minutes: float = 0.0
     workers: int = -1  # data loader processes; -1: one on the CPU, up to 8 per GPU (trainer.data_workers)
     sync_batchnorm: bool = False  # several GPUs: BatchNorm statistics over all processes' samples (SyncBatchNorm)
+    # Fine-tuning: keep the starting model's BatchNorm running statistics (the layers normalise as at inference; their
+    # scale and shift still learn). Otherwise the run's mixture moves them; on v6's recipe freezing them did not keep a
+    # fine-tune's held-out photo IoU (the model card, Tried after v6).
+    freeze_batchnorm: bool = False
     threads: int = 2
     seed: int = 0
     resume: bool = False

@@ -273,7 +273,7 @@ def train(config: TrainConfig) -> dict[str, float]:
     noise = torch.Generator(device=device).manual_seed(config.seed * 7_919 + start_step + rank)
     pair_count = config.temporal_pairs if pairs else 0  # training_pairs checked it is at least 1
     pair_rng = np.random.default_rng((config.seed, start_step, rank, 3))
-    model.train()
+    set_training_mode(model, freeze_batchnorm=config.freeze_batchnorm)
     for images, masks, weights in loader:
         images = images.to(device, non_blocking=True)
         masks, weights = masks.to(device, non_blocking=True), weights.to(device, non_blocking=True)
@@ -357,6 +357,16 @@ def train(config: TrainConfig) -> dict[str, float]:
     if world_size > 1:
         dist.destroy_process_group()
     return best
+
+
+def set_training_mode(model: torch.nn.Module, *, freeze_batchnorm: bool) -> None:
+    """``model.train()``; with ``freeze_batchnorm``, its BatchNorm layers stay in inference mode: they normalise with
+    their running statistics and leave them as they are (their scale and shift still get gradients)."""
+    model.train()
+    if freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def _validate_on_the_cpu(model: torch.nn.Module, photos: list[LabelledImage]) -> dict[str, float]:

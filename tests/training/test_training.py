@@ -268,3 +268,37 @@ def test_data_workers_keep_up_with_a_gpu_and_leave_the_cpu_to_the_model(monkeypa
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
     assert data_workers(TrainConfig(), torch.device("cuda", 0), 4) == 3
     assert data_workers(TrainConfig(workers=0), torch.device("cuda", 0), 1) == 0
+
+
+def test_frozen_batchnorm_keeps_its_statistics_and_still_learns_its_scale() -> None:
+    from segmentation.training.trainer import set_training_mode
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Dropout(0.5))
+    batch_norm = model[1]
+    before = batch_norm.running_mean.clone(), batch_norm.running_var.clone()
+    set_training_mode(model, freeze_batchnorm=True)
+    assert model.training and model[0].training and model[2].training and not batch_norm.training
+    model(torch.rand(2, 3, 8, 8) * 5.0).sum().backward()
+    assert torch.equal(batch_norm.running_mean, before[0]) and torch.equal(batch_norm.running_var, before[1])
+    assert batch_norm.weight.grad is not None and batch_norm.weight.grad.abs().sum() > 0
+
+    set_training_mode(model, freeze_batchnorm=False)
+    assert batch_norm.training
+    model(torch.rand(2, 3, 8, 8) * 5.0)
+    assert not torch.equal(batch_norm.running_mean, before[0])
+
+
+@pytest.mark.slow
+def test_a_run_with_frozen_batchnorm_keeps_the_starting_statistics(data_root: Path, tmp_path: Path) -> None:
+    from segmentation.training.trainer import build_model, train
+
+    config = TrainConfig(
+        run_dir=tmp_path, label_cache=tmp_path / "labels", data_root=data_root, max_steps=2, val_every=2, **TINY_RUN
+    )
+    start = {name: value for name, value in build_model(config).state_dict().items() if "running_" in name}
+    for frozen in (True, False):
+        train(replace(config, freeze_batchnorm=frozen, run_dir=tmp_path / str(frozen)))
+        final = torch.load(tmp_path / str(frozen) / "final_ema.pt", map_location="cpu", weights_only=True)["model"]
+        same = all(torch.equal(final[name], value) for name, value in start.items())
+        assert same is frozen, f"freeze_batchnorm={frozen}: the running statistics {'changed' if frozen else 'stayed'}"

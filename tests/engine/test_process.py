@@ -247,3 +247,34 @@ def test_frames_are_resized_for_the_model_on_the_decoder_thread(segmenter, short
     assert recording.resized_on == {"greenroom-decode"}
     assert recording.inferred_on == set()  # the segmentation thread never resized a frame itself
     assert "resize" in summary.stages
+
+
+class _OpenCvThreadsRecordingSegmenter(Segmenter):
+    """The test model, noting OpenCV's thread count whenever the pipeline asks it for a mask."""
+
+    def __init__(self, inner: Segmenter) -> None:
+        super().__init__(inner.run_batch, inner.info, pixel_budget=inner.pixel_budget, edges=inner.edges)
+        self.opencv_threads: set[int] = set()
+
+    def infer_resized(self, small):
+        self.opencv_threads.add(cv2.getNumThreads())
+        return super().infer_resized(small)
+
+
+def test_opencv_runs_on_the_calling_threads_during_a_run_and_is_restored_after(
+    segmenter, short_clip: Path, tmp_path: Path
+) -> None:
+    """The four stages keep the cores busy: OpenCV's own workers would only contend with them."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        recording = _OpenCvThreadsRecordingSegmenter(segmenter)
+        summary = process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), recording)
+        assert summary.frames == 45 and summary.safe_frames == 0
+        assert recording.opencv_threads == {1}
+        assert cv2.getNumThreads() == 3
+        with pytest.raises(SourceError):  # restored after a failed run too
+            process_video(tmp_path / "missing.mp4", tmp_path / "out2.mp4", RenderSettings(), recording)
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)

@@ -222,13 +222,15 @@ def test_a_stage_stuck_in_native_code_ends_the_run_with_a_message(
     assert list(tmp_path.iterdir()) == []
 
 
-class _ThreadRecordingSegmenter(Segmenter):
-    """The test model, noting which thread resized frames for it and which ran ``infer`` (resize and model)."""
+class _RecordingSegmenter(Segmenter):
+    """The test model, noting which thread resized frames for it, which ran ``infer`` (resize and model), and
+    OpenCV's thread count whenever the model ran."""
 
     def __init__(self, inner: Segmenter) -> None:
         super().__init__(inner.run_batch, inner.info, pixel_budget=inner.pixel_budget, edges=inner.edges)
         self.resized_on: set[str] = set()
         self.inferred_on: set[str] = set()
+        self.opencv_threads: set[int] = set()
 
     def model_input(self, rgb, pixel_budget=None):
         self.resized_on.add(threading.current_thread().name)
@@ -238,27 +240,19 @@ class _ThreadRecordingSegmenter(Segmenter):
         self.inferred_on.add(threading.current_thread().name)
         return super().infer(rgb, pixel_budget, zoom=zoom)
 
+    def infer_resized(self, small):
+        self.opencv_threads.add(cv2.getNumThreads())
+        return super().infer_resized(small)
+
 
 def test_frames_are_resized_for_the_model_on_the_decoder_thread(segmenter, short_clip: Path, tmp_path: Path) -> None:
     """The segmentation thread bounds the throughput: it runs the model on frames the decoder thread resized."""
-    recording = _ThreadRecordingSegmenter(segmenter)
+    recording = _RecordingSegmenter(segmenter)
     summary = process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), recording)
     assert summary.frames == 45 and summary.safe_frames == 0
     assert recording.resized_on == {"greenroom-decode"}
     assert recording.inferred_on == set()  # the segmentation thread never resized a frame itself
     assert "resize" in summary.stages
-
-
-class _OpenCvThreadsRecordingSegmenter(Segmenter):
-    """The test model, noting OpenCV's thread count whenever the pipeline asks it for a mask."""
-
-    def __init__(self, inner: Segmenter) -> None:
-        super().__init__(inner.run_batch, inner.info, pixel_budget=inner.pixel_budget, edges=inner.edges)
-        self.opencv_threads: set[int] = set()
-
-    def infer_resized(self, small):
-        self.opencv_threads.add(cv2.getNumThreads())
-        return super().infer_resized(small)
 
 
 def test_opencv_runs_on_the_calling_threads_during_a_run_and_is_restored_after(
@@ -268,7 +262,7 @@ def test_opencv_runs_on_the_calling_threads_during_a_run_and_is_restored_after(
     before = cv2.getNumThreads()
     cv2.setNumThreads(3)
     try:
-        recording = _OpenCvThreadsRecordingSegmenter(segmenter)
+        recording = _RecordingSegmenter(segmenter)
         summary = process_video(short_clip, tmp_path / "out.mp4", RenderSettings(), recording)
         assert summary.frames == 45 and summary.safe_frames == 0
         assert recording.opencv_threads == {1}
